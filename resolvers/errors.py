@@ -1,0 +1,66 @@
+"""Domain errors: one exception type carrying SPEC's error code and HTTP status.
+
+Resolvers raise these; the REST middleware turns them into `{"error", "message", "code"}` JSON
+and the GraphQL layer into `extensions.code`. Nothing here knows about either framework.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """An expected failure a client can act on."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.headers = headers or {}
+
+
+class InvalidParameter(AppError):
+    code, status = "INVALID_PARAMETER", 400
+
+
+class Unauthorized(AppError):
+    code, status = "INVALID_API_KEY", 401
+
+
+class Forbidden(AppError):
+    code, status = "FORBIDDEN", 403
+
+
+class NotFound(AppError):
+    code, status = "NOT_FOUND", 404
+
+
+class Conflict(AppError):
+    code, status = "CONFLICT", 409
+
+
+class TooManyRequests(AppError):
+    code, status = "RATE_LIMITED", 429
+
+    def __init__(self, message: str, retry_after: float, code: str | None = None) -> None:
+        seconds = max(1, int(-(-retry_after // 1)))  # ceil, at least 1 s
+        super().__init__(message, code=code, headers={"Retry-After": str(seconds)})
+        self.retry_after = seconds
+
+
+class ServiceUnavailable(AppError):
+    code, status = "SERVICE_UNAVAILABLE", 503
+
+
+class BillingNotConfigured(AppError):
+    code, status = "BILLING_NOT_CONFIGURED", 503

@@ -1,0 +1,359 @@
+"""The SSRF-safe fetcher for remote images (`author_avatar_url`, `logo_url`, `image_url`).
+
+The only code in the service that opens outbound HTTP. `validate_image_url` is the
+request-time syntax check (→ 400 INVALID_PARAMETER naming the field); `RemoteImageFetcher`
+downloads at render time and turns every failure into `None` so the card gets a placeholder.
+
+Each hop (the first URL and every redirect) resolves its host once, rejects the whole host if
+any address is not public, and pins the connection to exactly the vetted addresses through
+`_PinnedResolver` - aiohttp never performs a lookup of its own, so DNS rebinding between the
+check and the connect is impossible, while the Host header and TLS SNI still carry the name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import ipaddress
+import logging
+import re
+import socket
+import time
+import warnings
+from collections import OrderedDict
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from PIL import Image
+from yarl import URL
+
+from resolvers.errors import InvalidParameter
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "OGImageAPI/1.0 (+image fetcher)"
+MAX_URL_LENGTH = 2048
+CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"})
+PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")  # SVG is never rasterised
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_HOSTNAME = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?")
+# 127.1, 2130706433, 0x7f.1, 0177.0.0.1: legacy inet_aton spellings of an IPv4 address.
+_NUMERIC_HOST = re.compile(r"((0x[0-9a-f]*|[0-9]+)\.?){1,4}")
+_BLOCKED_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+    )
+)  # fmt: skip
+
+
+def validate_image_url(field: str, url: str, *, allow_http: bool) -> str:
+    """Syntax-check a remote image URL; return it normalised or raise `InvalidParameter`."""
+    schemes = ("https", "http") if allow_http else ("https",)
+    wanted = "an http or https URL" if allow_http else "an https URL"
+    if not isinstance(url, str) or not url:
+        raise InvalidParameter(f"{field} must be {wanted}")
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidParameter(f"{field} must be at most {MAX_URL_LENGTH} characters")
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
+        raise InvalidParameter(f"{field} must be a valid URL")
+    try:
+        parsed = URL(url)
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        raise InvalidParameter(f"{field} must be a valid URL") from None
+    if parsed.scheme not in schemes:
+        raise InvalidParameter(f"{field} must be {wanted}")
+    if "@" in netloc:
+        raise InvalidParameter(f"{field} must not contain a user name or password")
+    host = parsed.raw_host
+    if not host:
+        raise InvalidParameter(f"{field} must include a host")
+    if not (_HOSTNAME.fullmatch(host) or (":" in host and _is_ip(host))) or len(host) > 254:
+        raise InvalidParameter(f"{field} must have a valid host name")
+    return str(parsed.with_fragment(None))
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """True only for globally routable unicast addresses (mapped IPv6 judged by its IPv4)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_public_address(ip.ipv4_mapped)
+        embedded = [ip.sixtofour, *(ip.teredo or ())]
+        if any(v4 is not None and not is_public_address(v4) for v4 in embedded):
+            return False
+    if any(ip in net for net in _BLOCKED_NETWORKS):
+        return False
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+        or ip.is_reserved or ip.is_unspecified
+    )  # fmt: skip
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def lookup_addresses(host: str, port: int) -> list[str]:
+    """The one DNS lookup per hop (tests replace this to point names at 127.0.0.1)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    return [str(info[4][0]) for info in infos]
+
+
+class _Rejected(Exception):
+    """The fetch failed for a reason worth one log line; the caller sees `None`."""
+
+
+# (host, vetted addresses) for the hop the current task is requesting.
+_PINNED: contextvars.ContextVar[tuple[str, list[ResolveResult]] | None] = contextvars.ContextVar(
+    "ogapi_fetch_pinned", default=None
+)
+
+
+class _PinnedResolver(AbstractResolver):
+    """Hands aiohttp the addresses the fetcher vetted for this hop; never looks anything up."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        pinned = _PINNED.get()
+        if pinned is None or pinned[0].rstrip(".") != host.rstrip("."):
+            raise OSError(f"{host} was not vetted by the image fetcher")
+        return [{**result, "port": port} for result in pinned[1]]
+
+    async def close(self) -> None:
+        return None
+
+
+class _TTLCache:
+    """A small LRU of url → bytes-or-None with per-entry expiry and a total byte budget."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 64_000_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
+        self._max_entries, self._max_bytes, self._bytes = max_entries, max_bytes, 0
+
+    def get(self, key: str) -> tuple[bool, bytes | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            self._pop(key)
+            return False, None
+        self._entries.move_to_end(key)
+        return True, entry[1]
+
+    def put(self, key: str, value: bytes | None, ttl: float) -> None:
+        self._pop(key)
+        if value is not None and len(value) > self._max_bytes:
+            return
+        self._entries[key] = (time.monotonic() + ttl, value)
+        self._bytes += len(value or b"")
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            self._pop(next(iter(self._entries)))
+
+    def _pop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[1] or b"")
+
+
+class RemoteImageFetcher:
+    """Downloads remote images safely; one per app (`async with` or `start()`/`close()`)."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        allow_http: bool,
+        timeout: float = 5.0,
+        max_bytes: int = 5_000_000,
+        max_pixels: int = 40_000_000,
+        max_redirects: int = 3,
+        success_ttl: float = 600.0,
+        failure_ttl: float = 60.0,
+    ) -> None:
+        self.allow_private, self.allow_http = allow_private, allow_http
+        self.timeout, self.max_bytes, self.max_pixels = timeout, max_bytes, max_pixels
+        self.max_redirects, self.success_ttl, self.failure_ttl = (
+            max_redirects, success_ttl, failure_ttl
+        )  # fmt: skip
+        self._cache = _TTLCache()
+        self._inflight: dict[str, asyncio.Task[bytes | None]] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(
+            resolver=_PinnedResolver(), use_dns_cache=False, limit=32, limit_per_host=4
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=min(self.timeout, 3.0)),
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": ", ".join(sorted(CONTENT_TYPES - {"image/jpg"})),
+                "Accept-Encoding": "identity",
+            },
+            auto_decompress=False,
+            trust_env=False,  # a proxy would do its own DNS and defeat the pinning
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
+    async def close(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> RemoteImageFetcher:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def fetch_many(self, urls: dict[str, str]) -> dict[str, bytes | None]:
+        """Fetch several fields' URLs concurrently: `{field: bytes-or-None}`."""
+        results = await asyncio.gather(*(self.fetch(url) for url in urls.values()))
+        return dict(zip(urls, results, strict=True))
+
+    async def fetch(self, url: str) -> bytes | None:
+        """The bytes of a validated image, or `None` for any failure (cached, coalesced)."""
+        if self._session is None:
+            raise RuntimeError("RemoteImageFetcher.start() was not called")
+        try:
+            url = validate_image_url("url", url, allow_http=self.allow_http)
+        except InvalidParameter as exc:
+            log.info("remote image rejected: %s", exc.message)
+            return None
+        hit, value = self._cache.get(url)
+        if hit:
+            return value
+        task = self._inflight.get(url)
+        if task is None:
+            task = asyncio.create_task(self._fetch_and_cache(url))
+            self._inflight[url] = task
+            task.add_done_callback(lambda _: self._inflight.pop(url, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_and_cache(self, url: str) -> bytes | None:
+        shown = URL(url).with_query(None)  # query strings may carry tokens: keep them out of logs
+        try:
+            async with asyncio.timeout(self.timeout):
+                data = await self._download(URL(url, encoded=True))
+            await self._check_image(data)
+        except _Rejected as exc:
+            log.info("remote image %s rejected: %s", shown, exc)
+            data = None
+        except TimeoutError:
+            log.info("remote image %s rejected: timed out after %ss", shown, self.timeout)
+            data = None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            log.warning("remote image %s failed: %s: %s", shown, type(exc).__name__, exc)
+            data = None
+        self._cache.put(url, data, self.success_ttl if data is not None else self.failure_ttl)
+        return data
+
+    def _address_allowed(self, ip: IPAddress, port: int) -> bool:
+        return self.allow_private or is_public_address(ip)
+
+    async def _vet(self, url: URL) -> list[ResolveResult]:
+        """Resolve the hop's host once and check every address; the results get pinned."""
+        host, port = url.raw_host or "", url.port or 0
+        if _NUMERIC_HOST.fullmatch(host) and not _is_ip(host):
+            raise _Rejected(f"blocked: {host} is a non-canonical IP address")
+        if _is_ip(host):  # aiohttp connects to a literal directly; it is its own resolution
+            addresses = [host]
+        else:
+            addresses = await lookup_addresses(host, port)
+        if not addresses:
+            raise _Rejected(f"{host} did not resolve")
+        pinned: list[ResolveResult] = []
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if not self._address_allowed(ip, port):
+                raise _Rejected(f"blocked: {host} resolves to non-public address {ip}")
+            family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+            flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+            pinned.append(
+                {"hostname": host, "host": address, "port": port, "family": family,
+                 "proto": socket.IPPROTO_TCP, "flags": flags}
+            )  # fmt: skip
+        return pinned
+
+    async def _download(self, url: URL) -> bytes:
+        assert self._session is not None
+        for _ in range(self.max_redirects + 1):
+            token = _PINNED.set((url.raw_host or "", await self._vet(url)))
+            try:
+                async with self._session.get(url, allow_redirects=False) as resp:
+                    if resp.status in REDIRECTS:
+                        url = self._redirect_target(url, resp.headers.get("Location"))
+                        continue
+                    if resp.status != 200:
+                        raise _Rejected(f"HTTP status {resp.status}")
+                    return await self._read_body(resp)
+            finally:
+                _PINNED.reset(token)
+        raise _Rejected(f"more than {self.max_redirects} redirects")
+
+    def _redirect_target(self, current: URL, location: str | None) -> URL:
+        if not location:
+            raise _Rejected("redirect without a Location")
+        try:
+            target = str(current.join(URL(location)))
+            return URL(validate_image_url("redirect", target, allow_http=self.allow_http))
+        except (ValueError, InvalidParameter) as exc:
+            raise _Rejected(f"bad redirect Location {location!r}: {exc}") from None
+
+    async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
+        if resp.content_type not in CONTENT_TYPES:
+            raise _Rejected(f"Content-Type {resp.content_type} is not an allowed image type")
+        if resp.headers.get("Content-Encoding", "identity").lower() != "identity":
+            raise _Rejected("compressed Content-Encoding is not accepted")
+        if resp.content_length is not None and resp.content_length > self.max_bytes:
+            raise _Rejected(f"Content-Length {resp.content_length} exceeds {self.max_bytes}")
+        body = bytearray()
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > self.max_bytes:  # the header may be missing or lying
+                raise _Rejected(f"body exceeds {self.max_bytes} bytes")
+        return bytes(body)
+
+    async def _check_image(self, data: bytes) -> None:
+        """Reject oversized or undecodable images; the size check precedes any decoding."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            raise _Rejected(f"decompression bomb: {exc}") from None
+        except Exception as exc:  # Pillow raises many types for garbage input
+            raise _Rejected(f"not a supported image: {exc}") from None
+        width, height = image.size
+        if width * height > self.max_pixels:
+            image.close()
+            raise _Rejected(f"{width}x{height} exceeds {self.max_pixels} pixels")
+        try:
+            await asyncio.to_thread(_decode, image)
+        except Exception as exc:
+            raise _Rejected(f"image does not decode: {exc}") from None
+
+
+def _decode(image: Image.Image) -> None:
+    with image:
+        image.load()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import io
 import ipaddress
 import logging
+import ssl
 import struct
 import time
 import warnings
@@ -340,6 +342,62 @@ async def test_pinned_connection_uses_the_vetted_address_and_the_real_host(
     assert headers["User-Agent"] == "OGImageAPI/1.0 (+image fetcher)"
     fake_dns["cdn.invalid."] = ["127.0.0.1"]  # a fully qualified name keeps its pin
     assert await fetcher.fetch(f"http://cdn.invalid.:{canary.port}/body/jpeg") == JPEG
+
+
+def _self_signed_context(tmp_path) -> ssl.SSLContext:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "canary.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+async def test_https_sends_the_hostname_as_sni_to_the_pinned_address(
+    tmp_path, fake_dns, open_fetcher, connection_attempts
+):
+    server_names: list[str | None] = []
+    context = _self_signed_context(tmp_path)
+    context.sni_callback = lambda _sock, server_name, _ctx: server_names.append(server_name)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    fake_dns["images.invalid"] = ["127.0.0.1"]
+    fetcher = await open_fetcher(allow_http=False)
+    try:
+        # The certificate is untrusted, so the fetch fails - after the ClientHello went out.
+        assert await fetcher.fetch(f"https://images.invalid:{port}/logo.png") is None
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert server_names == ["images.invalid"]
+    assert connection_attempts == ["127.0.0.1"]
 
 
 # --- redirects ----------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""render_card: a CardSpec in, image bytes out. Pure and deterministic."""
+
+from __future__ import annotations
+
+import io
+
+from render import png
+from render.designs.base import Ctx, Palette
+from render.draw import Canvas, background
+from render.spec import DEFAULT_QUALITY, CardSpec
+from render.templates import LIGHT, TEMPLATES, get_template
+
+RENDER_VERSION = "1"
+PNG_LEVEL = 7
+_MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def _clamp(v: int) -> int:
+    return max(200, min(2400, int(v)))
+
+
+def _encode(canvas: Canvas, fmt: str, quality: int | None) -> bytes:
+    if fmt == "png":
+        return png.encode_png(canvas.pixels(), PNG_LEVEL, canvas.bg, canvas.dirty)
+    q = max(1, min(100, quality or DEFAULT_QUALITY.get(fmt, 90)))
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        canvas.im.save(
+            buf,
+            "JPEG",
+            quality=q,
+            optimize=False,
+            progressive=False,
+            subsampling=0 if q >= 90 else 2,
+        )
+    else:
+        canvas.im.save(buf, "WEBP", quality=q, method=2)
+    return buf.getvalue()
+
+
+def render_card(spec: CardSpec) -> bytes:
+    """Draw `spec` and encode it in spec.format."""
+    tpl = TEMPLATES.get(spec.template) or get_template("default")
+    w, h = _clamp(spec.width), _clamp(spec.height)
+    if (w, h) != (spec.width, spec.height):
+        from dataclasses import replace
+
+        spec = replace(spec, width=w, height=h)
+    pal: Palette = tpl.palette(spec.theme).with_overrides(spec)
+    key = (tpl.name, pal, w, h)
+    img, bg = background(key, lambda: tpl.background(w, h, pal))
+    canvas = Canvas(img, bg)
+    tpl.draw(Ctx(spec, pal, canvas))
+    return _encode(canvas, spec.format if spec.format in _MIME else "png", spec.quality)
+
+
+def render_fallback(width: int = 1200, height: int = 630, fmt: str = "png") -> bytes:
+    """A neutral "preview unavailable" card (served when the owner is out of quota)."""
+    spec = CardSpec(title="Preview unavailable", template="minimal", theme="light", format=fmt,  # type: ignore[arg-type]
+                    width=_clamp(width), height=_clamp(height), fields=(("brand", "OG Image API"),))  # fmt: skip
+    return render_card(spec)
+
+
+def mime_type(fmt: str) -> str:
+    return _MIME.get(fmt, "image/png")
+
+
+__all__ = ["LIGHT", "RENDER_VERSION", "mime_type", "render_card", "render_fallback"]

@@ -1,0 +1,172 @@
+"""Drawing on a card: a canvas over a cached background, shapes, text blocks, user images."""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps
+
+from render import fonts
+from render import text as tx
+from render.layout import Block
+from render.png import Background
+
+RGB = tuple[int, int, int]
+_SS = 4  # supersampling for anti-aliased shapes
+_BG_CACHE: OrderedDict[Hashable, tuple[Image.Image, Background]] = OrderedDict()
+BG_CACHE_SIZE = 24
+
+
+def hex_rgb(value: str | None, default: RGB) -> RGB:
+    v = (value or "").strip().lstrip("#")
+    if len(v) == 3:
+        v = "".join(c * 2 for c in v)
+    try:
+        return (int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)) if len(v) in (6, 8) else default
+    except ValueError:
+        return default
+
+
+def mix(a: RGB, b: RGB, t: float) -> RGB:
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def luminance(c: RGB) -> float:
+    return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255
+
+
+def linear_gradient(w: int, h: int, c0: RGB, c1: RGB) -> np.ndarray:
+    """CSS linear-gradient(135deg, c0, c1): colour depends on x + y only (one LUT, one view)."""
+    d = math.sqrt(0.5)
+    length = (w + h) * d
+    k = np.arange(w + h - 1, dtype=np.float64)
+    t = np.clip(((k + 1.0 - (w + h) / 2.0) * d) / length + 0.5, 0, 1)[:, None]
+    lut = np.rint(np.array(c0, float) + t * (np.array(c1, float) - np.array(c0, float)))
+    lut = lut.astype(np.uint8)
+    view = np.lib.stride_tricks.as_strided(lut, shape=(h, w, 3), strides=(3, 3, 1))
+    return np.ascontiguousarray(view)
+
+
+def background(key: Hashable, paint: Callable[[], Image.Image]) -> tuple[Image.Image, Background]:
+    """The painted background for `key` (template, theme, colours, size), LRU-cached."""
+    hit = _BG_CACHE.get(key)
+    if hit is None:
+        img = paint().convert("RGB")
+        hit = (img, Background(np.asarray(img)))
+        _BG_CACHE[key] = hit
+        while len(_BG_CACHE) > BG_CACHE_SIZE:
+            _BG_CACHE.popitem(last=False)
+    else:
+        _BG_CACHE.move_to_end(key)
+    return hit
+
+
+@functools.lru_cache(maxsize=256)
+def round_mask(w: int, h: int, r: float) -> Image.Image:
+    """Anti-aliased rounded-rectangle (or circle, r = h / 2) mask."""
+    big = Image.new("L", (w * _SS, h * _SS), 0)
+    ImageDraw.Draw(big).rounded_rectangle((0, 0, w * _SS - 1, h * _SS - 1), r * _SS, fill=255)
+    return big.resize((w, h), Image.Resampling.LANCZOS)
+
+
+def decode_image(data: bytes | None) -> Image.Image | None:
+    """A user image as RGBA, or None when missing or undecodable."""
+    if not data:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft("RGB", (1200, 1200))
+            im = ImageOps.exif_transpose(im)
+            im.thumbnail((2400, 2400))
+            return im.convert("RGBA")
+    except Exception:  # any broken image becomes a placeholder
+        return None
+
+
+class Canvas:
+    """An RGB card being drawn; remembers which rows it touched for the PNG writer."""
+
+    def __init__(self, img: Image.Image, bg: Background | None = None):
+        self.im = img.copy()
+        self.bg = bg
+        self.w, self.h = img.size
+        self.dirty: list[tuple[int, int]] = []
+        self._draw = ImageDraw.Draw(self.im)
+
+    def _touch(self, y0: float, y1: float) -> None:
+        self.dirty.append((max(0, math.floor(y0)), min(self.h, math.ceil(y1) + 1)))
+
+    def rect(self, box: tuple[float, float, float, float], fill: RGB, radius: float = 0) -> None:
+        x0, y0, x1, y1 = (round(v) for v in box)
+        if x1 <= x0 or y1 <= y0:
+            return
+        if radius <= 0:
+            self.im.paste(fill, (x0, y0, x1, y1))
+        else:
+            r = min(radius, (x1 - x0) / 2, (y1 - y0) / 2)
+            self.im.paste(fill, (x0, y0, x1, y1), round_mask(x1 - x0, y1 - y0, r))
+        self._touch(y0, y1)
+
+    def circle(self, cx: float, cy: float, d: float, fill: RGB) -> None:
+        self.rect((cx - d / 2, cy - d / 2, cx + d / 2, cy + d / 2), fill, d / 2)
+
+    def image(
+        self, img: Image.Image, box: tuple[float, float, float, float], radius: float = 0
+    ) -> None:
+        """Paste `img` cover-fitted into box, with rounded corners."""
+        x0, y0, x1, y1 = (round(v) for v in box)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        fitted = ImageOps.fit(img, (x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
+        mask = fitted.getchannel("A")
+        if radius > 0:
+            mask = Image.fromarray(
+                np.minimum(np.asarray(mask), np.asarray(round_mask(x1 - x0, y1 - y0, radius)))
+            )
+        self.im.paste(fitted.convert("RGB"), (x0, y0), mask)
+        self._touch(y0, y1)
+
+    def line_pieces(
+        self,
+        x: float,
+        baseline: float,
+        pieces: tuple[tx.Piece, ...],
+        weight: int,
+        size: int,
+        fill: RGB,
+    ) -> None:
+        for p in pieces:
+            img, dx, dy = tx.render_piece(p, weight, size)
+            px, py = round(x) + dx, round(baseline) + dy
+            if img.mode == "RGBA":
+                self.im.paste(img, (px, py), img)
+            else:
+                self.im.paste(fill, (px, py, px + img.width, py + img.height), img)
+            self._touch(py, py + img.height)
+            x += p.width
+
+    def text(
+        self, block: Block, x: float, y: float, w: float, fill: RGB, align: str = "start"
+    ) -> None:
+        """Draw `block` with its top at y, in a box [x, x + w]; align start|center|end."""
+        m = fonts.vmetrics()
+        lh = block.size * block.line_height
+        for i, line in enumerate(block.lines):
+            baseline = (
+                y + i * lh + (lh - (m.ascent + m.descent) * block.size) / 2 + m.ascent * block.size
+            )
+            right = (align == "start") == block.rtl if align != "center" else None
+            if right is None:
+                lx = x + (w - line.width) / 2
+            else:
+                lx = x + w - line.width if right else x
+            pieces = tx.pieces(line.text, block.weight, block.size, block.rtl)
+            self.line_pieces(lx, baseline, pieces, block.weight, block.size, fill)
+
+    def pixels(self) -> np.ndarray:
+        return np.asarray(self.im)

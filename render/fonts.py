@@ -1,0 +1,94 @@
+"""The vendored fonts: which file covers which characters, loaded once per process.
+
+Pillow has no font fallback, so text is split into runs by the first face (in `CHAIN` order)
+whose cmap covers each character; coverage sets come from fontTools, computed once per face.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+from PIL import ImageFont, features
+
+log = logging.getLogger(__name__)
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+EMOJI = "emoji"
+EMOJI_PPEM = 109  # the only size the CBDT strikes of Noto Color Emoji load at
+
+# face key -> (regular file, bold file); Inter also has a 600 weight
+_FILES = {
+    "inter": ("Inter-Regular.ttf", "Inter-Bold.ttf"),
+    "noto": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    "arabic": ("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
+    "hebrew": ("NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
+    "devanagari": ("NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"),
+    "thai": ("NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"),
+    "cjk": ("NotoSansCJKsc-Regular-subset.otf", "NotoSansCJKsc-Bold-subset.otf"),
+    EMOJI: ("NotoColorEmoji.ttf", "NotoColorEmoji.ttf"),
+}
+CHAIN = ("inter", "noto", "arabic", "hebrew", "devanagari", "thai", "cjk", EMOJI)
+PRIMARY = "inter"
+
+
+def raqm_available() -> bool:
+    """True when Pillow was built with libraqm (shaping, bidi, kerning)."""
+    return bool(features.check("raqm"))
+
+
+@functools.cache
+def layout_engine() -> ImageFont.Layout:
+    if raqm_available():
+        return ImageFont.Layout.RAQM
+    log.warning("Pillow has no libraqm: Arabic/Devanagari are not shaped, RTL is not reordered")
+    return ImageFont.Layout.BASIC
+
+
+def font_file(face: str, weight: int) -> Path:
+    if face == PRIMARY and 500 <= weight < 700:
+        return FONT_DIR / "Inter-SemiBold.ttf"
+    regular, bold = _FILES[face]
+    return FONT_DIR / (bold if weight >= 600 else regular)
+
+
+@functools.cache
+def coverage(face: str) -> frozenset[int]:
+    """Code points the face maps to a glyph (both weights share a character set)."""
+    with TTFont(font_file(face, 400), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+@functools.lru_cache(maxsize=512)
+def get_font(face: str, weight: int, size: int) -> ImageFont.FreeTypeFont:
+    if face == EMOJI:
+        size = EMOJI_PPEM
+    return ImageFont.truetype(
+        str(font_file(face, weight)), max(1, size), layout_engine=layout_engine()
+    )
+
+
+@dataclass(frozen=True)
+class VMetrics:
+    ascent: float  # fractions of the em, from hhea (Inter: hhea == typo)
+    descent: float
+
+
+@functools.cache
+def vmetrics() -> VMetrics:
+    with TTFont(font_file(PRIMARY, 700), lazy=True) as font:
+        upm = font["head"].unitsPerEm
+        return VMetrics(font["hhea"].ascent / upm, -font["hhea"].descent / upm)
+
+
+def preload() -> None:
+    """Read every face's cmap and open the common sizes (pool workers call this at start)."""
+    layout_engine()
+    vmetrics()
+    for face in CHAIN:
+        coverage(face)
+        get_font(face, 400, 32)
+        get_font(face, 700, 54)

@@ -39,8 +39,11 @@ def variants(folder: Path) -> None:
     for name in TEMPLATES:
         for theme in ("dark", "light"):
             base = sample(name, theme)
-            cases = {"std": base, "long": dataclasses.replace(base, title=LONG + " " + base.title),
-                     "short": dataclasses.replace(base, title="Hi", subtitle=None)}  # fmt: skip
+            cases = {
+                "std": base,
+                "long": dataclasses.replace(base, title=LONG + " " + base.title),
+                "short": dataclasses.replace(base, title="Hi", subtitle=None),
+            }
             cases.update({k: dataclasses.replace(base, title=v) for k, v in INTL.items()})
             for size in ((1200, 630), (400, 400), (2400, 600), (600, 1200)):
                 for case, spec in cases.items():

@@ -19,11 +19,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py` from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.samples import STANDARD, sample  # noqa: E402
-from render import fonts  # noqa: E402
-from render.card import RENDER_VERSION, render_card  # noqa: E402
-from render.pool import RenderPool  # noqa: E402
-from render.templates import TEMPLATES  # noqa: E402
+from bench.samples import STANDARD, sample
+from render import fonts
+from render.card import RENDER_VERSION, render_card
+from render.pool import RenderPool
+from render.templates import TEMPLATES
 
 
 @dataclasses.dataclass
@@ -54,7 +54,12 @@ async def _throughput(processes: int, n: int) -> float:
         await pool.warm_up()
         await asyncio.gather(*(pool.render(STANDARD) for _ in range(2 * processes)))
         t0 = time.perf_counter()
-        await asyncio.gather(*(pool.render(dataclasses.replace(STANDARD, subtitle=f"Run {i % 50}")) for i in range(n)))
+        await asyncio.gather(
+            *(
+                pool.render(dataclasses.replace(STANDARD, subtitle=f"Run {i % 50}"))
+                for i in range(n)
+            )
+        )
         return n / (time.perf_counter() - t0)
 
 
@@ -66,21 +71,53 @@ def render_section(a: argparse.Namespace) -> list[Row]:
     for _ in range(5):
         render_card(STANDARD)
     warm = _rounds(lambda i: render_card(STANDARD), a.n, a.rounds)
-    rows.append(Row("render", "standard card, ms/image", _ms(warm), "median (min–max) of rounds; one process, no output cache"))
+    rows.append(
+        Row(
+            "render",
+            "standard card, ms/image",
+            _ms(warm),
+            "median (min–max) of rounds; one process, no output cache",
+        )
+    )
     rows.append(Row("render", "standard card, PNG bytes", f"{size:,}", "1200×630 RGB"))
     titles = [f"{STANDARD.title} {i}" for i in range(a.n * a.rounds + 1)]
     counter = iter(range(len(titles)))
-    fresh = _rounds(lambda i: render_card(dataclasses.replace(STANDARD, title=titles[next(counter)])), a.n, a.rounds)
-    rows.append(Row("render", "standard card, new title each time, ms/image", _ms(fresh), "title layout and glyphs not cached"))
+    fresh = _rounds(
+        lambda i: render_card(dataclasses.replace(STANDARD, title=titles[next(counter)])),
+        a.n,
+        a.rounds,
+    )
+    rows.append(
+        Row(
+            "render",
+            "standard card, new title each time, ms/image",
+            _ms(fresh),
+            "title layout and glyphs not cached",
+        )
+    )
     for name in TEMPLATES:
         spec = sample(name)
         render_card(spec)
         t = _rounds(lambda i, s=spec: render_card(s), max(3, a.n // 5), 1)
-        rows.append(Row("render", f"template {name}, ms/image", f"{t[0]:.2f}", f"{len(render_card(spec)):,} bytes"))
+        rows.append(
+            Row(
+                "render",
+                f"template {name}, ms/image",
+                f"{t[0]:.2f}",
+                f"{len(render_card(spec)):,} bytes",
+            )
+        )
     if not a.no_pool:
         for p in (1, 2):
             rps = asyncio.run(_throughput(p, a.n * 4))
-            rows.append(Row("render", f"RenderPool({p}) renders/s", f"{rps:.0f}", "standard card, varying subtitle"))
+            rows.append(
+                Row(
+                    "render",
+                    f"RenderPool({p}) renders/s",
+                    f"{rps:.0f}",
+                    "standard card, varying subtitle",
+                )
+            )
     return rows
 
 

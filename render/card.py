@@ -56,8 +56,15 @@ def render_card(spec: CardSpec) -> bytes:
 
 def render_fallback(width: int = 1200, height: int = 630, fmt: str = "png") -> bytes:
     """A neutral "preview unavailable" card (served when the owner is out of quota)."""
-    spec = CardSpec(title="Preview unavailable", template="minimal", theme="light", format=fmt,  # type: ignore[arg-type]
-                    width=_clamp(width), height=_clamp(height), fields=(("brand", "OG Image API"),))  # fmt: skip
+    spec = CardSpec(
+        title="Preview unavailable",
+        template="minimal",
+        theme="light",
+        format=fmt,  # type: ignore[arg-type]
+        width=_clamp(width),
+        height=_clamp(height),
+        fields=(("brand", "OG Image API"),),
+    )
     return render_card(spec)
 
 

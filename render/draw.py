@@ -161,10 +161,7 @@ class Canvas:
                 y + i * lh + (lh - (m.ascent + m.descent) * block.size) / 2 + m.ascent * block.size
             )
             right = (align == "start") == block.rtl if align != "center" else None
-            if right is None:
-                lx = x + (w - line.width) / 2
-            else:
-                lx = x + w - line.width if right else x
+            lx = x + (w - line.width) / 2 if right is None else (x + w - line.width if right else x)
             pieces = tx.pieces(line.text, block.weight, block.size, block.rtl)
             self.line_pieces(lx, baseline, pieces, block.weight, block.size, fill)
 

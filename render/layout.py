@@ -18,7 +18,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Block:
-    """A laid-out paragraph; `height` is lines × line height."""
+    """A laid-out paragraph; `height` is lines x line height."""
 
     lines: tuple[Line, ...]
     weight: int

@@ -6,10 +6,28 @@ from dataclasses import dataclass
 from typing import Literal
 
 TEXT_FIELDS = (
-    "author_name", "reading_time", "date", "time", "location", "speaker_name", "price",
-    "original_price", "brand", "rating", "badge", "stat_value", "stat_label", "trend_icon",
-    "trend_value", "address", "beds", "baths", "sqft", "caption_top", "caption_bottom",
-)  # fmt: skip
+    "author_name",
+    "reading_time",
+    "date",
+    "time",
+    "location",
+    "speaker_name",
+    "price",
+    "original_price",
+    "brand",
+    "rating",
+    "badge",
+    "stat_value",
+    "stat_label",
+    "trend_icon",
+    "trend_value",
+    "address",
+    "beds",
+    "baths",
+    "sqft",
+    "caption_top",
+    "caption_bottom",
+)
 IMAGE_FIELDS = ("author_avatar_url", "logo_url", "image_url")
 COLOR_FIELDS = ("bg_color", "text_color", "accent_color")
 DEFAULT_QUALITY = {"jpeg": 90, "webp": 85}
@@ -48,8 +66,14 @@ class CardSpec:
         return None
 
     @classmethod
-    def build(cls, title: str, *, fields: dict[str, str] | None = None,
-              images: dict[str, bytes | None] | None = None, **kw) -> CardSpec:  # fmt: skip
+    def build(
+        cls,
+        title: str,
+        *,
+        fields: dict[str, str] | None = None,
+        images: dict[str, bytes | None] | None = None,
+        **kw,
+    ) -> CardSpec:
         """Convenience constructor taking dicts (sorted into tuples)."""
         return cls(
             title=title,

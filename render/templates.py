@@ -20,8 +20,15 @@ class FieldSpec:
     max_length: int | None = None
 
 
-_TYPES = {"author_avatar_url": "url", "logo_url": "url", "image_url": "url", "beds": "number",
-          "baths": "number", "sqft": "number", "rating": "number"}  # fmt: skip
+_TYPES = {
+    "author_avatar_url": "url",
+    "logo_url": "url",
+    "image_url": "url",
+    "beds": "number",
+    "baths": "number",
+    "sqft": "number",
+    "rating": "number",
+}
 _COLOURS = ("bg_color", "text_color", "accent_color")
 
 
@@ -34,10 +41,26 @@ def _schema(uses: tuple[str, ...]) -> list[FieldSpec]:
     return out
 
 
-DARK = Palette((0x0F, 0x17, 0x2A), (0x1E, 0x3A, 0x8A), (255, 255, 255), (0xCB, 0xD5, 0xE1),
-               (0x94, 0xA3, 0xB8), (0x3B, 0x82, 0xF6), (0x93, 0xC5, 0xFD), (0x1E, 0x29, 0x4B))  # fmt: skip
-LIGHT = Palette((0xFF, 0xFF, 0xFF), (0xEF, 0xF6, 0xFF), (0x0F, 0x17, 0x2A), (0x33, 0x41, 0x55),
-                (0x64, 0x74, 0x8B), (0x25, 0x63, 0xEB), (0x1D, 0x4E, 0xD8), (0xE0, 0xEA, 0xFB))  # fmt: skip
+DARK = Palette(
+    (0x0F, 0x17, 0x2A),
+    (0x1E, 0x3A, 0x8A),
+    (255, 255, 255),
+    (0xCB, 0xD5, 0xE1),
+    (0x94, 0xA3, 0xB8),
+    (0x3B, 0x82, 0xF6),
+    (0x93, 0xC5, 0xFD),
+    (0x1E, 0x29, 0x4B),
+)
+LIGHT = Palette(
+    (0xFF, 0xFF, 0xFF),
+    (0xEF, 0xF6, 0xFF),
+    (0x0F, 0x17, 0x2A),
+    (0x33, 0x41, 0x55),
+    (0x64, 0x74, 0x8B),
+    (0x25, 0x63, 0xEB),
+    (0x1D, 0x4E, 0xD8),
+    (0xE0, 0xEA, 0xFB),
+)
 
 
 @dataclass(frozen=True)
@@ -65,25 +88,98 @@ _AUTHOR = ("author_name", "author_avatar_url", "date", "reading_time", "brand", 
 TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
-        Template("default", "Title, subtitle and an author row on a deep gradient.", _AUTHOR, editorial.draw_default),
-        Template("minimal", "A centred title on a clean flat background.", ("brand", "author_name"),
-                 editorial.draw_minimal, bgs.flat, {"dark": bgs.MINIMAL_DARK, "light": bgs.MINIMAL_LIGHT}),
-        Template("vibrant", "Bold colourful gradient with soft glows for announcements.", ("badge", "brand", "logo_url", "author_name"),
-                 data.draw_vibrant, bgs.vibrant, {"dark": bgs.VIBRANT_DARK, "light": bgs.VIBRANT_LIGHT}),
-        Template("blog", "Article card: category, title, excerpt, author, reading time and cover.",
-                 (*_AUTHOR, "badge", "image_url"), editorial.draw_blog, bgs.flat),
-        Template("product", "Product card with price, discount, rating and product image.",
-                 ("brand", "logo_url", "price", "original_price", "rating", "badge", "image_url"), commerce.draw_product, bgs.split),
-        Template("event", "Event card: date, time, location and speaker.",
-                 ("date", "time", "location", "speaker_name", "author_avatar_url", "badge", "brand", "logo_url"), data.draw_event, bgs.dots),
-        Template("stats", "One big number with its label and trend.",
-                 ("stat_value", "stat_label", "trend_icon", "trend_value", "brand", "logo_url"), data.draw_stats, bgs.grid),
-        Template("real_estate", "Property listing: photo, price, address, beds, baths and area.",
-                 ("price", "address", "beds", "baths", "sqft", "badge", "image_url", "brand", "logo_url"), commerce.draw_real_estate, bgs.split),
-        Template("quote", "A pull quote with who said it.", ("author_name", "author_avatar_url", "brand"), editorial.draw_quote, bgs.gradient),
-        Template("caption", "An image with top and bottom captions.", ("caption_top", "caption_bottom", "image_url"), data.draw_caption, bgs.flat),
+        Template(
+            "default",
+            "Title, subtitle and an author row on a deep gradient.",
+            _AUTHOR,
+            editorial.draw_default,
+        ),
+        Template(
+            "minimal",
+            "A centred title on a clean flat background.",
+            ("brand", "author_name"),
+            editorial.draw_minimal,
+            bgs.flat,
+            {"dark": bgs.MINIMAL_DARK, "light": bgs.MINIMAL_LIGHT},
+        ),
+        Template(
+            "vibrant",
+            "Bold colourful gradient with soft glows for announcements.",
+            ("badge", "brand", "logo_url", "author_name"),
+            data.draw_vibrant,
+            bgs.vibrant,
+            {"dark": bgs.VIBRANT_DARK, "light": bgs.VIBRANT_LIGHT},
+        ),
+        Template(
+            "blog",
+            "Article card: category, title, excerpt, author, reading time and cover.",
+            (*_AUTHOR, "badge", "image_url"),
+            editorial.draw_blog,
+            bgs.flat,
+        ),
+        Template(
+            "product",
+            "Product card with price, discount, rating and product image.",
+            ("brand", "logo_url", "price", "original_price", "rating", "badge", "image_url"),
+            commerce.draw_product,
+            bgs.split,
+        ),
+        Template(
+            "event",
+            "Event card: date, time, location and speaker.",
+            (
+                "date",
+                "time",
+                "location",
+                "speaker_name",
+                "author_avatar_url",
+                "badge",
+                "brand",
+                "logo_url",
+            ),
+            data.draw_event,
+            bgs.dots,
+        ),
+        Template(
+            "stats",
+            "One big number with its label and trend.",
+            ("stat_value", "stat_label", "trend_icon", "trend_value", "brand", "logo_url"),
+            data.draw_stats,
+            bgs.grid,
+        ),
+        Template(
+            "real_estate",
+            "Property listing: photo, price, address, beds, baths and area.",
+            (
+                "price",
+                "address",
+                "beds",
+                "baths",
+                "sqft",
+                "badge",
+                "image_url",
+                "brand",
+                "logo_url",
+            ),
+            commerce.draw_real_estate,
+            bgs.split,
+        ),
+        Template(
+            "quote",
+            "A pull quote with who said it.",
+            ("author_name", "author_avatar_url", "brand"),
+            editorial.draw_quote,
+            bgs.gradient,
+        ),
+        Template(
+            "caption",
+            "An image with top and bottom captions.",
+            ("caption_top", "caption_bottom", "image_url"),
+            data.draw_caption,
+            bgs.flat,
+        ),
     )
-}  # fmt: skip
+}
 
 
 def get_template(name: str) -> Template:

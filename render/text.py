@@ -18,7 +18,7 @@ from PIL import Image
 from render import fonts
 from render.fonts import EMOJI, EMOJI_PPEM, raqm_available
 
-__all__ = ["Block", "Piece", "clean", "layout", "raqm_available", "render_piece"]
+__all__ = ["Piece", "clean", "pieces", "raqm_available", "render_piece"]
 
 ELLIPSIS = "…"
 EMOJI_SCALE = 0.92  # Noto's emoji advance is 1.27 em; browsers draw them a little smaller
@@ -75,9 +75,11 @@ def paragraph_rtl(text: str) -> bool:
 def _face(ch: str, emoji_next: bool) -> str | None:
     cp = ord(ch)
     cov = fonts.coverage
-    if cp in cov(EMOJI) and (cp >= 0x1F000 or emoji_next or cp not in cov(fonts.PRIMARY)):
-        if cp >= 0x1F000 or emoji_next or unicodedata.category(ch) == "So":
-            return EMOJI
+    wants_emoji = cp >= 0x1F000 or emoji_next
+    if cp in cov(EMOJI) and (
+        wants_emoji or (cp not in cov(fonts.PRIMARY) and unicodedata.category(ch) == "So")
+    ):
+        return EMOJI
     for face in fonts.CHAIN:
         if cp in cov(face):
             return face
@@ -99,7 +101,7 @@ def _font_runs(text: str) -> list[tuple[str, str]]:
         ):
             runs[-1][1] += ch
             continue
-        if cur and cat[0] in "ZP" and cp in fonts.coverage(cur):
+        if cur and cur != EMOJI and cat[0] in "ZP" and cp in fonts.coverage(cur):
             runs[-1][1] += ch
             continue
         face = _face(ch, nxt in ("\ufe0f", "\u20e3")) or fonts.PRIMARY

@@ -33,9 +33,11 @@ class Palette:
             bg = hex_rgb(spec.bg_color, self.bg0)
             dark = luminance(bg) < 0.5
             pal = replace(
-                pal, bg0=bg, bg1=mix(bg, WHITE if dark else (0, 0, 0), 0.08),
+                pal,
+                bg0=bg,
+                bg1=mix(bg, WHITE if dark else (0, 0, 0), 0.08),
                 surface=mix(bg, WHITE if dark else (0, 0, 0), 0.1),
-            )  # fmt: skip
+            )
             if not spec.text_color and (luminance(pal.text) < 0.5) == dark:  # keep contrast
                 text = WHITE if dark else (15, 23, 42)
                 pal = replace(pal, text=text, muted=mix(text, bg, 0.22), faint=mix(text, bg, 0.42))
@@ -75,22 +77,36 @@ class Ctx:
     def px(self, v: float) -> int:
         return round(v * self.u)
 
-    def fit(self, text: str | None, weight: int, size: float, min_size: float, max_w: float,
-            max_lines: int = 1, max_h: float | None = None, line_height: float = 1.2) -> Block:  # fmt: skip
+    def fit(
+        self,
+        text: str | None,
+        weight: int,
+        size: float,
+        min_size: float,
+        max_w: float,
+        max_lines: int = 1,
+        max_h: float | None = None,
+        line_height: float = 1.2,
+    ) -> Block:
         return layout.fit(
-            text or "", weight, max(6, self.px(size)), max(6, self.px(min_size)),
-            max(1.0, float(round(max_w))), max_lines,
-            None if max_h is None else float(round(max_h)), line_height,
-        )  # fmt: skip
+            text or "",
+            weight,
+            max(6, self.px(size)),
+            max(6, self.px(min_size)),
+            max(1.0, float(round(max_w))),
+            max_lines,
+            None if max_h is None else float(round(max_h)),
+            line_height,
+        )
 
     def f(self, name: str) -> str | None:
         return self.spec.field(name)
 
 
 def unit(w: int, h: int) -> float:
-    """Scale of a card relative to 1200×630: by area, but never so big that the short side
+    """Scale of a card relative to 1200x630: by area, but never so big that the short side
     cannot hold the layout."""
-    return min(math.sqrt(w * h / (1200 * 630)), w / 1200 * 1.6, h / 630 * 1.6)
+    return min(math.sqrt(w * h / (1200 * 630)), w / 1200 * 1.8, h / 630 * 1.6)
 
 
 def initials(name: str | None) -> str:
@@ -101,8 +117,15 @@ def initials(name: str | None) -> str:
     return letters.upper()
 
 
-def avatar(ctx: Ctx, x: float, cy: float, d: float, image_field: str = "author_avatar_url",
-           name: str | None = None, fill: RGB | None = None) -> None:  # fmt: skip
+def avatar(
+    ctx: Ctx,
+    x: float,
+    cy: float,
+    d: float,
+    image_field: str = "author_avatar_url",
+    name: str | None = None,
+    fill: RGB | None = None,
+) -> None:
     """A circular user image, or an initials circle, or a plain accent dot."""
     img = decode_image(ctx.spec.image(image_field))
     if img is not None:
@@ -126,10 +149,24 @@ def logo(ctx: Ctx, right: float, cy: float, max_h: float, max_w: float) -> float
     return float(w)
 
 
-def inline(ctx: Ctx, x: float, cy: float, parts: list[tuple[str | None, int, RGB]], size: float,
-           gap: float, max_w: float, align: str = "start") -> float:  # fmt: skip
+def inline(
+    ctx: Ctx,
+    x: float,
+    cy: float,
+    parts: list[tuple[str | None, int, RGB]],
+    size: float,
+    gap: float,
+    max_w: float,
+    align: str = "start",
+) -> float:
     """A row of single-line texts (skipping empty ones) centred on cy; returns its width."""
-    blocks = [(ctx.fit(t, wt, size, size * 0.7, max_w), c) for t, wt, c in parts if t]
+    blocks = []
+    left = max_w
+    for t, wt, c in parts:
+        if t and left > size * ctx.u:
+            b = ctx.fit(t, wt, size, size * 0.7, left)
+            blocks.append((b, c))
+            left -= b.width + gap * ctx.u
     total = sum(b.width for b, _ in blocks) + gap * ctx.u * max(0, len(blocks) - 1)
     if align == "end":
         x -= total
@@ -145,8 +182,17 @@ def inline(ctx: Ctx, x: float, cy: float, parts: list[tuple[str | None, int, RGB
     return total
 
 
-def pill(ctx: Ctx, x: float, y: float, text: str | None, size: float, fill: RGB, colour: RGB,
-         max_w: float, align: str = "start") -> tuple[float, float]:  # fmt: skip
+def pill(
+    ctx: Ctx,
+    x: float,
+    y: float,
+    text: str | None,
+    size: float,
+    fill: RGB,
+    colour: RGB,
+    max_w: float,
+    align: str = "start",
+) -> tuple[float, float]:
     """A rounded label; returns (width, height); x is the left (or right for align=end) edge."""
     if not text:
         return (0.0, 0.0)

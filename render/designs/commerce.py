@@ -8,9 +8,13 @@ from render.draw import decode_image, mix
 
 def _panel(ctx: Ctx) -> tuple[float, float, float, float]:
     """The image panel box (right side on wide cards, bottom half on tall ones)."""
-    if ctx.w >= ctx.h:
+    if _wide(ctx):
         return (round(ctx.w * 0.56), 0, ctx.w, ctx.h)
     return (0, round(ctx.h * 0.5), ctx.w, ctx.h)
+
+
+def _wide(ctx: Ctx) -> bool:
+    return ctx.w >= ctx.h * 1.3
 
 
 def _photo(ctx: Ctx, box: tuple[float, float, float, float], inset: float) -> None:
@@ -30,9 +34,9 @@ def _photo(ctx: Ctx, box: tuple[float, float, float, float], inset: float) -> No
 
 
 def _text_column(ctx: Ctx) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = _panel(ctx)
+    x0, y0, _, _ = _panel(ctx)
     pad = ctx.px(64)
-    if ctx.w >= ctx.h:
+    if _wide(ctx):
         return (pad, pad, x0 - pad, ctx.h - pad)
     return (pad, pad, ctx.w - pad, y0 - pad / 2)
 
@@ -103,7 +107,7 @@ def draw_product(ctx: Ctx) -> None:
 
 
 def draw_real_estate(ctx: Ctx) -> None:
-    pal, u = ctx.pal, ctx.u
+    pal = ctx.pal
     panel = _panel(ctx)
     _photo(ctx, panel, 0)
     if ctx.f("badge"):
@@ -140,11 +144,12 @@ def draw_real_estate(ctx: Ctx) -> None:
     ]
     x, cy = x0, y1 - ctx.px(30)
     for value, label in facts:
-        w, h = pill(ctx, x, cy - ctx.px(22), f"{value} {label}", 22, pal.surface, pal.text, x1 - x)
+        w, _ = pill(ctx, x, cy - ctx.px(22), f"{value} {label}", 22, pal.surface, pal.text, x1 - x)
         x += w + ctx.px(12)
         if x > x1:
             break
     brand = ctx.f("brand")
     if brand and not facts:
         inline(ctx, x0, cy, [(brand, 700, pal.accent_text)], 24, 0, width)
-    logo(ctx, x1, y0 + ctx.px(20), ctx.px(40), width * 0.3) if not ctx.f("price") else None
+    if not ctx.f("price"):
+        logo(ctx, x1, y0 + ctx.px(20), ctx.px(40), width * 0.3)

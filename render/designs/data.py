@@ -55,7 +55,6 @@ def draw_event(ctx: Ctx) -> None:
         th = min(ctx.px(200), ctx.h - y - pad)
         ctx.canvas.rect((pad, y, pad + tile_w, y + th), pal.surface, ctx.px(24))
         ctx.canvas.rect((pad, y, pad + tile_w, y + ctx.px(14)), pal.accent, 0)
-        ctx.canvas.rect((pad, y, pad + tile_w, y + th), pal.surface, 0) if False else None
         parts = date.replace(",", " ").split()
         big = ctx.fit(
             " ".join(parts[:2]) if len(parts) > 1 else date,

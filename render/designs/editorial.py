@@ -32,11 +32,13 @@ def draw_default(ctx: Ctx) -> None:
     room = ctx.h - pad_t - pad_b - foot_h - ctx.px(32)
     sub = ctx.spec.subtitle
     title = ctx.fit(ctx.spec.title, 700, 54, 30, width, 3, room * (0.72 if sub else 1))
+    s = ctx.fit(sub, 400, 32, 20, width, 2, room - title.height - 24 * u, 1.25) if sub else None
     y = pad_t
+    if ctx.h > ctx.w * 1.2:  # portrait: centre the text in the free space above the footer
+        y += (room - title.height - (s.height + 24 * u if s else 0)) * 0.4
     ctx.canvas.text(title, pad_x, y, width, pal.text)
     y += title.height + 24 * u
-    if sub:
-        s = ctx.fit(sub, 400, 32, 20, width, 2, pad_t + room - y, 1.25)
+    if s:
         ctx.canvas.text(s, pad_x, y, width, pal.muted)
     footer(ctx, ctx.h - pad_b - foot_h / 2, pad_x, ctx.w - pad_x)
 

@@ -12,6 +12,7 @@ full-width forms. Noto Color Emoji (CBDT bitmaps) is copied whole.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from pathlib import Path
@@ -44,10 +45,8 @@ def _double_byte(codec: str) -> set[int]:
     out = set()
     for hi in range(0xA1, 0xFF):
         for lo in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 out.update(map(ord, bytes((hi, lo)).decode(codec)))
-            except UnicodeDecodeError:
-                pass
     return out
 
 

@@ -33,5 +33,12 @@ def saturated(im: Image.Image, box=None, threshold: int = 90) -> int:
 @pytest.fixture
 def plain():
     """Card kwargs for a white card with black text and no coloured decorations."""
-    return {"template": "minimal", "theme": "light", "bg_color": "#ffffff", "text_color": "#000000",
-            "accent_color": "#ffffff", "width": 600, "height": 300}  # fmt: skip
+    return {
+        "template": "minimal",
+        "theme": "light",
+        "bg_color": "#ffffff",
+        "text_color": "#000000",
+        "accent_color": "#ffffff",
+        "width": 600,
+        "height": 300,
+    }

@@ -23,7 +23,7 @@ SIZES = [(1200, 630), (400, 400), (2400, 600), (200, 200), (600, 2400)]
 
 
 def test_registry_has_the_spec_templates_with_schemas():
-    assert REQUIRED <= set(TEMPLATES)
+    assert set(TEMPLATES) >= REQUIRED
     for name, tpl in TEMPLATES.items():
         assert get_template(name) is tpl and tpl.description
         fields = {f.name: f for f in tpl.fields}

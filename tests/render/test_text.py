@@ -8,9 +8,15 @@ from tests.render.conftest import card, ink_bbox, saturated
 
 MISSING = "\u0378"  # unassigned: no font has it, so it draws as .notdef
 SCRIPTS = {
-    "cjk-zh": ("中", "国"), "cjk-ja": ("あ", "漢"), "cjk-ko": ("한", "국"), "arabic": ("ع", "ب"),
-    "hebrew": ("ש", "ל"), "devanagari": ("क", "म"), "cyrillic": ("Ж", "Я"), "greek": ("Ω", "λ"),
-}  # fmt: skip
+    "cjk-zh": ("中", "国"),
+    "cjk-ja": ("あ", "漢"),
+    "cjk-ko": ("한", "국"),
+    "arabic": ("ع", "ب"),
+    "hebrew": ("ש", "ל"),
+    "devanagari": ("क", "म"),
+    "cyrillic": ("Ж", "Я"),
+    "greek": ("Ω", "λ"),
+}
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))

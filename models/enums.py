@@ -1,0 +1,41 @@
+"""Enums shared by the models, the service layer and the GraphQL schema (defined once, here)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class PlanId(str, Enum):
+    FREE = "free"
+    STARTER = "starter"
+    PRO = "pro"
+    AGENCY = "agency"
+    PUBLISHING = "publishing"
+
+
+class AccountStatus(str, Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class SubscriptionStatus(str, Enum):
+    NONE = "none"
+    ACTIVE = "active"
+    TRIALING = "trialing"
+    PAST_DUE = "past_due"
+    UNPAID = "unpaid"
+    CANCELED = "canceled"
+    INCOMPLETE = "incomplete"
+
+
+class TransactionType(str, Enum):
+    PURCHASE = "purchase"
+    USAGE = "usage"
+    REFUND = "refund"
+
+
+class NotificationKind(str, Enum):
+    QUOTA_80 = "QUOTA_80"
+    QUOTA_95 = "QUOTA_95"
+    QUOTA_100 = "QUOTA_100"
+    LOW_BALANCE = "LOW_BALANCE"

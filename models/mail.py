@@ -1,0 +1,21 @@
+"""Outgoing mail, kept as a record (and as the mailbox when no SMTP server is configured)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class OutboxMail(Model):
+    # Every mail the service sends; without SMTP this table (and the log) is the mailbox.
+
+    id = fields.BigIntField(primary_key=True)
+    to = fields.CharField(max_length=254)
+    subject = fields.CharField(max_length=255)
+    body = fields.TextField()
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    error = fields.TextField(null=True)
+
+    class Meta:
+        table = "outbox_mail"

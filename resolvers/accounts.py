@@ -1,0 +1,178 @@
+"""Accounts: sign-up, login, password reset and the operator's account commands."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Account, AccountStatus, PasswordReset, PlanId
+from resolvers import passwords, sessions, throttle
+from resolvers.crypto import SecretBox, sha256_hex
+from resolvers.errors import AppError, Conflict, InvalidParameter, NotFound
+from resolvers.keys import issue_key
+from resolvers.mail import Mailer
+
+RESET_LIFETIME = timedelta(hours=1)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
+def normalise_email(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidParameter("email must be a string")
+    email = value.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidParameter("email is not a valid email address")
+    return email
+
+
+def normalise_domain(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter("domain must be a string")
+    domain = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    if not _DOMAIN.match(domain):
+        raise InvalidParameter("domain must be a host name such as example.com")
+    return domain
+
+
+def check_password(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidParameter("password must be a string")
+    if not passwords.MIN_LENGTH <= len(value) <= passwords.MAX_LENGTH:
+        raise AppError(
+            f"Password must be {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters long.",
+            code="WEAK_PASSWORD",
+            status=400,
+        )
+    return value
+
+
+async def create_account(
+    email: object,
+    password: object,
+    box: SecretBox,
+    domain: object = None,
+    plan: PlanId = PlanId.FREE,
+    custom_quota: int | None = None,
+) -> Account:
+    """A new account with its first API key (one transaction: never an account without a key)."""
+    email_n = normalise_email(email)
+    password_s = check_password(password)
+    domain_n = normalise_domain(domain)
+    hashed = await passwords.hash_password(password_s)
+    try:
+        async with in_transaction():
+            account = await Account.create(
+                email=email_n, password_hash=hashed, domain=domain_n, plan=plan,
+                custom_quota=custom_quota,
+            )
+            await issue_key(account, box)
+    except IntegrityError:
+        raise Conflict("An account with this email already exists.", code="EMAIL_TAKEN") from None
+    return account
+
+
+async def login(email: object, password: object, ip: str, now: datetime) -> Account:
+    """Verify credentials with throttling. Unknown email and wrong password look the same."""
+    email_n = email.strip().lower()[:254] if isinstance(email, str) else ""
+    await throttle.check_login_allowed(email_n, ip, now)
+    account = await Account.get_or_none(email=email_n) if email_n else None
+    ok = await passwords.verify_password(
+        account.password_hash if account else None, password if isinstance(password, str) else ""
+    )
+    if not ok or account is None:
+        await throttle.record_failure(email_n, ip, now)
+        raise AppError("Invalid email or password.", code="INVALID_CREDENTIALS", status=401)
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = await passwords.hash_password(password)  # type: ignore[arg-type]
+        await account.save(update_fields=["password_hash"])
+    return account
+
+
+async def request_password_reset(email: object, base_url: str, mailer: Mailer, now: datetime) -> None:
+    """Mail a single-use link when the account exists; say nothing either way."""
+    if not isinstance(email, str):
+        return
+    account = await Account.get_or_none(email=email.strip().lower()[:254])
+    if account is None:
+        return
+    token = secrets.token_urlsafe(32)
+    await PasswordReset.create(
+        token_hash=sha256_hex(token), account=account, created_at=now, expires_at=now + RESET_LIFETIME
+    )
+    link = f"{base_url}/reset-password?token={token}"
+    await mailer.send(
+        account.email,
+        "Reset your OG Image API password",
+        "Someone asked to reset the password of your OG Image API account.\n\n"
+        f"Choose a new password here (the link works once, for 1 hour):\n{link}\n\n"
+        "If it wasn't you, ignore this mail: your password stays as it is.\n",
+    )
+
+
+async def confirm_password_reset(token: object, password: object, now: datetime) -> Account:
+    check_password(password)
+    invalid = AppError("This reset link is invalid or has expired.", code="INVALID_TOKEN", status=400)
+    if not isinstance(token, str) or not token or len(token) > 128:
+        raise invalid
+    hashed = await passwords.hash_password(password)  # type: ignore[arg-type]
+    async with in_transaction():
+        # Claim the token atomically: two concurrent confirms cannot both succeed.
+        claimed = await PasswordReset.filter(
+            token_hash=sha256_hex(token), used_at=None, expires_at__gt=now
+        ).update(used_at=now)
+        if claimed != 1:
+            raise invalid
+        reset = await PasswordReset.get(token_hash=sha256_hex(token)).select_related("account")
+        account = reset.account
+        account.password_hash = hashed
+        await account.save(update_fields=["password_hash"])
+        await sessions.revoke_all_sessions(account.id)
+    return account
+
+
+async def get_account_by_email(email: str) -> Account:
+    account = await Account.get_or_none(email=email.strip().lower())
+    if account is None:
+        raise NotFound(f"No account with email {email.strip().lower()!r}.")
+    return account
+
+
+async def set_status(email: str, status: AccountStatus) -> Account:
+    account = await get_account_by_email(email)
+    account.status = status
+    await account.save(update_fields=["status"])
+    return account
+
+
+async def set_plan(email: str, plan: PlanId, custom_quota: int | None = None) -> Account:
+    if custom_quota is not None and custom_quota < 0:
+        raise InvalidParameter("quota must be zero or more")
+    account = await get_account_by_email(email)
+    account.plan = plan
+    account.custom_quota = custom_quota
+    await account.save(update_fields=["plan", "custom_quota"])
+    return account
+
+
+async def update_account(
+    account: Account, *, domain: object = ..., overage_enabled: object = ...
+) -> Account:
+    fields = []
+    if domain is not ...:
+        account.domain = normalise_domain(domain)
+        fields.append("domain")
+    if overage_enabled is not ...:
+        if not isinstance(overage_enabled, bool):
+            raise InvalidParameter("overageEnabled must be true or false")
+        account.overage_enabled = overage_enabled
+        fields.append("overage_enabled")
+    if fields:
+        await account.save(update_fields=fields)
+    return account

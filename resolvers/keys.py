@@ -1,0 +1,92 @@
+"""API keys: `og_` + 32 alphanumerics, looked up by SHA-256, shown decrypted, revoked at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from models import Account, AccountStatus, ApiKey, SubscriptionStatus
+from resolvers.crypto import SecretBox, random_token, sha256_hex
+from resolvers.errors import AppError, Unauthorized
+
+KEY_PREFIX = "og_"
+KEY_LENGTH = len(KEY_PREFIX) + 32
+
+
+def generate_api_key() -> str:
+    return KEY_PREFIX + random_token(32)
+
+
+def looks_like_key(raw: str) -> bool:
+    return len(raw) == KEY_LENGTH and raw.startswith(KEY_PREFIX) and raw[3:].isascii() and raw[3:].isalnum()
+
+
+async def issue_key(account: Account, box: SecretBox) -> tuple[ApiKey, str]:
+    """Create a new active key for the account; returns the row and the plain key."""
+    plain = generate_api_key()
+    key = await ApiKey.create(
+        account=account,
+        key_hash=sha256_hex(plain),
+        key_encrypted=box.seal(plain),
+        kid=random_token(16).lower(),
+    )
+    return key, plain
+
+
+async def active_key(account: Account) -> ApiKey | None:
+    return await ApiKey.filter(account_id=account.id, revoked_at=None).order_by("-id").first()
+
+
+async def regenerate_api_key(account: Account, box: SecretBox) -> tuple[ApiKey, str]:
+    """Revoke every live key and issue a new one, in one transaction.
+
+    Keys are checked against the database on every request (no cache), so the old key and the
+    signed URLs minted from it stop working on every worker the moment this commits.
+    """
+    async with in_transaction():
+        await ApiKey.filter(account_id=account.id, revoked_at=None).update(
+            revoked_at=datetime.now(UTC)
+        )
+        return await issue_key(account, box)
+
+
+def reveal(key: ApiKey, box: SecretBox) -> str | None:
+    return box.open(key.key_encrypted)
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    account: Account
+    key: ApiKey
+
+
+def check_account_usable(account: Account) -> None:
+    """Suspended or unpaid accounts may not use the API (SPEC §5, §9)."""
+    if account.status == AccountStatus.SUSPENDED:
+        raise AppError(
+            "This account is suspended. Contact support.", code="SUBSCRIPTION_CANCELED", status=403
+        )
+    if account.subscription_status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
+        raise AppError(
+            "Payment is past due. Update your payment method in the billing portal.",
+            code="PAYMENT_PAST_DUE",
+            status=403,
+        )
+
+
+async def authenticate(raw: str | None) -> KeyOwner:
+    """Resolve an `X-API-Key` value to its account, or raise the SPEC's 401/403."""
+    if raw is None or raw.strip() == "":
+        raise Unauthorized("Missing API key. Send it in the X-API-Key header.", code="MISSING_API_KEY")
+    raw = raw.strip()
+    if not looks_like_key(raw):
+        raise Unauthorized("Invalid API key.")
+    key = await ApiKey.get_or_none(key_hash=sha256_hex(raw), revoked_at=None).select_related(
+        "account"
+    )
+    if key is None:
+        raise Unauthorized("Invalid API key.")
+    check_account_usable(key.account)
+    return KeyOwner(key.account, key)

@@ -1,0 +1,58 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from models.db import database
+from resolvers.crypto import SecretBox
+from resolvers.mail import Mailer, SmtpConfig
+from web import auth, health
+from web.errors import MAX_JSON_BYTES, error_middleware
+from web.keys import clock_key, mailer_key, secret_box_key, settings_key
+from web.settings import Settings
+
+log = logging.getLogger("ogapi")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mailer(settings: Settings) -> Mailer:
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        )
+    return Mailer(settings.smtp_from, smtp)
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with database(app[settings_key].database_url):
+        yield
+
+
+def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_JSON_BYTES)
+    app[settings_key] = settings
+    app[clock_key] = clock
+    app[secret_box_key] = SecretBox(settings.secret_key)
+    app[mailer_key] = _mailer(settings)
+    app.cleanup_ctx.append(_database_ctx)
+    app.add_routes(health.routes)
+    app.add_routes(auth.routes)
+    return app
+
+
+async def gunicorn_app() -> web.Application:
+    """Entry point for gunicorn's aiohttp worker (see Procfile)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,117 @@
+"""REST handlers for SPEC §5 (sign-up, login, logout, password reset) and the session cookie."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+
+from models import Account
+from resolvers import accounts, sessions
+from resolvers.errors import AppError
+from web.errors import read_json
+from web.keys import clock_key, mailer_key, secret_box_key, settings_key
+
+COOKIE = "ogapi_session"
+routes = web.RouteTableDef()
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(sessions.ABSOLUTE_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[settings_key].production,
+    )
+
+
+async def start_session(request: web.Request, response: web.StreamResponse, account: Account) -> None:
+    # A fresh id every login (rotation); the old cookie's session, if any, is destroyed.
+    await sessions.destroy_session(request.cookies.get(COOKIE))
+    token = await sessions.create_session(
+        account, request.app[clock_key](), client_ip(request), request.headers.get("User-Agent")
+    )
+    _set_cookie(request, response, token)
+
+
+async def session_account(request: web.Request) -> Account | None:
+    """The account of the request's session cookie (cached on the request)."""
+    if "session_account" not in request:
+        idle = timedelta(minutes=request.app[settings_key].session_idle_minutes)
+        request["session_account"] = await sessions.resolve_session(
+            request.cookies.get(COOKIE), request.app[clock_key](), idle
+        )
+    return request["session_account"]
+
+
+async def require_session(request: web.Request) -> Account:
+    account = await session_account(request)
+    if account is None:
+        raise AppError("Sign in to continue.", code="UNAUTHENTICATED", status=401)
+    return account
+
+
+def _account_json(account: Account) -> dict:
+    return {"id": account.id, "email": account.email, "plan": account.plan.value, "domain": account.domain}
+
+
+@routes.post("/api/auth/signup")
+async def signup(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    account = await accounts.create_account(
+        body.get("email"), body.get("password"), request.app[secret_box_key], body.get("domain")
+    )
+    response = web.json_response({"account": _account_json(account)}, status=201)
+    await start_session(request, response, account)
+    return response
+
+
+@routes.post("/api/auth/login")
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    account = await accounts.login(
+        body.get("email"), body.get("password"), client_ip(request), request.app[clock_key]()
+    )
+    response = web.json_response({"account": _account_json(account)})
+    await start_session(request, response, account)
+    return response
+
+
+@routes.post("/api/auth/logout")
+async def logout(request: web.Request) -> web.Response:
+    await sessions.destroy_session(request.cookies.get(COOKIE))
+    response = web.Response(status=204)
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+@routes.post("/api/auth/password-reset")
+async def password_reset(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    await accounts.request_password_reset(
+        body.get("email"),
+        request.app[settings_key].base_url,
+        request.app[mailer_key],
+        request.app[clock_key](),
+    )
+    return web.json_response(
+        {"message": "If an account exists for that email, a reset link is on its way."}, status=202
+    )
+
+
+@routes.post("/api/auth/password-reset/confirm")
+async def password_reset_confirm(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    await accounts.confirm_password_reset(
+        body.get("token"), body.get("password"), request.app[clock_key]()
+    )
+    response = web.Response(status=204)
+    response.del_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,193 @@
+"""The `ogapi` command line: serve, migrate and the operator's admin commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from models.db import database, is_sqlite, migrate
+from resolvers import accounts
+from resolvers.errors import AppError
+from resolvers.plans import parse_plan
+from web.settings import ConfigError, Settings
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+def _fail(message: str, status: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def _serve_worker(host: str, port: int, reuse_port: bool) -> None:
+    from web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    web.run_app(create_app(Settings.from_env()), host=host, port=port, reuse_port=reuse_port,
+                print=None)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    host, port, workers = args.host or settings.host, args.port or settings.port, args.workers
+    if workers < 1:
+        return _fail("--workers must be at least 1", 2)
+    if workers > 1 and is_sqlite(settings.database_url):
+        return _fail(
+            "--workers > 1 needs PostgreSQL and Redis: SQLite is a single-process database. "
+            "Set DATABASE_URL=postgres://… and REDIS_URL=redis://…, or run one worker.", 2
+        )
+    if workers > 1 and not settings.redis_url:
+        return _fail("--workers > 1 needs REDIS_URL for the shared cache and rate limiter", 2)
+    if is_sqlite(settings.database_url):
+        asyncio.run(migrate(settings.database_url))
+    print(f"OG Image API listening on http://{host}:{port} ({workers} worker(s))", flush=True)
+    if workers == 1:
+        _serve_worker(host, port, reuse_port=False)
+        return 0
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_serve_worker, args=(host, port, True)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(migrate(settings.database_url))
+    print("migrations applied")
+    return 0
+
+
+def _with_db(fn: Command) -> Callable[[argparse.Namespace, Settings], int]:
+    """Run an async admin command with the database open; AppErrors become clean exits."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        async def main() -> int:
+            if is_sqlite(settings.database_url):
+                await migrate(settings.database_url)
+            async with database(settings.database_url):
+                try:
+                    return await fn(args, settings)
+                except AppError as exc:
+                    return _fail(exc.message)
+
+        return asyncio.run(main())
+
+    return run
+
+
+@_with_db
+async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from resolvers.crypto import SecretBox
+    from resolvers.keys import active_key, reveal
+
+    box = SecretBox(settings.secret_key)
+    password = args.password or os.environ.get("OGAPI_PASSWORD")
+    generated = password is None
+    if generated:
+        from resolvers.crypto import random_token
+
+        password = random_token(20)
+    account = await accounts.create_account(args.email, password, box, plan=args.plan)
+    key = await active_key(account)
+    print(f"email: {account.email}")
+    if generated:
+        print(f"password: {password}")
+    print(f"plan: {account.plan.value}")
+    print(f"api_key: {reveal(key, box) if key else '-'}")
+    return 0
+
+
+@_with_db
+async def cmd_set_plan(args: argparse.Namespace, settings: Settings) -> int:
+    account = await accounts.set_plan(args.email, args.plan, args.quota)
+    quota = f", custom quota {account.custom_quota}" if account.custom_quota is not None else ""
+    print(f"{account.email}: plan {account.plan.value}{quota}")
+    return 0
+
+
+def _status_command(status_name: str) -> Command:
+    async def run(args: argparse.Namespace, settings: Settings) -> int:
+        from models import AccountStatus
+
+        account = await accounts.set_status(args.email, AccountStatus(status_name))
+        print(f"{account.email}: {account.status.value}")
+        return 0
+
+    return run
+
+
+def _plan_arg(value: str):
+    try:
+        return parse_plan(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _non_negative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be zero or more")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ogapi", description="OG Image API service and tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser("admin", help="operator commands").add_subparsers(
+        dest="admin_command", required=True
+    )
+    create = admin.add_parser("create-user", help="create an account (prints its API key)")
+    create.add_argument("email")
+    create.add_argument("--password", help="default: generated and printed")
+    create.add_argument("--plan", type=_plan_arg, default="free")
+    create.set_defaults(func=cmd_create_user)
+
+    set_plan = admin.add_parser("set-plan", help="change an account's plan or custom quota")
+    set_plan.add_argument("email")
+    set_plan.add_argument("plan", type=_plan_arg)
+    set_plan.add_argument("--quota", type=_non_negative, help="custom monthly quota (enterprise)")
+    set_plan.set_defaults(func=cmd_set_plan)
+
+    for name, status in (("suspend", "suspended"), ("unsuspend", "active")):
+        p = admin.add_parser(name, help=f"mark an account {status}")
+        p.add_argument("email")
+        p.set_defaults(func=_with_db(_status_command(status)))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    return args.func(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

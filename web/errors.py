@@ -1,0 +1,83 @@
+"""Request ids, JSON errors in SPEC §6's shape, and request-body reading."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from resolvers.errors import AppError
+
+log = logging.getLogger("ogapi.web")
+REQUEST_ID = "X-Request-ID"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+MAX_JSON_BYTES = 1_000_000
+
+
+def error_response(
+    request: web.Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {"error": True, "message": message, "code": code, "request_id": request.get("request_id")}
+    return web.json_response(body, status=status, headers=headers)
+
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    incoming = request.headers.get(REQUEST_ID, "")
+    request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    request["request_id"] = request_id
+    try:
+        response = await handler(request)
+    except AppError as exc:
+        response = error_response(request, exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not _wants_json(request):
+            exc.headers[REQUEST_ID] = request_id
+            raise
+        code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
+        message = "Request body too large (max 1 MB)." if exc.status == 413 else exc.reason
+        response = error_response(request, exc.status, code, message)
+    except Exception:
+        log.exception("unhandled error request_id=%s %s %s", request_id, request.method, request.path)
+        response = error_response(
+            request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
+        )
+    response.headers[REQUEST_ID] = request_id
+    return response
+
+
+def _wants_json(request: web.Request) -> bool:
+    return request.path.startswith(("/api/", "/graphql")) or request.path in ("/health", "/ready")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body, or SPEC's INVALID_JSON / PAYLOAD_TOO_LARGE errors."""
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise AppError("Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413)
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise AppError("Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise AppError("Request body is not valid JSON.", code="INVALID_JSON", status=400) from None
+    if not isinstance(data, dict):
+        raise AppError("Request body must be a JSON object.", code="INVALID_JSON", status=400)
+    return data

@@ -1,0 +1,18 @@
+"""Typed application state (aiohttp AppKeys): one home for what handlers can reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from resolvers.crypto import SecretBox
+from resolvers.mail import Mailer
+from web.settings import Settings
+
+settings_key = web.AppKey("settings", Settings)
+secret_box_key = web.AppKey("secret_box", SecretBox)
+mailer_key = web.AppKey("mailer", Mailer)
+# The clock every handler reads "now" from; tests replace it to cross month boundaries.
+clock_key = web.AppKey("clock", Callable[[], datetime])

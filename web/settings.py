@@ -1,0 +1,127 @@
+"""Configuration: environment variables only (12-factor), read once into a frozen Settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.db import DEFAULT_DATABASE_URL
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the CLI prints it and exits with status 2."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < low:
+        raise ConfigError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """In development the secret is generated once and kept under ./data/ (never in git)."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "OG Image API <no-reply@localhost>"
+    smtp_starttls: bool = False
+    admin_token: str | None = None
+    session_idle_minutes: int = 60
+    allow_private_fetch: bool = False
+    render_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def billing_configured(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        mode = env.get("OGAPI_ENV", "development")
+        if mode not in ("development", "production"):
+            raise ConfigError(f"OGAPI_ENV must be development or production, got {mode!r}")
+        production = mode == "production"
+        data_dir = Path(env.get("OGAPI_DATA_DIR", "data"))
+        secret = env.get("SECRET_KEY") or None
+        base_url = env.get("BASE_URL") or None
+        if production:
+            missing = [n for n, v in (("SECRET_KEY", secret), ("BASE_URL", base_url)) if not v]
+            if missing:
+                raise ConfigError(f"OGAPI_ENV=production requires {' and '.join(missing)}")
+            if len(secret or "") < 32:
+                raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        host = env.get("HOST", "127.0.0.1")
+        port = _int(env, "PORT", 8080, low=1)
+        database_url = env.get("DATABASE_URL") or f"sqlite://{data_dir}/ogapi.sqlite3"
+        if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ConfigError("DATABASE_URL must start with sqlite:// or postgres://")
+        return cls(
+            secret_key=secret or _dev_secret(data_dir),
+            env=mode,
+            host=host,
+            port=port,
+            base_url=(base_url or f"http://{host}:{port}").rstrip("/"),
+            database_url=database_url,
+            redis_url=env.get("REDIS_URL") or None,
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=_int(env, "SMTP_PORT", 587, low=1),
+            smtp_username=env.get("SMTP_USERNAME") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_from=env.get("SMTP_FROM") or "OG Image API <no-reply@localhost>",
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
+            admin_token=env.get("ADMIN_TOKEN") or None,
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60, low=1),
+            allow_private_fetch=_bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False),
+            render_workers=_int(env, "OGAPI_RENDER_WORKERS", os.cpu_count() or 1),
+        )

@@ -10,7 +10,7 @@ from models import Account
 from resolvers import accounts, sessions
 from resolvers.errors import AppError
 from web.errors import read_json
-from web.keys import clock_key, mailer_key, secret_box_key, settings_key
+from web.keys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
 
 COOKIE = "ogapi_session"
 routes = web.RouteTableDef()
@@ -43,12 +43,12 @@ async def start_session(request: web.Request, response: web.StreamResponse, acco
 
 async def session_account(request: web.Request) -> Account | None:
     """The account of the request's session cookie (cached on the request)."""
-    if "session_account" not in request:
+    if session_account_key not in request:
         idle = timedelta(minutes=request.app[settings_key].session_idle_minutes)
-        request["session_account"] = await sessions.resolve_session(
+        request[session_account_key] = await sessions.resolve_session(
             request.cookies.get(COOKIE), request.app[clock_key](), idle
         )
-    return request["session_account"]
+    return request[session_account_key]  # type: ignore[return-value]
 
 
 async def require_session(request: web.Request) -> Account:

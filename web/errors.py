@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from resolvers.errors import AppError
+from web.keys import request_id_key
 
 log = logging.getLogger("ogapi.web")
 REQUEST_ID = "X-Request-ID"
@@ -21,7 +22,7 @@ MAX_JSON_BYTES = 1_000_000
 def error_response(
     request: web.Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    body = {"error": True, "message": message, "code": code, "request_id": request.get("request_id")}
+    body = {"error": True, "message": message, "code": code, "request_id": request.get(request_id_key)}
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -40,7 +41,7 @@ _HTTP_CODES = {
 async def error_middleware(request: web.Request, handler):
     incoming = request.headers.get(REQUEST_ID, "")
     request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[request_id_key] = request_id
     try:
         response = await handler(request)
     except AppError as exc:

@@ -16,3 +16,7 @@ secret_box_key = web.AppKey("secret_box", SecretBox)
 mailer_key = web.AppKey("mailer", Mailer)
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
 clock_key = web.AppKey("clock", Callable[[], datetime])
+
+# Per-request state.
+request_id_key = web.RequestKey("request_id", str)
+session_account_key = web.RequestKey("session_account", object)  # Account | None once resolved

@@ -11,9 +11,11 @@ from aiohttp import web
 from models.db import database
 from resolvers.crypto import SecretBox
 from resolvers.mail import Mailer, SmtpConfig
+from resolvers.metering import Meter
+from resolvers.ratelimit import MemoryRateLimiter
 from web import auth, health
 from web.errors import MAX_JSON_BYTES, error_middleware
-from web.keys import clock_key, mailer_key, secret_box_key, settings_key
+from web.keys import clock_key, mailer_key, meter_key, secret_box_key, settings_key
 from web.settings import Settings
 
 log = logging.getLogger("ogapi")
@@ -47,6 +49,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)
     app[mailer_key] = _mailer(settings)
+    app[meter_key] = Meter(MemoryRateLimiter(), app[mailer_key])
     app.cleanup_ctx.append(_database_ctx)
     app.add_routes(health.routes)
     app.add_routes(auth.routes)

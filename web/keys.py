@@ -9,11 +9,13 @@ from aiohttp import web
 
 from resolvers.crypto import SecretBox
 from resolvers.mail import Mailer
+from resolvers.metering import Meter
 from web.settings import Settings
 
 settings_key = web.AppKey("settings", Settings)
 secret_box_key = web.AppKey("secret_box", SecretBox)
 mailer_key = web.AppKey("mailer", Mailer)
+meter_key = web.AppKey("meter", Meter)
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
 clock_key = web.AppKey("clock", Callable[[], datetime])
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class PlanId(str, Enum):
+class PlanId(StrEnum):
     FREE = "free"
     STARTER = "starter"
     PRO = "pro"
@@ -13,12 +13,12 @@ class PlanId(str, Enum):
     PUBLISHING = "publishing"
 
 
-class AccountStatus(str, Enum):
+class AccountStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
 
 
-class SubscriptionStatus(str, Enum):
+class SubscriptionStatus(StrEnum):
     NONE = "none"
     ACTIVE = "active"
     TRIALING = "trialing"
@@ -28,13 +28,13 @@ class SubscriptionStatus(str, Enum):
     INCOMPLETE = "incomplete"
 
 
-class TransactionType(str, Enum):
+class TransactionType(StrEnum):
     PURCHASE = "purchase"
     USAGE = "usage"
     REFUND = "refund"
 
 
-class NotificationKind(str, Enum):
+class NotificationKind(StrEnum):
     QUOTA_80 = "QUOTA_80"
     QUOTA_95 = "QUOTA_95"
     QUOTA_100 = "QUOTA_100"

@@ -17,8 +17,12 @@ from resolvers.keys import issue_key
 from resolvers.mail import Mailer
 
 RESET_LIFETIME = timedelta(hours=1)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
 
 
 def normalise_email(value: object) -> str:
@@ -69,7 +73,10 @@ async def create_account(
     try:
         async with in_transaction():
             account = await Account.create(
-                email=email_n, password_hash=hashed, domain=domain_n, plan=plan,
+                email=email_n,
+                password_hash=hashed,
+                domain=domain_n,
+                plan=plan,
                 custom_quota=custom_quota,
             )
             await issue_key(account, box)
@@ -95,7 +102,9 @@ async def login(email: object, password: object, ip: str, now: datetime) -> Acco
     return account
 
 
-async def request_password_reset(email: object, base_url: str, mailer: Mailer, now: datetime) -> None:
+async def request_password_reset(
+    email: object, base_url: str, mailer: Mailer, now: datetime
+) -> None:
     """Mail a single-use link when the account exists; say nothing either way."""
     if not isinstance(email, str):
         return
@@ -104,7 +113,10 @@ async def request_password_reset(email: object, base_url: str, mailer: Mailer, n
         return
     token = secrets.token_urlsafe(32)
     await PasswordReset.create(
-        token_hash=sha256_hex(token), account=account, created_at=now, expires_at=now + RESET_LIFETIME
+        token_hash=sha256_hex(token),
+        account=account,
+        created_at=now,
+        expires_at=now + RESET_LIFETIME,
     )
     link = f"{base_url}/reset-password?token={token}"
     await mailer.send(
@@ -118,7 +130,9 @@ async def request_password_reset(email: object, base_url: str, mailer: Mailer, n
 
 async def confirm_password_reset(token: object, password: object, now: datetime) -> Account:
     check_password(password)
-    invalid = AppError("This reset link is invalid or has expired.", code="INVALID_TOKEN", status=400)
+    invalid = AppError(
+        "This reset link is invalid or has expired.", code="INVALID_TOKEN", status=400
+    )
     if not isinstance(token, str) or not token or len(token) > 128:
         raise invalid
     hashed = await passwords.hash_password(password)  # type: ignore[arg-type]

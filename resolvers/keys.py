@@ -20,7 +20,12 @@ def generate_api_key() -> str:
 
 
 def looks_like_key(raw: str) -> bool:
-    return len(raw) == KEY_LENGTH and raw.startswith(KEY_PREFIX) and raw[3:].isascii() and raw[3:].isalnum()
+    return (
+        len(raw) == KEY_LENGTH
+        and raw.startswith(KEY_PREFIX)
+        and raw[3:].isascii()
+        and raw[3:].isalnum()
+    )
 
 
 async def issue_key(account: Account, box: SecretBox) -> tuple[ApiKey, str]:
@@ -79,7 +84,9 @@ def check_account_usable(account: Account) -> None:
 async def authenticate(raw: str | None) -> KeyOwner:
     """Resolve an `X-API-Key` value to its account, or raise the SPEC's 401/403."""
     if raw is None or raw.strip() == "":
-        raise Unauthorized("Missing API key. Send it in the X-API-Key header.", code="MISSING_API_KEY")
+        raise Unauthorized(
+            "Missing API key. Send it in the X-API-Key header.", code="MISSING_API_KEY"
+        )
     raw = raw.strip()
     if not looks_like_key(raw):
         raise Unauthorized("Invalid API key.")

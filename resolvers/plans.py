@@ -23,11 +23,32 @@ PLANS: dict[PlanId, Plan] = {
     p.id: p
     for p in (
         Plan(PlanId.FREE, "Free", 25, Decimal("0"), None, 1, None),
-        Plan(PlanId.STARTER, "Starter", 500, Decimal("9"), Decimal("0.02"), 5, "ogapi_starter_monthly"),
-        Plan(PlanId.PRO, "Pro", 2_000, Decimal("19"), Decimal("0.01"), 10, "ogapi_pro_monthly"),
-        Plan(PlanId.AGENCY, "Agency", 10_000, Decimal("49"), Decimal("0.01"), 25, "ogapi_agency_monthly"),
         Plan(
-            PlanId.PUBLISHING, "Publishing", 50_000, Decimal("99"), Decimal("0.01"), 50,
+            PlanId.STARTER,
+            "Starter",
+            500,
+            Decimal("9"),
+            Decimal("0.02"),
+            5,
+            "ogapi_starter_monthly",
+        ),
+        Plan(PlanId.PRO, "Pro", 2_000, Decimal("19"), Decimal("0.01"), 10, "ogapi_pro_monthly"),
+        Plan(
+            PlanId.AGENCY,
+            "Agency",
+            10_000,
+            Decimal("49"),
+            Decimal("0.01"),
+            25,
+            "ogapi_agency_monthly",
+        ),
+        Plan(
+            PlanId.PUBLISHING,
+            "Publishing",
+            50_000,
+            Decimal("99"),
+            Decimal("0.01"),
+            50,
             "ogapi_publishing_monthly",
         ),
     )

@@ -6,6 +6,7 @@ remaining succeed exactly R times on SQLite and PostgreSQL, with one worker or m
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from models import Account, MonthlyUsage, PlanId
-from resolvers.plans import get_plan, quota_for
+from resolvers.plans import quota_for
 
 
 def month_key(now: datetime) -> str:
@@ -80,10 +81,8 @@ async def usage_summary(account: Account, now: datetime) -> UsageSummary:
 
 async def _ensure_row(account_id: int, month: str) -> None:
     if not await MonthlyUsage.exists(account_id=account_id, month=month):
-        try:
+        with contextlib.suppress(IntegrityError):  # another request created it first
             await MonthlyUsage.create(account_id=account_id, month=month, used=0)
-        except IntegrityError:
-            pass  # another request created it first
 
 
 async def try_reserve(account_id: int, quota: int, now: datetime) -> bool:

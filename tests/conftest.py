@@ -90,7 +90,9 @@ def signup(client):
     """Sign up through the real endpoint; returns the user with its API key (session in client)."""
     counter = iter(range(10_000))
 
-    async def make(email: str | None = None, password: str = PASSWORD, plan: str | None = None) -> User:
+    async def make(
+        email: str | None = None, password: str = PASSWORD, plan: str | None = None
+    ) -> User:
         from models import Account, PlanId
         from resolvers.keys import active_key, reveal
 
@@ -111,3 +113,52 @@ def _box_key():
     from web.keys import secret_box_key
 
     return secret_box_key
+
+
+class Inbox:
+    """Messages received by the loopback SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    async def wait_for(self, count: int = 1, seconds: float = 5.0) -> list:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        # aiosmtpd delivers on its own thread and loop: poll rather than share an Event.
+        while len(self.messages) < count and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, inbox)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server):
+    """Settings whose mail goes to the loopback SMTP server."""
+    port, _ = smtp_server
+    return replace(
+        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_from="OG Image API <noreply@og.test>"
+    )

@@ -32,7 +32,9 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) 
     )
 
 
-async def start_session(request: web.Request, response: web.StreamResponse, account: Account) -> None:
+async def start_session(
+    request: web.Request, response: web.StreamResponse, account: Account
+) -> None:
     # A fresh id every login (rotation); the old cookie's session, if any, is destroyed.
     await sessions.destroy_session(request.cookies.get(COOKIE))
     token = await sessions.create_session(
@@ -59,7 +61,12 @@ async def require_session(request: web.Request) -> Account:
 
 
 def _account_json(account: Account) -> dict:
-    return {"id": account.id, "email": account.email, "plan": account.plan.value, "domain": account.domain}
+    return {
+        "id": account.id,
+        "email": account.email,
+        "plan": account.plan.value,
+        "domain": account.domain,
+    }
 
 
 @routes.post("/api/auth/signup")

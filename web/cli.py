@@ -30,8 +30,9 @@ def _serve_worker(host: str, port: int, reuse_port: bool) -> None:
     from web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(create_app(Settings.from_env()), host=host, port=port, reuse_port=reuse_port,
-                print=None)
+    web.run_app(
+        create_app(Settings.from_env()), host=host, port=port, reuse_port=reuse_port, print=None
+    )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,7 +42,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers > 1 and is_sqlite(settings.database_url):
         return _fail(
             "--workers > 1 needs PostgreSQL and Redis: SQLite is a single-process database. "
-            "Set DATABASE_URL=postgres://… and REDIS_URL=redis://…, or run one worker.", 2
+            "Set DATABASE_URL=postgres://… and REDIS_URL=redis://…, or run one worker.",
+            2,
         )
     if workers > 1 and not settings.redis_url:
         return _fail("--workers > 1 needs REDIS_URL for the shared cache and rate limiter", 2)

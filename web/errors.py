@@ -20,9 +20,18 @@ MAX_JSON_BYTES = 1_000_000
 
 
 def error_response(
-    request: web.Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
-    body = {"error": True, "message": message, "code": code, "request_id": request.get(request_id_key)}
+    body = {
+        "error": True,
+        "message": message,
+        "code": code,
+        "request_id": request.get(request_id_key),
+    }
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -54,7 +63,9 @@ async def error_middleware(request: web.Request, handler):
         message = "Request body too large (max 1 MB)." if exc.status == 413 else exc.reason
         response = error_response(request, exc.status, code, message)
     except Exception:
-        log.exception("unhandled error request_id=%s %s %s", request_id, request.method, request.path)
+        log.exception(
+            "unhandled error request_id=%s %s %s", request_id, request.method, request.path
+        )
         response = error_response(
             request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
         )

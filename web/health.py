@@ -19,8 +19,9 @@ async def ready(request: web.Request) -> web.Response:
     try:
         await connections.get("default").execute_query("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return web.json_response({"status": "ok" if ok else "unavailable", "checks": checks},
-                             status=200 if ok else 503)
+    return web.json_response(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )

@@ -11,7 +11,8 @@ from tests.conftest import PASSWORD
 
 async def test_signup_sets_session_cookie_and_creates_free_account_with_key(client):
     resp = await client.post(
-        "/api/auth/signup", json={"email": "  New@Example.COM ", "password": PASSWORD, "domain": "Example.com"}
+        "/api/auth/signup",
+        json={"email": "  New@Example.COM ", "password": PASSWORD, "domain": "Example.com"},
     )
     assert resp.status == 201
     body = await resp.json()
@@ -28,7 +29,9 @@ async def test_signup_sets_session_cookie_and_creates_free_account_with_key(clie
 
 async def test_cookie_is_secure_in_production(aiohttp_client, make_app):
     client = await aiohttp_client(make_app(env="production"))
-    resp = await client.post("/api/auth/signup", json={"email": "a@example.com", "password": PASSWORD})
+    resp = await client.post(
+        "/api/auth/signup", json={"email": "a@example.com", "password": PASSWORD}
+    )
     assert "Secure" in resp.headers["Set-Cookie"]
 
 
@@ -38,7 +41,11 @@ async def test_signup_errors(client):
         ({"email": 5, "password": PASSWORD}, 400, "INVALID_PARAMETER"),
         ({"email": "a@example.com", "password": "short"}, 400, "WEAK_PASSWORD"),
         ({"email": "a@example.com", "password": "x" * 1025}, 400, "WEAK_PASSWORD"),
-        ({"email": "a@example.com", "password": PASSWORD, "domain": "not a domain"}, 400, "INVALID_PARAMETER"),
+        (
+            {"email": "a@example.com", "password": PASSWORD, "domain": "not a domain"},
+            400,
+            "INVALID_PARAMETER",
+        ),
     ]
     for body, status, code in cases:
         resp = await client.post("/api/auth/signup", json=body)
@@ -46,14 +53,20 @@ async def test_signup_errors(client):
         assert (resp.status, data["code"]) == (status, code), body
         assert data["error"] is True and data["message"] and data["request_id"]
     assert await Account.all().count() == 0
-    ok = await client.post("/api/auth/signup", json={"email": "a@example.com", "password": "x" * 1024})
+    ok = await client.post(
+        "/api/auth/signup", json={"email": "a@example.com", "password": "x" * 1024}
+    )
     assert ok.status == 201
-    dup = await client.post("/api/auth/signup", json={"email": "A@example.com", "password": PASSWORD})
+    dup = await client.post(
+        "/api/auth/signup", json={"email": "A@example.com", "password": PASSWORD}
+    )
     assert (dup.status, (await dup.json())["code"]) == (409, "EMAIL_TAKEN")
 
 
 async def test_bad_json_and_oversized_bodies(client):
-    resp = await client.post("/api/auth/signup", data=b"{nope", headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/auth/signup", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_JSON")
     resp = await client.post("/api/auth/signup", json=[1, 2])
     assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_JSON")
@@ -64,7 +77,9 @@ async def test_bad_json_and_oversized_bodies(client):
 async def test_login_logout_and_session_rotation(client, signup):
     user = await signup()
     first = client.session.cookie_jar.filter_cookies(client.make_url("/"))["ogapi_session"].value
-    resp = await client.post("/api/auth/login", json={"email": user.email.upper(), "password": PASSWORD})
+    resp = await client.post(
+        "/api/auth/login", json={"email": user.email.upper(), "password": PASSWORD}
+    )
     assert resp.status == 200
     second = client.session.cookie_jar.filter_cookies(client.make_url("/"))["ogapi_session"].value
     assert first != second
@@ -77,8 +92,12 @@ async def test_login_logout_and_session_rotation(client, signup):
 async def test_wrong_credentials_look_the_same_for_unknown_email(client, signup):
     user = await signup()
     client.session.cookie_jar.clear()
-    a = await client.post("/api/auth/login", json={"email": user.email, "password": "wrong password!"})
-    b = await client.post("/api/auth/login", json={"email": "nobody@example.com", "password": "wrong password!"})
+    a = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": "wrong password!"}
+    )
+    b = await client.post(
+        "/api/auth/login", json={"email": "nobody@example.com", "password": "wrong password!"}
+    )
     ja, jb = await a.json(), await b.json()
     assert a.status == b.status == 401
     assert ja["code"] == jb["code"] == "INVALID_CREDENTIALS"
@@ -91,7 +110,9 @@ async def test_five_failures_lock_the_email_even_for_the_right_password(client, 
     clock.set(datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
     user = await signup()
     for _ in range(5):
-        resp = await client.post("/api/auth/login", json={"email": user.email, "password": "wrong password!"})
+        resp = await client.post(
+            "/api/auth/login", json={"email": user.email, "password": "wrong password!"}
+        )
         assert resp.status == 401
     resp = await client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
     assert resp.status == 429
@@ -105,7 +126,9 @@ async def test_five_failures_lock_the_email_even_for_the_right_password(client, 
 async def test_twenty_failures_from_one_ip_lock_the_ip(client, signup):
     user = await signup()
     for i in range(20):
-        await client.post("/api/auth/login", json={"email": f"x{i}@example.com", "password": "wrong password!"})
+        await client.post(
+            "/api/auth/login", json={"email": f"x{i}@example.com", "password": "wrong password!"}
+        )
     assert await LoginFailure.all().count() == 20
     resp = await client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
     assert resp.status == 429

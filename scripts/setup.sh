@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent setup: system libraries, a venv in .venv, the package (editable) with extras.
+#   scripts/setup.sh            runtime only
+#   scripts/setup.sh test       + test tools and the services tests start (PostgreSQL, Redis)
+# A second run only re-installs Python packages when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE=${1:-run}
+PY=${PYTHON:-python3}
+
+need_apt=()
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_lib libfribidi.so.0 || need_apt+=(libfribidi0)      # raqm (RTL/shaping) loads it at run time
+have_lib libharfbuzz.so.0 || need_apt+=(libharfbuzz0b)
+if [ "$MODE" = test ]; then
+  command -v redis-server >/dev/null || need_apt+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+  command -v chromium >/dev/null || need_apt+=(chromium)
+fi
+if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> apt-get install ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "warning: missing system packages (${need_apt[*]}); install them with apt-get as root" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PY" -m venv .venv
+fi
+extras=prod
+[ "$MODE" = test ] && extras=prod,test
+stamp=".venv/.installed-$extras"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "==> installing ogapi[$extras]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+  touch "$stamp"
+fi

@@ -1,0 +1,106 @@
+"""Password reset through a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models import OutboxMail, Session
+from tests.conftest import PASSWORD
+
+NEW_PASSWORD = "a brand new password"
+
+
+@pytest.fixture
+async def mail_client(aiohttp_client, smtp_settings, clock):
+    from web.app import create_app
+
+    return await aiohttp_client(create_app(smtp_settings, clock=clock))
+
+
+def _token(message) -> str:
+    body = message.get_body(("plain",)).get_content()
+    match = re.search(r"http://testserver/reset-password\?token=([A-Za-z0-9_-]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+async def _signup(client, email="reset@example.com"):
+    resp = await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+    assert resp.status == 201
+
+
+async def test_reset_mail_link_works_once_and_revokes_sessions(mail_client, smtp_server):
+    _, inbox = smtp_server
+    await _signup(mail_client)
+    assert await Session.all().count() == 1
+    resp = await mail_client.post("/api/auth/password-reset", json={"email": "Reset@Example.com "})
+    assert resp.status == 202
+    (message,) = await inbox.wait_for(1)
+    assert message["To"] == "reset@example.com"
+    assert "noreply@og.test" in message["From"]
+    token = _token(message)
+    assert (await OutboxMail.get(to="reset@example.com")).sent_at is not None
+
+    resp = await mail_client.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD}
+    )
+    assert resp.status == 204
+    assert await Session.all().count() == 0  # every session revoked
+    again = await mail_client.post(
+        "/api/auth/password-reset/confirm",
+        json={"token": token, "password": "yet another password"},
+    )
+    assert (again.status, (await again.json())["code"]) == (400, "INVALID_TOKEN")
+
+    old = await mail_client.post(
+        "/api/auth/login", json={"email": "reset@example.com", "password": PASSWORD}
+    )
+    assert old.status == 401
+    new = await mail_client.post(
+        "/api/auth/login", json={"email": "reset@example.com", "password": NEW_PASSWORD}
+    )
+    assert new.status == 200
+
+
+async def test_unknown_email_gets_the_same_answer_and_no_mail(mail_client, smtp_server):
+    _, inbox = smtp_server
+    resp = await mail_client.post("/api/auth/password-reset", json={"email": "ghost@example.com"})
+    assert resp.status == 202
+    assert await OutboxMail.all().count() == 0
+    assert inbox.messages == []
+
+
+async def test_reset_link_expires_after_an_hour(mail_client, smtp_server, clock):
+    _, inbox = smtp_server
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    clock.set(start)
+    await _signup(mail_client)
+    await mail_client.post("/api/auth/password-reset", json={"email": "reset@example.com"})
+    token = _token((await inbox.wait_for(1))[0])
+    clock.set(start + timedelta(hours=1, seconds=1))
+    resp = await mail_client.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD}
+    )
+    assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_TOKEN")
+
+
+async def test_confirm_validates_password_and_token(mail_client):
+    resp = await mail_client.post(
+        "/api/auth/password-reset/confirm", json={"token": "x", "password": "short"}
+    )
+    assert (resp.status, (await resp.json())["code"]) == (400, "WEAK_PASSWORD")
+    resp = await mail_client.post(
+        "/api/auth/password-reset/confirm", json={"token": "made-up", "password": NEW_PASSWORD}
+    )
+    assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_TOKEN")
+
+
+async def test_without_smtp_mail_goes_to_the_outbox(client, signup):
+    user = await signup()
+    resp = await client.post("/api/auth/password-reset", json={"email": user.email})
+    assert resp.status == 202
+    mail = await OutboxMail.get(to=user.email)
+    assert "reset-password?token=" in mail.body and mail.sent_at is None and mail.error is None

@@ -37,7 +37,12 @@ extras=prod
 stamp=".venv/.installed-$extras"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing ogapi[$extras]"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install --disable-pip-version-check -e ".[$extras]"; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "error: pip install failed (full log: $log)" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi

@@ -7,9 +7,13 @@ from datetime import datetime
 
 from aiohttp import web
 
+from render.pool import RenderPool
+from resolvers.cache import ImageCache
 from resolvers.crypto import SecretBox
+from resolvers.fetcher import RemoteImageFetcher
 from resolvers.mail import Mailer
 from resolvers.metering import Meter
+from resolvers.signing import SignatureVerifier
 from web.settings import Settings
 
 settings_key = web.AppKey("settings", Settings)
@@ -18,6 +22,11 @@ mailer_key = web.AppKey("mailer", Mailer)
 meter_key = web.AppKey("meter", Meter)
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
 clock_key = web.AppKey("clock", Callable[[], datetime])
+# The image API (web/images.py): renderer, rendered-image cache, remote fetcher, URL signatures.
+render_pool_key = web.AppKey("render_pool", RenderPool)
+image_cache_key = web.AppKey("image_cache", ImageCache)
+fetcher_key = web.AppKey("fetcher", RemoteImageFetcher)
+signer_key = web.AppKey("signer", SignatureVerifier)
 
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)

@@ -1,0 +1,164 @@
+"""Image parameters (SPEC §6): raw query/JSON values in, a validated `ImageRequest` out.
+
+One parser serves `POST/GET /api/generate`, signed-URL minting and signed-URL serving, so a
+parameter means the same thing everywhere. Unknown names are rejected (a typo such as
+`subtitel` would otherwise render silently without it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from render.card import RENDER_VERSION, mime_type
+from render.spec import COLOR_FIELDS, IMAGE_FIELDS, TEXT_FIELDS, CardSpec
+from render.templates import TEMPLATES
+from resolvers.errors import AppError, InvalidParameter
+from resolvers.fetcher import validate_image_url
+
+CORE = ("title", "subtitle", "template", "theme", "format", "width", "height", "quality")
+PARAMS = frozenset(CORE + TEXT_FIELDS + IMAGE_FIELDS + COLOR_FIELDS)
+MAX_TITLE, MAX_SUBTITLE, MAX_TEXT_FIELD, MAX_URL = 200, 300, 100, 2048
+MIN_SIZE, MAX_SIZE = 200, 2400
+FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
+_HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+def _bad(code: str, message: str) -> AppError:
+    return AppError(message, code=code, status=400)
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A validated image request: what to draw, which images to fetch, and its cache key."""
+
+    spec: CardSpec  # without images: the caller fetches `urls` and fills them in
+    urls: dict[str, str] = field(default_factory=dict, compare=False)
+    # The normalised parameters the caller gave (defaults left out), sorted by name.
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def cache_key(self) -> str:
+        """sha256 over the render version and the fully normalised spec (defaults included)."""
+        s = self.spec
+        core = (s.template, s.theme, s.format, s.width, s.height, s.quality, s.title, s.subtitle)
+        data = repr((RENDER_VERSION, core, s.fields, s.bg_color, s.text_color, s.accent_color,
+                     tuple(sorted(self.urls.items()))))  # fmt: skip
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def content_type(self) -> str:
+        return mime_type(self.spec.format)
+
+
+def _text(name: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidParameter(f"{name} must be a string")
+    return value if isinstance(value, str) else str(value)
+
+
+def _int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        value = None
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        raise InvalidParameter(f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _colour(name: str, value: str) -> str:
+    m = _HEX.fullmatch(value.strip())
+    if not m:
+        raise InvalidParameter(f"{name} must be a hex colour like #1e3a8a or #fff")
+    digits = m.group(1).lower()
+    return "#" + (digits if len(digits) == 6 else "".join(c * 2 for c in digits))
+
+
+def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest:
+    """Validate raw parameters (query strings or a JSON object) into an `ImageRequest`.
+
+    Raises the SPEC §6 codes: MISSING_TITLE, TITLE_TOO_LONG, SUBTITLE_TOO_LONG,
+    INVALID_TEMPLATE, INVALID_THEME and INVALID_PARAMETER naming the field.
+    """
+    unknown = sorted(k for k in raw if k not in PARAMS)
+    if unknown:
+        raise InvalidParameter(f"Unknown parameter: {unknown[0]}")
+    given: dict[str, str] = {}
+    for name, value in raw.items():
+        if value is None:
+            continue
+        text = _text(name, value)
+        if text.strip() or name == "title":
+            given[name] = text
+
+    title = given.get("title", "")
+    if not title.strip():
+        raise _bad("MISSING_TITLE", "title is required")
+    if len(title) > MAX_TITLE:
+        raise _bad("TITLE_TOO_LONG", f"title must be at most {MAX_TITLE} characters")
+    subtitle = given.get("subtitle")
+    if subtitle is not None and len(subtitle) > MAX_SUBTITLE:
+        raise _bad("SUBTITLE_TOO_LONG", f"subtitle must be at most {MAX_SUBTITLE} characters")
+
+    template = given.get("template", "default").strip().lower()
+    if template not in TEMPLATES:
+        raise _bad("INVALID_TEMPLATE", f"Unknown template {template[:50]!r}. Templates: "
+                   + ", ".join(TEMPLATES))  # fmt: skip
+    theme = given.get("theme", "dark").strip().lower()
+    if theme not in ("dark", "light"):
+        raise _bad("INVALID_THEME", "theme must be dark or light")
+    fmt = FORMATS.get(given.get("format", "png").strip().lower())
+    if fmt is None:
+        raise InvalidParameter("format must be png, jpeg or webp")
+    width = _int("width", given.get("width", "1200"), MIN_SIZE, MAX_SIZE)
+    height = _int("height", given.get("height", "630"), MIN_SIZE, MAX_SIZE)
+    quality = None
+    if "quality" in given:
+        quality = _int("quality", given["quality"], 1, 100)
+    if fmt == "png":
+        quality = None  # lossless: the same image whatever was asked
+    normal = {"template": template, "theme": theme, "format": fmt, "width": str(width),
+              "height": str(height), "quality": str(quality) if quality else ""}  # fmt: skip
+
+    limits = {f.name: f.max_length for f in TEMPLATES[template].fields}
+    texts: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    colours: dict[str, str] = {}
+    for name in TEXT_FIELDS:
+        if name in given:
+            limit = limits.get(name) or MAX_TEXT_FIELD
+            if len(given[name]) > limit:
+                raise InvalidParameter(f"{name} must be at most {limit} characters")
+            texts[name] = given[name]
+    for name in IMAGE_FIELDS:
+        if name in given:
+            urls[name] = validate_image_url(name, given[name].strip(), allow_http=allow_http)
+            normal[name] = urls[name]
+    for name in COLOR_FIELDS:
+        if name in given:
+            colours[name] = normal[name] = _colour(name, given[name])
+
+    spec = CardSpec.build(
+        title, subtitle=subtitle, template=template, theme=theme, format=fmt, width=width,
+        height=height, quality=quality, fields=texts, **colours,
+    )  # fmt: skip
+    params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
+    return ImageRequest(spec, urls, params)
+
+
+def alt_text(spec: CardSpec, limit: int = 300) -> str:
+    """A text alternative for the card: title, subtitle, then the fields the template draws."""
+    parts = [spec.title.strip()]
+    if spec.subtitle and spec.subtitle.strip():
+        parts.append(spec.subtitle.strip())
+    for name in TEMPLATES[spec.template].uses:
+        value = spec.field(name)
+        if value:
+            parts.append(value.strip())
+    text = " — ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,183 @@
+"""Image generation: cache first, then metering around the render (SPEC §6, §7).
+
+    hit  -> served, nothing counted (no rate-limit token, no quota)
+    miss -> meter.check_rate -> meter.reserve -> fetch remote images -> pool.render
+            -> cache.set -> meter.commit        (any failure: meter.release, nothing counted)
+
+Identical concurrent misses share one render (see `ImageCache.get_or_create`). The pool is
+anything with `render(spec)` and `render_fallback(w, h, fmt)` (a `render.pool.RenderPool`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from models import Account
+from render.card import RENDER_VERSION, mime_type
+from render.spec import CardSpec
+from render.templates import TEMPLATES
+from resolvers.cache import CachedImage, ImageCache
+from resolvers.errors import AppError
+from resolvers.fetcher import RemoteImageFetcher
+from resolvers.metering import Meter
+from resolvers.params import ImageRequest, parse_params
+from resolvers.ratelimit import RateDecision
+
+log = logging.getLogger("ogapi.renders")
+
+
+class Renderer(Protocol):
+    async def render(self, spec: CardSpec) -> bytes: ...
+
+    async def render_fallback(self, width: int, height: int, fmt: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    image: CachedImage
+    cache_hit: bool
+    render_ms: float = 0.0  # spent on this request (0 when served from cache)
+    rate: RateDecision | None = None  # the rate-limit decision, when a token was spent
+    degraded: str | None = None  # "quota": the fallback card was served instead
+
+
+def generation_failed() -> AppError:
+    return AppError("Image generation failed. Please try again.", code="GENERATION_FAILED",
+                    status=500)  # fmt: skip
+
+
+async def validate(
+    account: Account, raw: Mapping[str, object], *, meter: Meter, allow_http: bool
+) -> ImageRequest:
+    """Parse parameters for an authenticated caller. A request that fails validation still
+    spends a rate-limit token (SPEC §7), so floods of bad requests are limited too."""
+    try:
+        return parse_params(raw, allow_http=allow_http)
+    except AppError:
+        await meter.check_rate(account)
+        raise
+
+
+async def generate(
+    account: Account,
+    req: ImageRequest,
+    *,
+    meter: Meter,
+    cache: ImageCache,
+    pool: Renderer,
+    fetcher: RemoteImageFetcher,
+    now: datetime,
+    fallback_on_quota: bool = False,
+) -> RenderResult:
+    """The image for `req`, from cache or rendered and metered on `account`.
+
+    With `fallback_on_quota` (signed URLs) an owner out of quota gets the plain fallback card
+    (`degraded="quota"`, counting nothing) instead of QUOTA_EXCEEDED.
+    """
+    spent: list[RateDecision] = []
+    took: list[float] = []
+
+    async def create() -> CachedImage:
+        spent.append(await meter.check_rate(account))
+        ticket = await meter.reserve(account, now)
+        try:
+            spec = req.spec
+            if req.urls:
+                images = await fetcher.fetch_many(req.urls)
+                spec = replace(spec, images=tuple(sorted(images.items())))
+            t0 = time.perf_counter()
+            body = await pool.render(spec)
+            took.append((time.perf_counter() - t0) * 1000)
+        except BaseException as exc:
+            await meter.release(ticket)
+            if isinstance(exc, Exception) and not isinstance(exc, AppError):
+                log.warning("render failed for account %s: %s", account.id, exc)
+                raise generation_failed() from exc
+            raise
+        await meter.commit(ticket, now)
+        return CachedImage.of(body, req.content_type, took[0])
+
+    try:
+        image, hit = await cache.get_or_create(req.cache_key, create)
+    except AppError as exc:
+        if not (fallback_on_quota and exc.code == "QUOTA_EXCEEDED"):
+            raise
+        s = req.spec
+        image = await fallback(cache, pool, s.width, s.height, s.format)
+        return RenderResult(image, True, rate=spent[0] if spent else None, degraded="quota")
+    return RenderResult(image, hit, 0.0 if hit else took[0], spent[0] if spent else None)
+
+
+async def fallback(cache: ImageCache, pool: Renderer, width: int, height: int, fmt: str):
+    """The "preview unavailable" card, rendered once per size and format."""
+
+    async def create() -> CachedImage:
+        return CachedImage.of(await pool.render_fallback(width, height, fmt), mime_type(fmt))
+
+    image, _ = await cache.get_or_create(
+        f"fallback:{RENDER_VERSION}:{width}x{height}.{fmt}", create
+    )
+    return image
+
+
+PREVIEW_FIELDS: dict[str, dict[str, str]] = {
+    "default": {"subtitle": "A subtitle that explains the page", "author_name": "Jane Doe",
+                "date": "Mar 14, 2026", "brand": "acme.dev"},
+    "minimal": {"subtitle": "Less chrome, more content", "brand": "calm.design"},
+    "vibrant": {"subtitle": "Five days, five features", "badge": "New", "brand": "acme.dev"},
+    "blog": {"subtitle": "A story about query plans", "badge": "Engineering",
+             "reading_time": "8 min read", "author_name": "Priya Raman", "date": "Feb 2, 2026"},
+    "product": {"subtitle": "Noise cancelling, 40 h battery", "brand": "Sonic", "price": "$199",
+                "original_price": "$249", "rating": "4.6", "badge": "-20%"},
+    "event": {"date": "Apr 24, 2026", "time": "18:00 CET", "location": "Berlin & online",
+              "speaker_name": "Lukas Meyer", "badge": "Meetup"},
+    "stats": {"stat_value": "1.2M", "stat_label": "monthly active users", "trend_icon": "↑",
+              "trend_value": "+18% MoM", "brand": "acme.dev"},
+    "real_estate": {"price": "$1,250,000", "address": "24 Harbour Street, Brooklyn",
+                    "beds": "3", "baths": "2", "sqft": "1,850", "badge": "For sale"},
+    "quote": {"author_name": "Ada Lovelace", "brand": "quotes.dev"},
+    "caption": {"caption_top": "When the tests pass", "caption_bottom": "on the first try"},
+}  # fmt: skip
+
+
+async def preview(name: str, *, cache: ImageCache, pool: Renderer) -> CachedImage:
+    """A sample render of template `name` (public, cached, counts nothing)."""
+    if name not in TEMPLATES:
+        raise AppError(f"Unknown template {name[:50]!r}.", code="NOT_FOUND", status=404)
+    title = "The imagination is the discovery" if name == "quote" else f"The {name} template"
+    req = parse_params({"title": title, "template": name, **PREVIEW_FIELDS.get(name, {})},
+                       allow_http=False)  # fmt: skip
+
+    async def create() -> CachedImage:
+        try:
+            return CachedImage.of(await pool.render(req.spec), req.content_type)
+        except Exception as exc:
+            raise generation_failed() from exc
+
+    image, _ = await cache.get_or_create("preview:" + req.cache_key, create)
+    return image
+
+
+def template_list() -> list[dict]:
+    """The body of GET /api/templates (without preview URLs, which the web layer adds)."""
+    return [
+        {
+            "name": t.name,
+            "description": t.description,
+            "fields": [
+                {
+                    "name": f.name,
+                    "type": f.type,
+                    "required": f.required,
+                    "max_length": f.max_length,
+                }
+                for f in t.fields
+            ],
+        }
+        for t in TEMPLATES.values()
+    ]

@@ -1,0 +1,136 @@
+"""Signed image URLs (SPEC §6; the algorithm is documented in docs/signed-urls.md).
+
+    signing_key = HMAC-SHA256(key=api_key, msg="ogapi-signed-url-v1")
+    canonical   = all query parameters but `sig`, sorted by name; names and values
+                  percent-encoded per RFC 3986 (keep A-Za-z0-9-._~); `k=v` joined by `&`
+    sig         = hex(HMAC-SHA256(key=signing_key, msg=canonical))
+
+`kid` (the key's public id) and `exp` (Unix seconds, optional) are ordinary parameters, so
+they are signed too. A URL dies with its key: a revoked `kid` never verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from urllib.parse import quote
+
+from models import ApiKey
+from resolvers.crypto import SecretBox
+from resolvers.errors import AppError
+from resolvers.keys import KeyOwner, check_account_usable, reveal
+from resolvers.params import ImageRequest
+
+CONTEXT = b"ogapi-signed-url-v1"
+CONTROL = ("kid", "exp", "sig")
+SIGNED_PATH = "/api/signed/image"
+MAX_TTL = 10 * 365 * 86400
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="-._~")
+
+
+def signing_key(api_key: str) -> bytes:
+    return hmac.new(api_key.encode(), CONTEXT, hashlib.sha256).digest()
+
+
+def canonical_query(params: Mapping[str, str]) -> str:
+    return "&".join(f"{_q(k)}={_q(v)}" for k, v in sorted(params.items()) if k != "sig")
+
+
+def signature(key: bytes, params: Mapping[str, str]) -> str:
+    return hmac.new(key, canonical_query(params).encode(), hashlib.sha256).hexdigest()
+
+
+def signed_query(api_key: str, kid: str, params: Mapping[str, str], exp: int | None) -> str:
+    """The full query string of a signed URL (params + kid [+ exp] + sig)."""
+    signed = {**params, "kid": kid}
+    if exp is not None:
+        signed["exp"] = str(exp)
+    return canonical_query(signed) + "&sig=" + signature(signing_key(api_key), signed)
+
+
+def invalid() -> AppError:
+    return AppError("Invalid signature.", code="INVALID_SIGNATURE", status=403)
+
+
+class SignatureVerifier:
+    """Checks signed-URL parameters against the live key of `kid`.
+
+    The key row is read on every request (one indexed query), so regeneration and suspension
+    take effect at once on every worker; only the derived HMAC key is memoised per `kid`,
+    which is harmless because a kid names exactly one key for ever.
+    """
+
+    def __init__(self, box: SecretBox, max_keys: int = 10_000) -> None:
+        self.box = box
+        self._keys: OrderedDict[str, bytes] = OrderedDict()
+        self._max = max_keys
+
+    def _key_for(self, key: ApiKey) -> bytes | None:
+        derived = self._keys.get(key.kid)
+        if derived is None:
+            plain = reveal(key, self.box)
+            if plain is None:
+                return None
+            derived = self._keys[key.kid] = signing_key(plain)
+            if len(self._keys) > self._max:
+                self._keys.popitem(last=False)
+        return derived
+
+    async def verify(self, params: Mapping[str, str], now: datetime) -> KeyOwner:
+        """The owner of a correctly signed, unexpired URL; else INVALID_SIGNATURE /
+        SIGNATURE_EXPIRED (and the owner's SUBSCRIPTION_CANCELED / PAYMENT_PAST_DUE)."""
+        kid, sig = params.get("kid"), params.get("sig")
+        if not kid or not sig or len(kid) > 64 or len(sig) != 64:
+            raise invalid()
+        key = await ApiKey.get_or_none(kid=kid, revoked_at=None).select_related("account")
+        derived = self._key_for(key) if key is not None else None
+        if derived is None or not hmac.compare_digest(signature(derived, params), sig.lower()):
+            raise invalid()
+        exp = params.get("exp")
+        if exp is not None:
+            if not exp.isdigit():
+                raise invalid()
+            if int(exp) <= now.timestamp():
+                raise AppError("This signed URL has expired.", code="SIGNATURE_EXPIRED", status=403)
+        check_account_usable(key.account)
+        return KeyOwner(key.account, key)
+
+
+def expiry(expires_in: object, now: datetime) -> int | None:
+    """`exp` for a `expires_in` parameter (seconds), or None when absent."""
+    if expires_in is None or expires_in == "":
+        return None
+    text = str(expires_in).strip()
+    if isinstance(expires_in, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_TTL:
+        raise AppError(
+            f"expires_in must be a whole number of seconds from 1 to {MAX_TTL}",
+            code="INVALID_PARAMETER",
+            status=400,
+        )
+    return int(now.timestamp()) + int(text)
+
+
+def meta_block(url: str, req: ImageRequest, alt: str) -> str:
+    """Ready-to-paste `<meta>` tags for the image (values HTML-escaped)."""
+    s = req.spec
+    tags = [
+        ("property", "og:image", url),
+        ("property", "og:image:width", str(s.width)),
+        ("property", "og:image:height", str(s.height)),
+        ("property", "og:image:type", req.content_type),
+        ("property", "og:image:alt", alt),
+        ("name", "twitter:card", "summary_large_image"),
+        ("name", "twitter:image", url),
+        ("name", "twitter:image:alt", alt),
+    ]
+    return "\n".join(
+        f'<meta {attr}="{name}" content="{html.escape(value, quote=True)}">'
+        for attr, name, value in tags
+    )

@@ -1,0 +1,218 @@
+"""REST handlers for the image API (SPEC §6): generate, signed URLs, templates and previews.
+
+Thin: read input, call `resolvers.renders` / `resolvers.signing`, map the result to headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from render.fonts import raqm_available
+from render.pool import RenderPool
+from resolvers import renders, signing
+from resolvers.cache import CachedImage, make_image_cache
+from resolvers.errors import AppError, InvalidParameter
+from resolvers.fetcher import RemoteImageFetcher
+from resolvers.keys import KeyOwner, authenticate
+from resolvers.params import alt_text, parse_params
+from resolvers.plans import get_plan
+from web.errors import read_json
+from web.keys import (
+    clock_key,
+    fetcher_key,
+    image_cache_key,
+    meter_key,
+    render_pool_key,
+    secret_box_key,
+    settings_key,
+    signer_key,
+)
+
+log = logging.getLogger("ogapi.images")
+routes = web.RouteTableDef()
+DAY = 86400
+PRIVATE_CACHE = f"private, max-age={DAY}"
+DEGRADED_CACHE = "public, max-age=300"
+
+
+def setup(app: web.Application) -> None:
+    """Put the image API's resources on the app (tests may pre-set any of them) and routes."""
+    settings = app[settings_key]
+    if render_pool_key not in app:
+        app[render_pool_key] = RenderPool(settings.render_workers)
+    if image_cache_key not in app:
+        app[image_cache_key] = make_image_cache(settings.redis_url)
+    allow_http = not settings.production
+    app[fetcher_key] = RemoteImageFetcher(
+        allow_private=settings.allow_private_fetch, allow_http=allow_http
+    )
+    app[signer_key] = signing.SignatureVerifier(app[secret_box_key])
+    app.cleanup_ctx.append(_resources_ctx)
+    app.add_routes(routes)
+
+
+async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
+    if not raqm_available():
+        log.warning("Pillow has no libraqm: Arabic/Hebrew/Devanagari text will not be shaped")
+    pool = app[render_pool_key]
+    await app[fetcher_key].start()
+    if getattr(pool, "processes", 0) > 0:
+        await pool.warm_up()
+    try:
+        yield
+    finally:
+        await app[fetcher_key].close()
+        await app[image_cache_key].close()
+        if isinstance(pool, RenderPool):
+            await pool.__aexit__(None, None, None)
+
+
+def _query(request: web.Request) -> dict[str, str]:
+    query = request.query
+    if len(query) != len(set(query)):
+        name = next(k for k in query if len(query.getall(k)) > 1)
+        raise InvalidParameter(f"{name} was given more than once")
+    return dict(query)
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[clock_key]()
+
+
+def _image_response(
+    request: web.Request, image: CachedImage, headers: dict[str, str]
+) -> web.Response:
+    headers = {"ETag": image.etag, **headers}
+    tags = request.headers.get("If-None-Match", "")
+    if tags and (tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/")
+                                                       for t in tags.split(","))):  # fmt: skip
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=image.body, content_type=image.content_type, headers=headers)
+
+
+async def _with_key(request: web.Request, run: Callable[[KeyOwner], Awaitable[web.Response]]):
+    """Authenticate `X-API-Key`, run, and count the API call whatever happens (SPEC §7)."""
+    owner = await authenticate(request.headers.get("X-API-Key"))
+    try:
+        return await run(owner)
+    finally:
+        await request.app[meter_key].record_api_call(owner.account.id, _now(request))
+
+
+async def _generate(request: web.Request, owner: KeyOwner, read) -> web.Response:
+    app, now = request.app, _now(request)
+    meter = app[meter_key]
+    try:
+        raw = await read()
+    except AppError:
+        await meter.check_rate(owner.account)  # a bad request after the key check still counts
+        raise
+    req = await renders.validate(
+        owner.account, raw, meter=meter, allow_http=not app[settings_key].production
+    )
+    result = await renders.generate(
+        owner.account, req, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
+        fetcher=app[fetcher_key], now=now,
+    )  # fmt: skip
+    limit = get_plan(owner.account.plan).requests_per_second
+    headers = {
+        "Cache-Control": PRIVATE_CACHE,
+        "X-Cache": "HIT" if result.cache_hit else "MISS",
+        "X-Render-Ms": f"{result.render_ms:.1f}",
+        "X-RateLimit-Limit": str(limit),
+        **await meter.quota_headers(owner.account, now),
+    }
+    if result.rate is not None:  # hits spend no token: the remaining count is only known here
+        headers["X-RateLimit-Remaining"] = str(result.rate.remaining)
+    return _image_response(request, result.image, headers)
+
+
+@routes.post("/api/generate")
+async def generate_post(request: web.Request) -> web.Response:
+    return await _with_key(
+        request, lambda owner: _generate(request, owner, lambda: read_json(request))
+    )
+
+
+@routes.get("/api/generate")
+async def generate_get(request: web.Request) -> web.Response:
+    async def read() -> Mapping[str, object]:
+        return _query(request)
+
+    return await _with_key(request, lambda owner: _generate(request, owner, read))
+
+
+@routes.get("/api/signed/generate")
+async def signed_generate(request: web.Request) -> web.Response:
+    app = request.app
+    settings, now = app[settings_key], _now(request)
+
+    async def run(owner: KeyOwner) -> web.Response:
+        raw = _query(request)
+        exp = signing.expiry(raw.pop("expires_in", None), now)
+        req = parse_params(raw, allow_http=not settings.production)
+        api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
+        query = signing.signed_query(api_key, owner.key.kid, dict(req.params), exp)
+        url = f"{settings.base_url}{signing.SIGNED_PATH}?{query}"
+        alt = alt_text(req.spec)
+        expires_at = None
+        if exp is not None:
+            expires_at = datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return web.json_response(
+            {
+                "url": url,
+                "expires_at": expires_at,
+                "alt": alt,
+                "meta": signing.meta_block(url, req, alt),
+            }
+        )
+
+    return await _with_key(request, run)
+
+
+@routes.get("/api/signed/image")
+async def signed_image(request: web.Request) -> web.Response:
+    app, now = request.app, _now(request)
+    query = request.query
+    if len(query) != len(set(query)):
+        raise signing.invalid()  # a repeated name is never something we signed
+    raw = dict(query)
+    owner = await app[signer_key].verify(raw, now)
+    params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
+    req = parse_params(params, allow_http=not app[settings_key].production)
+    result = await renders.generate(
+        owner.account, req, meter=app[meter_key], cache=app[image_cache_key],
+        pool=app[render_pool_key], fetcher=app[fetcher_key], now=now, fallback_on_quota=True,
+    )  # fmt: skip
+    if result.degraded:
+        headers = {"Cache-Control": DEGRADED_CACHE, "X-OG-Degraded": result.degraded}
+    else:
+        max_age = DAY
+        if "exp" in raw:
+            max_age = max(0, min(DAY, int(raw["exp"]) - int(now.timestamp())))
+        headers = {"Cache-Control": f"public, max-age={max_age}"}
+    headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
+    headers["X-Render-Ms"] = f"{result.render_ms:.1f}"
+    return _image_response(request, result.image, headers)
+
+
+@routes.get("/api/templates")
+async def templates(request: web.Request) -> web.Response:
+    base = request.app[settings_key].base_url
+    body = renders.template_list()
+    for t in body:
+        t["preview_url"] = f"{base}/api/templates/{t['name']}/preview.png"
+    return web.json_response({"templates": body}, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@routes.get("/api/templates/{name}/preview.png")
+async def template_preview(request: web.Request) -> web.Response:
+    app = request.app
+    image = await renders.preview(
+        request.match_info["name"], cache=app[image_cache_key], pool=app[render_pool_key]
+    )
+    return _image_response(request, image, {"Cache-Control": f"public, max-age={DAY}"})

@@ -63,9 +63,15 @@ class UsageSummary:
         }
 
 
+async def used_in_month(account_id: int, month: str) -> int:
+    rows = await MonthlyUsage.filter(account_id=account_id, month=month).values_list(
+        "used", flat=True
+    )
+    return rows[0] if rows else 0
+
+
 async def used_this_month(account_id: int, now: datetime) -> int:
-    row = await MonthlyUsage.get_or_none(account_id=account_id, month=month_key(now))
-    return row.used if row else 0
+    return await used_in_month(account_id, month_key(now))
 
 
 async def usage_summary(account: Account, now: datetime) -> UsageSummary:

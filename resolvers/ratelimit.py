@@ -1,4 +1,4 @@
-"""Per-account rate limit (SPEC §7): GCRA, in-process by default.
+"""Per-account rate limit (SPEC §7): GCRA, in-process by default, shared through Redis.
 
 GCRA keeps one timestamp per key (the "theoretical arrival time"): a request is allowed when it
 arrives no earlier than TAT - burst window; it then pushes TAT forward by one emission interval.
@@ -6,6 +6,8 @@ arrives no earlier than TAT - burst window; it then pushes TAT forward by one em
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -58,3 +60,72 @@ class MemoryRateLimiter:
 
     async def close(self) -> None:
         self._tat.clear()
+
+
+# GCRA in one atomic script, in integer microseconds of the Redis server's clock (every worker
+# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs).
+GCRA_LUA = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat + interval - burst
+if now < allow_at then
+  return {0, allow_at - now}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
+return {1, math.floor((now + burst - new_tat) / interval)}
+"""
+
+log = logging.getLogger("ogapi.ratelimit")
+
+
+class RedisRateLimiter:
+    """Shared across workers through Redis (`REDIS_URL`); fails open if Redis is unreachable.
+
+    A rate limiter that cannot reach its store must not take the API down: requests then fall
+    back to a per-process limiter and a warning is logged (at most every `warn_every` seconds).
+    Quota and credits live in the database and fail closed instead (resolvers.metering).
+    """
+
+    def __init__(self, client, prefix: str = "ogapi:rl:", warn_every: float = 30.0) -> None:
+        self.client = client  # redis.asyncio.Redis
+        self.prefix = prefix
+        self.fallback = MemoryRateLimiter()
+        self._script = client.register_script(GCRA_LUA)
+        self._warn_every = warn_every
+        self._last_warning = -math.inf
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> RedisRateLimiter:
+        import redis.asyncio as redis
+
+        client = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return cls(client, **kwargs)
+
+    async def hit(self, key: str, rate: int) -> RateDecision:
+        interval = 1_000_000 // rate
+        try:
+            allowed, value = await self._script(
+                keys=[self.prefix + key], args=[interval, interval * rate]
+            )
+        except Exception as exc:  # any Redis or network failure: fail open, say so
+            now = time.monotonic()
+            if now - self._last_warning >= self._warn_every:
+                self._last_warning = now
+                log.warning(
+                    "rate limiter: Redis unavailable (%s: %s); failing open to a per-process "
+                    "limiter",
+                    type(exc).__name__,
+                    exc,
+                )
+            return await self.fallback.hit(key, rate)
+        if int(allowed):
+            return RateDecision(True, rate, max(0, int(value)), 0.0)
+        return RateDecision(False, rate, 0, int(value) / 1_000_000)
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,84 @@
+"""Quota alerts (SPEC §7): at ceil(80 %), ceil(95 %) and 100 % of the monthly quota.
+
+Each threshold fires once per account and month, on any number of workers: the alert is a
+Notification row whose unique (account, dedupe_key) — e.g. `QUOTA_80:2026-11` — only one
+insert can win. The winner sends the mail (resolvers.mail); the dashboard reads the row.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+
+from models import Account, Notification, NotificationKind
+from resolvers.mail import Mailer
+
+log = logging.getLogger("ogapi.alerts")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    kind: NotificationKind
+    percent: int
+
+    def reached_at(self, quota: int) -> int:
+        """The image count that crosses this threshold (for 25: 20, 24, 25)."""
+        return math.ceil(quota * self.percent / 100)
+
+
+THRESHOLDS = (
+    Threshold(NotificationKind.QUOTA_80, 80),
+    Threshold(NotificationKind.QUOTA_95, 95),
+    Threshold(NotificationKind.QUOTA_100, 100),
+)
+
+
+def due(used: int, quota: int) -> list[Threshold]:
+    """Thresholds that `used` images have reached (none for a zero quota)."""
+    if quota <= 0:
+        return []
+    return [t for t in THRESHOLDS if used >= t.reached_at(quota)]
+
+
+def _message(t: Threshold, quota: int, used: int, month: str) -> tuple[str, str]:
+    if t.percent == 100:
+        subject = "You have used all of your monthly OG Image API quota"
+        text = (
+            f"You have used all {quota} images of your monthly quota for {month}. Further "
+            "renders are refused until the quota resets on the 1st (00:00 UTC), unless overage "
+            "is enabled and your credit balance covers it."
+        )
+    else:
+        subject = f"You have used {t.percent}% of your monthly OG Image API quota"
+        text = f"You have used {used} of {quota} images ({t.percent}%) of your quota for {month}."
+    return subject, text
+
+
+async def check_quota_alerts(
+    account_id: int, used: int, quota: int, month: str, now: datetime, mailer: Mailer
+) -> list[NotificationKind]:
+    """Create (and mail) every threshold `used` has reached that this month has not seen yet."""
+    fired = []
+    for t in due(used, quota):
+        key = f"{t.kind.value}:{month}"
+        if await Notification.exists(account_id=account_id, dedupe_key=key):
+            continue
+        subject, text = _message(t, quota, used, month)
+        try:
+            await Notification.create(
+                account_id=account_id, created_at=now, kind=t.kind, message=text, dedupe_key=key
+            )
+        except IntegrityError:
+            continue  # another request or worker fired it first
+        fired.append(t.kind)
+        account = await Account.get_or_none(id=account_id)
+        if account is not None:
+            await mailer.send(account.email, subject, text + "\n\nOG Image API\n")
+        log.info(
+            "quota alert %s account=%s used=%s quota=%s", t.kind.value, account_id, used, quota
+        )
+    return fired

@@ -1,0 +1,320 @@
+"""Credits and the ledger (SPEC §8): the only code that changes `Account.balance`.
+
+Every change writes its LedgerEntry in the same transaction, so balance == Σ purchases +
+Σ refunds - Σ usage at every commit, and the balance never goes below zero. The account row is
+locked (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises transactions) and then updated
+with a compare-and-set on the balance read, with the new value computed in Decimal: SQLite
+stores DECIMAL columns as REAL, so arithmetic in SQL would not be exact there.
+
+An `external_ref` (a Stripe id, an idempotency key) is unique: posting it again returns the
+entry already written instead of moving money twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Account, LedgerEntry, Notification, NotificationKind, TransactionType
+from resolvers import rollups
+from resolvers.errors import AppError, Conflict, InvalidParameter, NotFound, ServiceUnavailable
+from resolvers.pricing import MONEY, PURCHASE_REFUND_SERVICE, money, usage_cost
+
+LOW_BALANCE = Decimal("1.00")
+MAX_AMOUNT = Decimal("1000000")  # per entry; well inside DECIMAL(18, 6)
+DESCRIPTION_MAX = 255
+
+
+class InsufficientCredits(AppError):
+    code, status = "INSUFFICIENT_CREDITS", 402
+
+
+def parse_amount(value: object, name: str = "amount") -> Decimal:
+    """A positive dollar amount with at most 6 decimal places (strings, ints or Decimals)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise InvalidParameter(f"{name} must be a decimal number such as 10.50")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidParameter(f"{name} must be a decimal number such as 10.50") from None
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidParameter(f"{name} must be greater than zero")
+    if amount != amount.quantize(MONEY):
+        raise InvalidParameter(f"{name} has more than 6 decimal places")
+    if amount > MAX_AMOUNT:
+        raise InvalidParameter(f"{name} must be at most {MAX_AMOUNT}")
+    return amount.quantize(MONEY)
+
+
+def _description(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise InvalidParameter(f"description must be at most {DESCRIPTION_MAX} characters")
+    return text
+
+
+@dataclass(frozen=True)
+class _Posting:
+    account_id: int
+    type: TransactionType
+    service: str
+    amount: Decimal
+    tokens: int = 0
+    images: int = 0
+    description: str = ""
+    external_ref: str | None = None
+    clamp: bool = False  # take at most the balance instead of refusing (purchase_refund)
+    # What the entry adds to the day's roll-up of its service: "usage" (spend, tokens, images),
+    # "spend" (spend only), "reverse" (takes the spend back) or "" (nothing).
+    rollup: str = "usage"
+
+
+async def _locked_balance(account_id: int) -> Decimal:
+    account = await Account.select_for_update().get_or_none(id=account_id)
+    if account is None:
+        raise NotFound(f"No account with id {account_id}.")
+    return money(Decimal(account.balance))
+
+
+async def _post_in_tx(p: _Posting, now: datetime) -> LedgerEntry | None:
+    amount = p.amount
+    for _ in range(20):
+        old = await _locked_balance(p.account_id)
+        if p.type == TransactionType.USAGE:
+            if p.clamp:
+                amount = min(p.amount, old)
+                if amount <= 0:
+                    return None
+            elif old < amount:
+                raise InsufficientCredits(
+                    f"Insufficient credits: balance ${old}, needed ${amount}."
+                )
+            new = old - amount
+        else:
+            new = old + amount
+        # Compare-and-set: a writer outside this process (another SQLite client) cannot slip in.
+        if await Account.filter(id=p.account_id, balance=old).update(balance=new):
+            break
+    else:
+        raise ServiceUnavailable("The balance is busy; retry the request.", code="LEDGER_BUSY")
+    entry = await LedgerEntry.create(
+        account_id=p.account_id,
+        created_at=now,
+        type=p.type,
+        service=p.service,
+        amount=amount,
+        tokens=p.tokens,
+        images=p.images,
+        description=p.description,
+        external_ref=p.external_ref,
+        balance_after=new,
+    )
+    if p.rollup == "usage":
+        await rollups.bump_daily(
+            p.account_id, now, p.service, spend=amount, tokens=p.tokens, images=p.images
+        )
+    elif p.rollup == "spend":
+        await rollups.bump_daily(p.account_id, now, p.service, spend=amount)
+    elif p.rollup == "reverse":
+        await rollups.bump_daily(p.account_id, now, p.service, spend=-amount)
+    if old >= LOW_BALANCE > new:
+        await Notification.create(
+            account_id=p.account_id,
+            created_at=now,
+            kind=NotificationKind.LOW_BALANCE,
+            message=f"Low balance: ${new} left. Purchase credits to keep paid usage running.",
+            dedupe_key=f"LOW_BALANCE:{entry.id}",
+        )
+    return entry
+
+
+def _same(entry: LedgerEntry, p: _Posting) -> bool:
+    return (
+        entry.account_id == p.account_id  # type: ignore[attr-defined]
+        and entry.type == p.type
+        and entry.service == p.service
+        and (p.clamp or money(entry.amount) == p.amount)
+    )
+
+
+async def _replayed(p: _Posting) -> LedgerEntry | None:
+    if p.external_ref is None:
+        return None
+    entry = await LedgerEntry.get_or_none(external_ref=p.external_ref)
+    if entry is not None and not _same(entry, p):
+        raise Conflict(
+            f"Reference {p.external_ref!r} was already used for a different entry.",
+            code="IDEMPOTENCY_CONFLICT",
+        )
+    return entry
+
+
+async def _post(p: _Posting, now: datetime) -> LedgerEntry | None:
+    if (entry := await _replayed(p)) is not None:
+        return entry
+    try:
+        async with in_transaction():
+            return await _post_in_tx(p, now)
+    except IntegrityError:
+        # A concurrent post with the same external_ref won the race: answer with its entry.
+        if (entry := await _replayed(p)) is not None:
+            return entry
+        raise
+
+
+async def grant(
+    account_id: int,
+    amount: object,
+    now: datetime,
+    *,
+    description: str = "",
+    service: str = "credits",
+    external_ref: str | None = None,
+) -> LedgerEntry:
+    """Add purchased credits (a `purchase` entry): Stripe top-ups, `ogapi admin grant-credits`."""
+    p = _Posting(
+        account_id,
+        TransactionType.PURCHASE,
+        service,
+        parse_amount(amount),
+        description=_description(description or "Credits purchased"),
+        external_ref=external_ref,
+        rollup="",
+    )
+    return await _post(p, now)  # type: ignore[return-value]
+
+
+async def refund(
+    account_id: int,
+    amount: object,
+    now: datetime,
+    *,
+    description: str = "",
+    service: str = "credits",
+    external_ref: str | None = None,
+) -> LedgerEntry:
+    """Credits returned to the account (operator compensation): a `refund` entry."""
+    p = _Posting(
+        account_id,
+        TransactionType.REFUND,
+        service,
+        parse_amount(amount),
+        description=_description(description or "Credits refunded"),
+        external_ref=external_ref,
+        rollup="",
+    )
+    return await _post(p, now)  # type: ignore[return-value]
+
+
+async def charge(
+    account_id: int,
+    amount: object,
+    service: str,
+    now: datetime,
+    *,
+    tokens: int = 0,
+    images: int = 0,
+    description: str = "",
+    external_ref: str | None = None,
+    rollup: str = "usage",
+) -> LedgerEntry:
+    """Take credits for usage (a `usage` entry); InsufficientCredits when the balance is short."""
+    p = _Posting(
+        account_id,
+        TransactionType.USAGE,
+        service,
+        parse_amount(amount),
+        tokens=tokens,
+        images=images,
+        description=_description(description),
+        external_ref=external_ref,
+        rollup=rollup,
+    )
+    return await _post(p, now)  # type: ignore[return-value]
+
+
+async def purchase_refund(
+    account_id: int,
+    amount: object,
+    now: datetime,
+    *,
+    external_ref: str,
+    description: str = "",
+) -> LedgerEntry | None:
+    """A Stripe refund of a credit purchase: take those credits back, never below zero.
+
+    Returns the `usage` entry (service `purchase_refund`), or None when the balance was zero.
+    """
+    p = _Posting(
+        account_id,
+        TransactionType.USAGE,
+        PURCHASE_REFUND_SERVICE,
+        parse_amount(amount),
+        description=_description(description or "Credit purchase refunded"),
+        external_ref=external_ref,
+        clamp=True,
+        rollup="",
+    )
+    return await _post(p, now)
+
+
+def _count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidParameter(f"{name} must be a whole number, zero or more")
+    if value > 10**15:
+        raise InvalidParameter(f"{name} is too large")
+    return value
+
+
+async def record_usage(
+    account_id: int,
+    service: str,
+    now: datetime,
+    *,
+    tokens: object = 0,
+    images: object = 0,
+    description: str = "",
+    external_ref: str | None = None,
+) -> LedgerEntry:
+    """Charge operator-reported usage of a metered service at the price book's rate."""
+    tokens_n, images_n = _count(tokens, "tokens"), _count(images, "images")
+    if tokens_n == 0 and images_n == 0:
+        raise InvalidParameter("report tokens or images (at least one must be above zero)")
+    cost = usage_cost(service, tokens=tokens_n, images=images_n)
+    if cost <= 0:
+        raise InvalidParameter("this usage costs less than $0.000001; report it in a batch")
+    return await charge(
+        account_id,
+        cost,
+        service,
+        now,
+        tokens=tokens_n,
+        images=images_n,
+        description=description or f"{service} usage",
+        external_ref=external_ref,
+    )
+
+
+async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry:
+    """Give back a usage charge whose service was not delivered (a `refund` entry, once)."""
+    p = _Posting(
+        entry.account_id,  # type: ignore[attr-defined]
+        TransactionType.REFUND,
+        entry.service,
+        money(entry.amount),
+        description=_description(reason),
+        external_ref=f"reversal:{entry.id}",
+        rollup="reverse",
+    )
+    return await _post(p, now)  # type: ignore[return-value]
+
+
+async def balance_of(account_id: int) -> Decimal:
+    row = await Account.filter(id=account_id).values_list("balance", flat=True)
+    if not row:
+        raise NotFound(f"No account with id {account_id}.")
+    return money(Decimal(row[0]))

@@ -1,0 +1,69 @@
+"""The GraphQL schema (SPEC §10): Strawberry types over the resolvers/ service layer.
+
+`schema` is the development schema (what `ogapi export-schema` prints); the web view builds its
+own with `build_schema(production=...)`, which only adds runtime protections, never fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.utils.logging import StrawberryLogger
+
+from schema.account import AccountMutation, AccountQuery
+from schema.billing import BillingMutation, BillingQuery
+from schema.errors import ErrorCodes, should_mask_error
+from schema.ledger import LedgerQuery
+from schema.notifications import NotificationQuery
+from schema.scalars import SCALAR_MAP
+from schema.templates import TemplateQuery
+from schema.usage import UsageQuery
+
+MAX_DEPTH = 8
+MAX_ALIASES = 15
+MAX_TOKENS = 2_000
+
+Query = merge_types(
+    "Query", (AccountQuery, NotificationQuery, UsageQuery, LedgerQuery, BillingQuery, TemplateQuery)
+)
+Mutation = merge_types("Mutation", (AccountMutation, BillingMutation))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        # Expected errors (codes a client acts on, invalid queries) are answers, not incidents.
+        for error in errors:
+            if should_mask_error(error):
+                StrawberryLogger.error(error, execution_context)
+
+
+def build_schema(*, production: bool = False) -> Schema:
+    # Factories: Strawberry builds fresh extension instances for every request.
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ErrorCodes,
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
+    )
+
+
+schema = build_schema()
+
+__all__ = ["Schema", "build_schema", "schema"]

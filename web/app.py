@@ -13,7 +13,7 @@ from resolvers.crypto import SecretBox
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter
-from web import auth, health, images
+from web import auth, graphql, health, images
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import clock_key, mailer_key, meter_key, secret_box_key, settings_key
 from web.settings import Settings
@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
     images.setup(app)
+    graphql.setup(app)
     return app
 
 

@@ -72,6 +72,13 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from schema import schema
+
+    print(schema.as_str())
+    return 0
+
+
 def _with_db(fn: Command) -> Callable[[argparse.Namespace, Settings], int]:
     """Run an async admin command with the database open; AppErrors become clean exits."""
 
@@ -159,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("export-schema", help="print the GraphQL SDL (schema.graphql)").set_defaults(
+        func=cmd_export_schema
+    )
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
         dest="admin_command", required=True

@@ -1,0 +1,49 @@
+"""Scalars and enums shared by the schema's types (enums are defined once, in models.enums)."""
+
+from __future__ import annotations
+
+import decimal
+from typing import NewType
+
+import strawberry
+
+from models.enums import NotificationKind, PlanId, SubscriptionStatus, TransactionType
+
+
+def _serialize_decimal(value: decimal.Decimal) -> str:
+    # Fixed-point, never exponent notation: 0.0000006, not 6E-7.
+    return format(value, "f")
+
+
+def _parse_decimal(value: object) -> decimal.Decimal:
+    try:
+        return decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+
+
+BigInt = NewType("BigInt", int)
+
+# Money and unit prices: a decimal string on the wire, never a float.
+DecimalScalar = strawberry.scalar(
+    name="Decimal",
+    description='A decimal number as a string, e.g. "12.500000" (money is never a float).',
+    serialize=_serialize_decimal,
+    parse_value=_parse_decimal,
+)
+
+BigIntScalar = strawberry.scalar(
+    name="BigInt",
+    description="A whole number beyond 32 bits (token counts), sent as a JSON number.",
+    serialize=int,
+    parse_value=int,
+)
+
+PlanIdEnum = strawberry.enum(PlanId, name="PlanId", description="A plan of SPEC §4.")
+TransactionTypeEnum = strawberry.enum(
+    TransactionType, name="TransactionType", description="A ledger entry's kind."
+)
+SubscriptionStatusEnum = strawberry.enum(SubscriptionStatus, name="SubscriptionStatus")
+NotificationKindEnum = strawberry.enum(NotificationKind, name="NotificationKind")
+
+SCALAR_MAP = {decimal.Decimal: DecimalScalar, BigInt: BigIntScalar}

@@ -1,0 +1,43 @@
+"""The image templates and their field schemas (public, like GET /api/templates)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from render.templates import FieldSpec
+from render.templates import Template as TemplateModel
+from resolvers import reports
+
+
+@strawberry.type(description="A parameter a template reads.")
+class TemplateField:
+    name: str
+    type: str = strawberry.field(description='"string", "url", "color" or "number".')
+    required: bool
+    max_length: int | None
+
+    @classmethod
+    def from_model(cls, f: FieldSpec) -> TemplateField:
+        return cls(name=f.name, type=f.type, required=f.required, max_length=f.max_length)
+
+
+@strawberry.type
+class Template:
+    name: str
+    description: str
+    fields: list[TemplateField]
+
+    @classmethod
+    def from_model(cls, t: TemplateModel) -> Template:
+        return cls(
+            name=t.name,
+            description=t.description,
+            fields=[TemplateField.from_model(f) for f in t.fields],
+        )
+
+
+@strawberry.type
+class TemplateQuery:
+    @strawberry.field
+    def templates(self) -> list[Template]:
+        return [Template.from_model(t) for t in reports.templates_catalog()]

@@ -1,0 +1,90 @@
+"""This month's quota and the usage history charts (daily and monthly series)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+
+from resolvers import quota, reports
+from resolvers.plans import get_plan
+from schema.account import Plan
+from schema.context import Info
+from schema.permissions import IsAuthenticated
+
+
+@strawberry.type(description="One day of usage, summed over services.")
+class DayUsage:
+    date: date
+    images: int
+    api_calls: int
+    spend: Decimal
+
+    @classmethod
+    def from_model(cls, point: reports.DayPoint) -> DayUsage:
+        return cls(
+            date=point.day, images=point.images, api_calls=point.api_calls, spend=point.spend
+        )
+
+
+@strawberry.type(description="One calendar month (UTC) of usage.")
+class MonthUsage:
+    month: str = strawberry.field(description="`YYYY-MM`.")
+    images: int
+    spend: Decimal
+
+    @classmethod
+    def from_model(cls, point: reports.MonthPoint) -> MonthUsage:
+        return cls(month=point.month, images=point.images, spend=point.spend)
+
+
+@strawberry.type(description="This month's quota; resets on the 1st at 00:00 UTC.")
+class Usage:
+    plan: Plan
+    quota: int
+    used: int
+    remaining: int
+    percent_used: float
+    reset_date: datetime
+    days_until_reset: int
+    account_id: strawberry.Private[int]
+    today: strawberry.Private[date]
+
+    @strawberry.field(description="The last `days` days (1–366) ending today, zeros filled.")
+    async def daily(self, info: Info, days: int | None = 30) -> list[DayUsage]:
+        days = 30 if days is None else days
+        reports.check_range("days", days, reports.MAX_DAYS)
+        points = await info.context.loaders.daily.load((self.account_id, self.today, days))
+        return [DayUsage.from_model(p) for p in points]
+
+    @strawberry.field(description="The last `months` months (1–36) ending with this one.")
+    async def monthly(self, info: Info, months: int | None = 12) -> list[MonthUsage]:
+        months = 12 if months is None else months
+        reports.check_range("months", months, reports.MAX_MONTHS)
+        points = await info.context.loaders.monthly.load((self.account_id, self.today, months))
+        return [MonthUsage.from_model(p) for p in points]
+
+    @classmethod
+    def from_model(cls, summary: quota.UsageSummary, account_id: int, today: date) -> Usage:
+        return cls(
+            plan=Plan.from_model(get_plan(summary.plan)),
+            quota=summary.quota,
+            used=summary.used,
+            remaining=summary.remaining,
+            percent_used=summary.percent_used,
+            reset_date=summary.reset_date,
+            days_until_reset=summary.days_until_reset,
+            account_id=account_id,
+            today=today,
+        )
+
+
+@strawberry.type
+class UsageQuery:
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def usage(self, info: Info) -> Usage:
+        context = info.context
+        account = context.user
+        summary = await context.loaders.usage.load((account, context.now))
+        return Usage.from_model(summary, account.id, context.today)

@@ -1,0 +1,105 @@
+"""`/graphql` (SPEC §10): Strawberry's aiohttp view with our auth, body rules and errors.
+
+- Auth: `X-API-Key` (scripts; queries only) or the session cookie (dashboard). A key request
+  counts as one API call whether or not it succeeds (SPEC §7).
+- Bodies: POST must be `application/json` (no form, multipart or text bodies, so no simple
+  cross-site form can reach us) and at most MAX_BODY_BYTES; GET carries queries only.
+- Transport errors answer JSON `{"errors": [{"message", "extensions": {"code"}}]}` too.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from cross_web import AiohttpHTTPRequestAdapter, HTTPException
+from strawberry.aiohttp.views import GraphQLView
+
+from resolvers import keys
+from resolvers.errors import AppError
+from schema import build_schema
+from schema.context import Context
+from schema.loaders import Loaders
+from web.auth import session_account
+from web.keys import clock_key, meter_key, secret_box_key, settings_key
+
+MAX_BODY_BYTES = 100_000
+_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class CappedRequestAdapter(AiohttpHTTPRequestAdapter):
+    """Reads at most MAX_BODY_BYTES of the body, whatever Content-Length claims."""
+
+    async def get_body(self) -> bytes:
+        if self._body is None:
+            body = await self.request.content.read(MAX_BODY_BYTES + 1)
+            if len(body) > MAX_BODY_BYTES:
+                raise HTTPException(413, f"Request body too large (max {MAX_BODY_BYTES} bytes).")
+            self._body = body
+        return self._body
+
+
+def _error(status: int, message: str, code: str | None = None) -> web.Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code or _CODES.get(status)}}]}
+    return web.json_response(body, status=status)
+
+
+class OgGraphQLView(GraphQLView[Context, None]):
+    request_adapter_class = CappedRequestAdapter
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "POST":
+            if request.content_type != "application/json":
+                return _error(415, "POST a JSON body (Content-Type: application/json).")
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                return _error(413, f"Request body too large (max {MAX_BODY_BYTES} bytes).")
+        try:
+            return await self.run(request=request)
+        except HTTPException as exc:
+            return _error(exc.status_code, exc.reason)
+
+    async def get_context(self, request: web.Request, response: web.StreamResponse) -> Context:  # type: ignore[override]
+        app = request.app
+        context = Context(
+            request=request,
+            response=response,
+            settings=app[settings_key],
+            secret_box=app[secret_box_key],
+            now=app[clock_key](),
+            loaders=Loaders(),
+        )
+        raw_key = request.headers.get("X-API-Key")
+        if raw_key is not None:
+            try:
+                owner = await keys.authenticate(raw_key)
+            except AppError as exc:
+                context.auth_error = exc
+                return context
+            context.account, context.auth = owner.account, "api_key"
+            await app[meter_key].record_api_call(owner.account.id, context.now)
+            return context
+        account = await session_account(request)
+        if account is not None:
+            context.account, context.auth = account, "session"
+        return context
+
+
+def graphql_view(production: bool) -> OgGraphQLView:
+    return OgGraphQLView(
+        schema=build_schema(production=production),
+        graphql_ide=None if production else "graphiql",
+        allow_queries_via_get=True,
+        multipart_uploads_enabled=False,
+        subscription_protocols=(),  # no subscriptions: no WebSocket endpoint
+    )
+
+
+def setup(app: web.Application) -> None:
+    """Mount the view at /graphql (GET for queries and GraphiQL, POST for everything)."""
+    view = graphql_view(app[settings_key].production)
+    app.router.add_route("GET", "/graphql", view)
+    app.router.add_route("POST", "/graphql", view)

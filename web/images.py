@@ -67,8 +67,7 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     finally:
         await app[fetcher_key].close()
         await app[image_cache_key].close()
-        if isinstance(pool, RenderPool):
-            await pool.__aexit__(None, None, None)
+        await pool.__aexit__(None, None, None)
 
 
 def _query(request: web.Request) -> dict[str, str]:

@@ -1,0 +1,76 @@
+"""Helpers for the image API tests: a counting/failing render pool and account tweaks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, datetime
+
+import numpy as np
+from PIL import Image
+
+from models import Account
+from render.pool import RenderError, RenderPool
+from render.spec import CardSpec
+from resolvers import quota
+from web.keys import render_pool_key
+
+
+class CountingPool:
+    """Wraps an inline RenderPool: counts renders, can slow them down or make them fail."""
+
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.inner = RenderPool(0)
+        self.processes = 0
+        self.renders = 0
+        self.fallbacks = 0
+        self.delay, self.fail = delay, fail
+        self.specs: list[CardSpec] = []
+
+    async def render(self, spec: CardSpec) -> bytes:
+        self.renders += 1
+        self.specs.append(spec)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RenderError("boom")
+        return await self.inner.render(spec)
+
+    async def render_fallback(
+        self, width: int = 1200, height: int = 630, fmt: str = "png"
+    ) -> bytes:
+        self.fallbacks += 1
+        return await self.inner.render_fallback(width, height, fmt)
+
+    async def __aexit__(self, *exc) -> None:
+        await self.inner.__aexit__(*exc)
+
+
+async def client_with_pool(aiohttp_client, make_app, pool: CountingPool, **settings):
+    app = make_app(**settings)
+    app[render_pool_key] = pool  # before startup: the app uses (and closes) this pool
+    return await aiohttp_client(app)
+
+
+async def set_account(user_id: int, **values) -> Account:
+    account = await Account.get(id=user_id)
+    for name, value in values.items():
+        setattr(account, name, value)
+    await account.save(update_fields=list(values))
+    return account
+
+
+async def used(user_id: int, now: datetime | None = None) -> int:
+    return await quota.used_this_month(user_id, now or datetime.now(UTC))
+
+
+def decode(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+def red_pixels(data: bytes) -> int:
+    """Pixels that are (nearly) pure red: the test image served by the loopback server."""
+    arr = np.asarray(decode(data).convert("RGB")).astype(int)
+    return int(((arr[..., 0] > 220) & (arr[..., 1] < 40) & (arr[..., 2] < 40)).sum())

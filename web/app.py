@@ -12,8 +12,8 @@ from models.db import database
 from resolvers.crypto import SecretBox
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
-from resolvers.ratelimit import MemoryRateLimiter
-from web import auth, graphql, health, images
+from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from web import admin, auth, exports, graphql, health, images, usage
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import clock_key, mailer_key, meter_key, secret_box_key, settings_key
 from web.settings import Settings
@@ -43,16 +43,32 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    """Shared through Redis when REDIS_URL is set (several workers), else in-process."""
+    if settings.redis_url:
+        return RedisRateLimiter.from_url(settings.redis_url)
+    return MemoryRateLimiter()
+
+
+async def _rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[meter_key].limiter.close()
+
+
 def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_JSON_BYTES)
     app[settings_key] = settings
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)
     app[mailer_key] = _mailer(settings)
-    app[meter_key] = Meter(MemoryRateLimiter(), app[mailer_key])
+    app[meter_key] = Meter(_rate_limiter(settings), app[mailer_key])
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_rate_limiter_ctx)
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
+    app.add_routes(usage.routes)
+    app.add_routes(exports.routes)
+    app.add_routes(admin.routes)
     images.setup(app)
     graphql.setup(app)
     return app

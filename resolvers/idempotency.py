@@ -1,0 +1,75 @@
+"""Idempotent requests (`Idempotency-Key`): the same key replays the first answer; the same key
+with different data is refused with 409 `IDEMPOTENCY_CONFLICT`.
+
+Only answers of requests that did their work are stored; errors are not, so a retry after a
+fixed cause (a top-up, a typo in the email) runs again. The work itself must be idempotent on
+the key too (the ledger's unique external_ref), which covers two concurrent first requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from models import IdempotencyRecord
+from resolvers.errors import Conflict, InvalidParameter
+
+MAX_KEY = 200
+
+
+def check_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise InvalidParameter(
+            "The Idempotency-Key header is required (any unique string, e.g. a UUID).",
+            code="MISSING_IDEMPOTENCY_KEY",
+        )
+    key = key.strip()
+    if len(key) > MAX_KEY or not key.isprintable():
+        raise InvalidParameter(f"Idempotency-Key must be at most {MAX_KEY} printable characters.")
+    return key
+
+
+def request_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _conflict() -> Conflict:
+    return Conflict(
+        "This Idempotency-Key was already used with different data.", code="IDEMPOTENCY_CONFLICT"
+    )
+
+
+async def _stored(key: str, digest: str) -> IdempotencyRecord | None:
+    record = await IdempotencyRecord.get_or_none(key=key)
+    if record is not None and record.request_hash != digest:
+        raise _conflict()
+    return record
+
+
+async def once(
+    scope: str,
+    key: str,
+    payload: Any,
+    now: datetime,
+    work: Callable[[], Awaitable[tuple[int, dict]]],
+) -> tuple[int, dict, bool]:
+    """(status, body, replayed): the stored answer for `scope:key`, or run `work` and store it."""
+    full_key, digest = f"{scope}:{key}", request_hash(payload)
+    if (record := await _stored(full_key, digest)) is not None:
+        return record.status, record.body, True
+    status, body = await work()
+    try:
+        await IdempotencyRecord.create(
+            key=full_key, request_hash=digest, status=status, body=body, created_at=now
+        )
+    except IntegrityError:
+        if (record := await _stored(full_key, digest)) is not None:
+            return record.status, record.body, True
+        raise
+    return status, body, False

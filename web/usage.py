@@ -1,0 +1,24 @@
+"""`GET /api/user/usage` (SPEC §6): this month's quota use for the `X-API-Key`'s account.
+
+A usage read counts as an API call ("API calls made") but not toward the rate limit (§7).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from resolvers import keys, quota
+from resolvers.metering import usage_headers
+from web.keys import clock_key, meter_key
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/user/usage")
+async def user_usage(request: web.Request) -> web.Response:
+    owner = await keys.authenticate(request.headers.get("X-API-Key"))
+    now = request.app[clock_key]()
+    await request.app[meter_key].record_api_call(owner.account.id, now)
+    summary = await quota.usage_summary(owner.account, now)
+    headers = {**usage_headers(summary), "Cache-Control": "no-store"}
+    return web.json_response(summary.as_json(), headers=headers)

@@ -167,6 +167,7 @@ async def signed_generate(request: web.Request) -> web.Response:
                 "expires_at": expires_at,
                 "alt": alt,
                 "meta": signing.meta_block(url, req, alt),
+                "kid": owner.key.kid,
             }
         )
 

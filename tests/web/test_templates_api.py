@@ -1,0 +1,50 @@
+"""GET /api/templates and the template previews: public, cached, counting nothing."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from render.templates import TEMPLATES
+from tests.web.imaging import CountingPool, client_with_pool, decode
+
+
+async def test_templates_list(client):
+    resp = await client.get("/api/templates")
+    assert resp.status == 200
+    assert resp.headers["Cache-Control"].startswith("public")
+    body = await resp.json()
+    names = [t["name"] for t in body["templates"]]
+    assert names == list(TEMPLATES)
+    for required in ("default", "minimal", "vibrant", "blog", "product", "event", "stats",
+                     "real_estate", "quote"):  # fmt: skip
+        assert required in names
+    product = next(t for t in body["templates"] if t["name"] == "product")
+    assert product["description"]
+    assert product["preview_url"] == "http://testserver/api/templates/product/preview.png"
+    fields = {f["name"]: f for f in product["fields"]}
+    assert fields["title"] == {"name": "title", "type": "string", "required": True,
+                               "max_length": 200}  # fmt: skip
+    assert fields["subtitle"]["max_length"] == 300 and not fields["subtitle"]["required"]
+    assert fields["price"]["type"] == "string" and fields["image_url"]["type"] == "url"
+    assert fields["bg_color"]["type"] == "color"
+    for t in body["templates"]:
+        assert set(t) == {"name", "description", "fields", "preview_url"}
+        for f in t["fields"]:
+            assert set(f) == {"name", "type", "required", "max_length"}
+
+
+async def test_preview_is_public_cached_and_counts_nothing(aiohttp_client, make_app):
+    pool = CountingPool()
+    api = await client_with_pool(aiohttp_client, make_app, pool)
+    listing = await (await api.get("/api/templates")).json()
+    url = urlsplit(listing["templates"][0]["preview_url"]).path
+    first = await api.get(url)
+    assert first.status == 200 and first.headers["Content-Type"] == "image/png"
+    assert first.headers["Cache-Control"] == "public, max-age=86400"
+    assert decode(await first.read()).size == (1200, 630)
+    again = await api.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status == 304
+    assert (await api.get(url)).status == 200
+    assert pool.renders == 1
+    missing = await api.get("/api/templates/nope/preview.png")
+    assert missing.status == 404 and (await missing.json())["code"] == "NOT_FOUND"

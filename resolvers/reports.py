@@ -29,25 +29,13 @@ from models import (
 )
 from render.templates import TEMPLATES, Template
 from resolvers.errors import InvalidParameter
-from resolvers.plans import get_plan
+from resolvers.ledger import LOW_BALANCE
+from resolvers.pricing import PURCHASE_REFUND_SERVICE, price_list
 
 MAX_PAGE = 100
 MAX_DAYS = 366
 MAX_MONTHS = 36
-LOW_BALANCE = Decimal("1.00")
 MONEY = Decimal("0.000001")
-# Credits taken back after a Stripe refund are "spent" from the balance but were never used.
-PURCHASE_REFUND = "purchase_refund"
-OVERAGE_SERVICE = "og_image_overage"
-PER_MILLION = Decimal(1_000_000)
-# SPEC §8's price book for the operator-reported services (per single unit).
-# TODO(pricing): read from resolvers/pricing.py once the metering side ships it.
-SERVICE_PRICES: dict[str, tuple[str, Decimal]] = {
-    "ai_images": ("image", Decimal("0.0001")),
-    "ai_data": ("token", Decimal("0.60") / PER_MILLION),
-    "ai_data_cached": ("token", Decimal("0.075") / PER_MILLION),
-    "ai_data_completion": ("token", Decimal("1.00") / PER_MILLION),
-}
 
 
 def money(value: Any) -> Decimal:
@@ -187,9 +175,9 @@ async def _ledger_groups(account_ids: Iterable[int]) -> list[dict[str, Any]]:
 async def _daily_totals(account_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     rows = (
         await DailyUsage.filter(account_id__in=list(account_ids))
-        .annotate(calls=Sum("api_calls"), n_images=Sum("images"))
+        .annotate(calls=Sum("api_calls"), n_images=Sum("images"), n_tokens=Sum("tokens"))
         .group_by("account_id")
-        .values("account_id", "calls", "n_images")
+        .values("account_id", "calls", "n_images", "n_tokens")
     )
     return {r["account_id"]: r for r in rows}
 
@@ -210,15 +198,14 @@ def _fold(
     by_type = {t: money(0) for t in TransactionType}
     services: dict[str, list[Any]] = {}
     refund_taken = money(0)
-    tokens = count = usage_count = 0
+    count = usage_count = 0
     for g in groups:
         kind, amount = TransactionType(g["type"]), money(g["total"])
         by_type[kind] += amount
         count += g["n"]
         if kind is TransactionType.USAGE:
             usage_count += g["n"]
-            tokens += int(g["n_tokens"] or 0)
-            if g["service"] == PURCHASE_REFUND:
+            if g["service"] == PURCHASE_REFUND_SERVICE:
                 refund_taken += amount
             s = services.setdefault(g["service"], [0, money(0), 0, 0])
             s[0] += g["n"]
@@ -233,7 +220,7 @@ def _fold(
         total_spent=spent,
         credits_used=spent - refund_taken,
         api_calls=int((daily or {}).get("calls") or 0),
-        tokens_used=tokens,
+        tokens_used=int((daily or {}).get("n_tokens") or 0),
         images_processed=int((daily or {}).get("n_images") or 0),
         transactions=count,
         usage_transactions=usage_count,
@@ -244,19 +231,12 @@ def _fold(
     )
 
 
-def price_book(plan: PlanId) -> dict[str, tuple[str, Decimal]]:
-    """Per-unit prices that apply to this account: its plan's overage, then the metered services."""
-    overage = get_plan(plan).overage_price
-    book = {OVERAGE_SERVICE: ("image", overage)} if overage is not None else {}
-    return book | SERVICE_PRICES
-
-
 def estimates(plan: PlanId, balance: Decimal) -> list[Estimate]:
     """How many units of each service the balance still pays for: floor(balance / unitPrice)."""
     out = []
-    for service, (unit, price) in price_book(plan).items():
-        units = (balance / price).to_integral_value(ROUND_FLOOR) if balance > 0 else Decimal(0)
-        out.append(Estimate(service, unit, price, int(units)))
+    for p in price_list(plan):
+        units = (balance / p.unit_price).to_integral_value(ROUND_FLOOR) if balance > 0 else 0
+        out.append(Estimate(p.service, p.unit, p.unit_price, int(units)))
     return out
 
 

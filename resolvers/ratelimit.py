@@ -29,16 +29,21 @@ class RateLimiter(Protocol):
 
 
 def gcra(tat: float, now: float, rate: int) -> tuple[RateDecision, float]:
-    """One GCRA step: (decision, new TAT). `rate` requests per second, burst of `rate`."""
-    interval = 1.0 / rate
-    burst = rate * interval  # one second's worth of requests may arrive together
-    tat = max(tat, now)
-    allow_at = tat + interval - burst
-    if now < allow_at:
-        return RateDecision(False, rate, 0, allow_at - now), tat
-    new_tat = tat + interval
-    remaining = int((now + burst - new_tat) / interval + 1e-9)
-    return RateDecision(True, rate, max(0, remaining), 0.0), new_tat
+    """One GCRA step: (decision, new TAT). `rate` requests per second, burst of `rate`.
+
+    Computed in integer microseconds (as the Redis script does): with float seconds, 0.2 * 4
+    drifts above 0.8 and a burst of 5 would let only 4 through.
+    """
+    interval = 1_000_000 // rate
+    burst = interval * rate  # one second's worth of requests may arrive together
+    now_us = round(now * 1_000_000)
+    tat_us = max(round(tat * 1_000_000), now_us)
+    allow_at = tat_us + interval - burst
+    if now_us < allow_at:
+        return RateDecision(False, rate, 0, (allow_at - now_us) / 1_000_000), tat_us / 1_000_000
+    new_tat = tat_us + interval
+    remaining = (now_us + burst - new_tat) // interval
+    return RateDecision(True, rate, max(0, remaining), 0.0), new_tat / 1_000_000
 
 
 class MemoryRateLimiter:

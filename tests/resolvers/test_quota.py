@@ -1,0 +1,141 @@
+"""Quota reservation and overage through the Meter (SPEC §7), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from tortoise import Tortoise
+
+from models import Account, DailyUsage, LedgerEntry, PlanId
+from resolvers import ledger, quota
+from resolvers.errors import AppError
+from resolvers.mail import Mailer
+from resolvers.metering import Meter, RenderTicket
+from resolvers.ratelimit import MemoryRateLimiter
+
+NOW = datetime(2026, 4, 30, 23, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def meter() -> Meter:
+    return Meter(MemoryRateLimiter(), Mailer("test@localhost"))
+
+
+async def outcomes(coros) -> tuple[list[RenderTicket], list[str]]:
+    results = await asyncio.gather(*coros, return_exceptions=True)
+    for r in results:
+        if not isinstance(r, (RenderTicket, AppError)):
+            raise r
+    return (
+        [r for r in results if isinstance(r, RenderTicket)],
+        [r.code for r in results if isinstance(r, AppError)],
+    )
+
+
+async def test_exactly_r_of_n_concurrent_reservations(db, meter):
+    account = await Account.create(email="q@example.com", password_hash="x", custom_quota=15)
+    ok, refused = await outcomes(meter.reserve(account, NOW) for _ in range(40))
+    assert len(ok) == 15 and refused == ["QUOTA_EXCEEDED"] * 25
+    assert await quota.used_this_month(account.id, NOW) == 15
+    with pytest.raises(AppError) as info:
+        await meter.reserve(account, NOW)
+    assert (info.value.status, info.value.message) == (
+        429,
+        "Monthly quota exceeded. Limit: 15 images.",
+    )
+
+
+async def test_overage_charges_exactly_what_the_balance_covers(db, meter):
+    account = await Account.create(
+        email="o@example.com",
+        password_hash="x",
+        plan=PlanId.STARTER,
+        custom_quota=2,
+        overage_enabled=True,
+    )
+    await ledger.grant(account.id, "0.10", NOW)  # $0.02 per image on starter: 5 images
+    ok, refused = await outcomes(meter.reserve(account, NOW) for _ in range(12))
+    assert (len(ok), len(refused)) == (7, 5) and set(refused) == {"QUOTA_EXCEEDED"}
+    assert sum(t.overage is not None for t in ok) == 5
+    assert await ledger.balance_of(account.id) == 0
+    assert await quota.used_this_month(account.id, NOW) == 7  # used keeps counting past quota
+    usage = await LedgerEntry.filter(account_id=account.id, type="usage")
+    assert [(e.service, e.amount, e.images) for e in usage] == [
+        ("og_image_overage", Decimal("0.02"), 1)
+    ] * 5
+    for t in ok:
+        await meter.commit(t, NOW)
+    rows = {r.service: r for r in await DailyUsage.filter(account_id=account.id)}
+    assert rows["og_image"].images == 7
+    assert (rows["og_image_overage"].images, rows["og_image_overage"].spend) == (0, Decimal("0.1"))
+
+
+async def test_release_returns_quota_and_overage_charge(db, meter):
+    account = await Account.create(
+        email="r@example.com",
+        password_hash="x",
+        plan=PlanId.PRO,
+        custom_quota=1,
+        overage_enabled=True,
+    )
+    await ledger.grant(account.id, "1", NOW)
+    first = await meter.reserve(account, NOW)
+    second = await meter.reserve(account, NOW)
+    assert first.overage is None and second.overage is not None
+    assert await ledger.balance_of(account.id) == Decimal("0.99")
+    await meter.release(second, NOW)
+    await meter.release(first, NOW)
+    assert await quota.used_this_month(account.id, NOW) == 0
+    assert await ledger.balance_of(account.id) == Decimal("1")
+    refund = await LedgerEntry.get(account_id=account.id, type="refund")
+    assert (refund.service, refund.amount) == ("og_image_overage", Decimal("0.01"))
+
+
+@pytest.mark.parametrize(("plan", "overage_enabled"), [(PlanId.FREE, True), (PlanId.AGENCY, False)])
+async def test_no_overage_without_a_paid_plan_and_the_setting(db, meter, plan, overage_enabled):
+    account = await Account.create(
+        email="n@example.com",
+        password_hash="x",
+        plan=plan,
+        custom_quota=0,
+        overage_enabled=overage_enabled,
+    )
+    await ledger.grant(account.id, "50", NOW)
+    with pytest.raises(AppError) as info:
+        await meter.reserve(account, NOW)
+    assert info.value.code == "QUOTA_EXCEEDED"
+    assert await ledger.balance_of(account.id) == 50
+
+
+async def test_month_rollover_resets_the_quota(settings, meter):
+    from models.db import database
+
+    async with database(settings.database_url):
+        account = await Account.create(email="m@example.com", password_hash="x", custom_quota=2)
+        last_second = datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)
+        await meter.reserve(account, last_second)
+        await meter.reserve(account, last_second)
+        with pytest.raises(AppError):
+            await meter.reserve(account, last_second)
+        new_month = datetime(2026, 2, 1, 0, 0, 0, tzinfo=UTC)
+        ticket = await meter.reserve(account, new_month)
+        assert ticket.month == "2026-02"
+        assert await quota.used_in_month(account.id, "2026-01") == 2
+        assert await quota.used_in_month(account.id, "2026-02") == 1
+        summary = await quota.usage_summary(account, new_month)
+        assert summary.reset_date == datetime(2026, 3, 1, tzinfo=UTC)
+
+
+async def test_store_failure_fails_closed_with_503(settings, meter):
+    from models.db import database
+
+    async with database(settings.database_url):
+        account = await Account.create(email="f@example.com", password_hash="x")
+        await Tortoise.get_connection("default").execute_script("DROP TABLE monthly_usage")
+        with pytest.raises(AppError) as info:
+            await meter.reserve(account, NOW)
+    assert (info.value.status, info.value.code) == (503, "METERING_UNAVAILABLE")
+    assert info.value.headers["Retry-After"] == "5"

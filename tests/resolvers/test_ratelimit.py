@@ -1,0 +1,85 @@
+"""Rate limiting (SPEC §7): GCRA in memory and in Redis (one Lua script), failing open."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+import redis.asyncio as redis
+
+from models import Account, PlanId
+from resolvers.errors import TooManyRequests
+from resolvers.mail import Mailer
+from resolvers.metering import Meter
+from resolvers.ratelimit import MemoryRateLimiter, RedisRateLimiter, gcra
+from tests.services import free_port
+
+
+def test_gcra_allows_a_burst_of_rate_then_one_per_interval():
+    tat, allowed = 0.0, []
+    for _ in range(7):
+        decision, tat = gcra(tat, 100.0, 5)
+        allowed.append(decision.allowed)
+    assert allowed == [True] * 5 + [False] * 2
+    decision, _ = gcra(tat, 100.0, 5)
+    assert decision.retry_after == pytest.approx(0.2)
+    decision, tat = gcra(tat, 100.2, 5)
+    assert decision.allowed and decision.remaining == 0
+
+
+async def test_memory_limiter_per_key():
+    now = [50.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    a = [(await limiter.hit("a", 10)).allowed for _ in range(12)]
+    b = [(await limiter.hit("b", 10)).allowed for _ in range(3)]
+    assert a.count(True) == 10 and b == [True] * 3
+    now[0] += 0.1
+    assert (await limiter.hit("a", 10)).allowed
+
+
+async def test_redis_limiter_is_shared_between_workers(redis_url):
+    # Two limiters with their own connections stand in for two worker processes.
+    limiters = [RedisRateLimiter(redis.from_url(redis_url)) for _ in range(2)]
+    try:
+        key = f"acct:shared-{free_port()}"
+        decisions = await asyncio.gather(*(limiters[i % 2].hit(key, 25) for i in range(60)))
+        allowed = sum(d.allowed for d in decisions)
+        assert 25 <= allowed <= 27  # the burst, plus at most a refill during the volley
+        refused = [d for d in decisions if not d.allowed]
+        assert all(0 < d.retry_after <= 0.04 + 1e-6 for d in refused)
+        remaining = sorted(d.remaining for d in decisions if d.allowed)
+        assert remaining[0] == 0 and remaining[-1] == 24
+        await asyncio.sleep(0.05)
+        assert (await limiters[0].hit(key, 25)).allowed
+    finally:
+        for limiter in limiters:
+            await limiter.close()
+
+
+async def test_redis_down_fails_open_and_logs(caplog):
+    limiter = RedisRateLimiter.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with caplog.at_level(logging.WARNING, logger="ogapi.ratelimit"):
+            decisions = [await limiter.hit("acct:1", 2) for _ in range(4)]
+        # falls back to a per-process limiter: the API stays up and still roughly limited
+        assert [d.allowed for d in decisions] == [True, True, False, False]
+        warnings = [r for r in caplog.records if "failing open" in r.getMessage()]
+        assert len(warnings) == 1  # said once, not once per request
+    finally:
+        await limiter.close()
+
+
+async def test_meter_check_rate_raises_rate_limited_with_headers(settings):
+    from models.db import database
+
+    async with database(settings.database_url):
+        account = await Account.create(email="r@example.com", password_hash="x", plan=PlanId.FREE)
+        meter = Meter(MemoryRateLimiter(), Mailer("x@og.test"))
+        first = await meter.check_rate(account)
+        assert Meter.rate_headers(first) == {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0"}
+        with pytest.raises(TooManyRequests) as info:
+            await meter.check_rate(account)
+    exc = info.value
+    assert (exc.status, exc.code) == (429, "RATE_LIMITED")
+    assert exc.headers["Retry-After"] == "1" and exc.headers["X-RateLimit-Remaining"] == "0"

@@ -96,7 +96,7 @@ class AccountMutation:
     async def regenerate_api_key(self, info: Info) -> Account:
         account = info.context.user
         key, _ = await keys.regenerate_api_key(account, info.context.secret_box)
-        info.context.loaders.api_key.clear(account.id).prime(account.id, key)
+        info.context.loaders.api_key.prime(account.id, key, force=True)
         return Account.from_model(account)
 
     @strawberry.mutation(

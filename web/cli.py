@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = admin.add_parser(name, help=f"mark an account {status}")
         p.add_argument("email")
         p.set_defaults(func=_with_db(_status_command(status)))
+
+    from web.cli_metering import add_commands  # credits, usage and demo commands
+
+    add_commands(sub, admin, _with_db, _non_negative)
     return parser
 
 

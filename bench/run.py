@@ -121,7 +121,14 @@ def render_section(a: argparse.Namespace) -> list[Row]:
     return rows
 
 
-SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [render_section]
+def http_section(a: argparse.Namespace) -> list[Row]:
+    """Cache-hit requests/s over real HTTP (bench/http.py)."""
+    from bench.http import http_section as run
+
+    return run(a)
+
+
+SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [render_section, http_section]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -64,7 +64,7 @@ async def validate(
 
 
 async def generate(
-    account: Account,
+    account: Account | Callable[[], Awaitable[Account]],
     req: ImageRequest,
     *,
     meter: Meter,
@@ -74,7 +74,8 @@ async def generate(
     now: datetime,
     fallback_on_quota: bool = False,
 ) -> RenderResult:
-    """The image for `req`, from cache or rendered and metered on `account`.
+    """The image for `req`, from cache or rendered and metered on `account` (or on what the
+    async callable `account` returns: hits then never load the account).
 
     With `fallback_on_quota` (signed URLs) an owner out of quota gets the plain fallback card
     (`degraded="quota"`, counting nothing) instead of QUOTA_EXCEEDED.
@@ -83,8 +84,9 @@ async def generate(
     took: list[float] = []
 
     async def create() -> CachedImage:
-        spent.append(await meter.check_rate(account))
-        ticket = await meter.reserve(account, now)
+        acct = account if isinstance(account, Account) else await account()
+        spent.append(await meter.check_rate(acct))
+        ticket = await meter.reserve(acct, now)
         try:
             spec = req.spec
             if req.urls:
@@ -96,7 +98,7 @@ async def generate(
         except BaseException as exc:
             await meter.release(ticket)
             if isinstance(exc, Exception) and not isinstance(exc, AppError):
-                log.warning("render failed for account %s: %s", account.id, exc)
+                log.warning("render failed for account %s: %s", acct.id, exc)
                 raise generation_failed() from exc
             raise
         await meter.commit(ticket, now)

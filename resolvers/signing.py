@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote
 
-from models import ApiKey
+from tortoise import connections
+
+from models import Account, ApiKey
 from resolvers.crypto import SecretBox
 from resolvers.errors import AppError
 from resolvers.keys import KeyOwner, check_account_usable, reveal
@@ -89,7 +91,7 @@ class SignatureVerifier:
         kid, sig = params.get("kid"), params.get("sig")
         if not kid or not sig or len(kid) > 64 or len(sig) != 64:
             raise invalid()
-        key = await ApiKey.get_or_none(kid=kid, revoked_at=None).select_related("account")
+        key = await live_key(kid)
         derived = self._key_for(key) if key is not None else None
         if derived is None or not hmac.compare_digest(signature(derived, params), sig.lower()):
             raise invalid()
@@ -101,6 +103,30 @@ class SignatureVerifier:
                 raise AppError("This signed URL has expired.", code="SIGNATURE_EXPIRED", status=403)
         check_account_usable(key.account)
         return KeyOwner(key.account, key)
+
+
+async def live_key(kid: str) -> ApiKey | None:
+    """The unrevoked key `kid` with a partial account (id and statuses: enough to refuse a
+    suspended owner; load the rest on a cache miss). One indexed query, in SQL because this is
+    the signed-image hot path and the ORM's query building costs ~10x the query itself."""
+    conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    rows = await conn.execute_query_dict(_LIVE_KEY_SQL.format(mark), [kid])
+    if not rows:
+        return None
+    row = rows[0]
+    key = ApiKey._init_from_db(**{c[2:]: row.pop(c) for c in _KEY_COLUMNS})
+    key.account = Account._init_from_db(**row)
+    return key
+
+
+_KEY_COLUMNS = ("k_id", "k_kid", "k_key_encrypted", "k_account_id")
+_LIVE_KEY_SQL = (
+    "SELECT a.id, a.status, a.subscription_status,"
+    " k.id AS k_id, k.kid AS k_kid, k.key_encrypted AS k_key_encrypted,"
+    " k.account_id AS k_account_id FROM api_key k JOIN account a ON a.id = k.account_id"
+    " WHERE k.kid = {} AND k.revoked_at IS NULL"
+)
 
 
 def expiry(expires_in: object, now: datetime) -> int | None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from models import Account
 from render.fonts import raqm_available
 from render.pool import RenderPool
 from resolvers import renders, signing
@@ -184,8 +185,9 @@ async def signed_image(request: web.Request) -> web.Response:
     owner = await app[signer_key].verify(raw, now)
     params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
     req = parse_params(params, allow_http=not app[settings_key].production)
+    account_id = owner.account.id  # a partial account: load it only to render
     result = await renders.generate(
-        owner.account, req, meter=app[meter_key], cache=app[image_cache_key],
+        lambda: Account.get(id=account_id), req, meter=app[meter_key], cache=app[image_cache_key],
         pool=app[render_pool_key], fetcher=app[fetcher_key], now=now, fallback_on_quota=True,
     )  # fmt: skip
     if result.degraded:

@@ -1,0 +1,168 @@
+"""Bench section `http`: cache-hit requests/s over real HTTP, one server process (one core).
+
+The server runs in a subprocess (`python -m bench.http --serve DB PORT`) on a fresh migrated
+SQLite database; the load comes from `wrk` when installed (`apt-get install -y wrk`), else
+from an aiohttp client in this process (which then competes for the CPU: a lower bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
+KEY_ENV = "OGAPI_BENCH_KEY"
+
+
+def _settings(db: str, port: int):
+    from web.settings import Settings
+
+    return Settings(secret_key=SECRET, database_url=f"sqlite://{db}", port=port,
+                    base_url=f"http://127.0.0.1:{port}", render_workers=1)  # fmt: skip
+
+
+def serve(db: str, port: int) -> None:
+    import logging
+
+    from aiohttp import web
+
+    from web.app import create_app
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        import uvloop  # the production worker's loop (gunicorn + uvloop in the prod extra)
+
+        uvloop.install()
+    except ImportError:
+        pass
+    app = create_app(_settings(db, port))
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+async def _prepare(db: str) -> tuple[str, str]:
+    """Migrate, create a publishing-plan account; returns (api_key, email)."""
+    from models import PlanId
+    from models.db import database, migrate
+    from resolvers.accounts import create_account
+    from resolvers.crypto import SecretBox
+    from resolvers.keys import active_key, reveal
+
+    url = f"sqlite://{db}"
+    await migrate(url)
+    box = SecretBox(SECRET)
+    async with database(url):
+        account = await create_account("bench@example.com", "bench-password-123", box,
+                                       plan=PlanId.PUBLISHING)  # fmt: skip
+        return reveal(await active_key(account), box) or "", account.email
+
+
+def _wrk(url: str, headers: dict[str, str], seconds: int, conns: int) -> tuple[float, str]:
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+(\S+)", out)
+    p99 = re.search(r"99%\s+(\S+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    note = (
+        f"wrk -t1 -c{conns}; p50 {p50.group(1) if p50 else '?'}, p99 {p99.group(1) if p99 else '?'}"
+    )
+    if errors:
+        note += f"; {errors.group(1)} non-2xx"
+    return rps, note
+
+
+async def _client_load(url: str, headers: dict[str, str], seconds: int, conns: int) -> float:
+    import aiohttp
+
+    done = 0
+    deadline = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(headers=headers) as session:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                async with session.get(url) as resp:
+                    await resp.read()
+                    assert resp.status == 200, resp.status
+                done += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(conns)))
+        return done / (time.perf_counter() - t0)
+
+
+async def _warm(base: str, key: str) -> tuple[str, str]:
+    """Render both images once; returns (generate URL, signed URL)."""
+    import aiohttp
+
+    gen = f"{base}/api/generate?title=Cache+hit+benchmark&subtitle=warm&template=default"
+    async with aiohttp.ClientSession() as s:
+        for _ in range(100):  # wait for the server
+            try:
+                async with s.get(f"{base}/health") as r:
+                    if r.status == 200:
+                        break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        async with s.get(gen, headers={"X-API-Key": key}) as r:
+            assert r.status == 200, await r.text()
+        async with s.get(f"{base}/api/signed/generate?title=Signed+benchmark",
+                         headers={"X-API-Key": key}) as r:  # fmt: skip
+            signed = (await r.json())["url"]
+        await asyncio.sleep(1.1)  # let the 1-second rate-limit burst refill
+        async with s.get(signed) as r:
+            assert r.status == 200, await r.text()
+        async with s.get(gen, headers={"X-API-Key": key}) as r:
+            assert r.headers["X-Cache"] == "HIT"
+    return gen, signed
+
+
+def http_section(a: argparse.Namespace):
+    from bench.run import Row
+
+    seconds = 3 if a.quick else 8
+    conns = 64
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "bench.sqlite3")
+        key, _ = asyncio.run(_prepare(db))
+        port = 18000 + os.getpid() % 1000
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench.http", "--serve", db, str(port)],
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        try:
+            gen, signed = asyncio.run(_warm(f"http://127.0.0.1:{port}", key))
+            rows = []
+            for label, url, headers in (
+                ("/api/generate (X-API-Key), cache hit", gen, {"X-API-Key": key}),
+                ("/api/signed/image, cache hit", signed, {}),
+                ("/health (aiohttp floor)", f"http://127.0.0.1:{port}/health", {}),
+            ):
+                if shutil.which("wrk"):
+                    rps, note = _wrk(url, headers, seconds, conns)
+                else:
+                    rps = asyncio.run(_client_load(url, headers, seconds, conns))
+                    note = f"aiohttp client in-process, {conns} connections (lower bound)"
+                rows.append(Row("http", f"{label}, req/s", f"{rps:,.0f}", note))
+            path = urlsplit(signed).path
+            rows.append(Row("http", "server", "1 process, uvloop, SQLite", f"{path} etc."))
+            return rows
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]))

@@ -128,7 +128,14 @@ def http_section(a: argparse.Namespace) -> list[Row]:
     return run(a)
 
 
-SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [render_section, http_section]
+def graphql_section(a: argparse.Namespace) -> list[Row]:
+    """/graphql latency with a year of history (bench/gql_bench.py)."""
+    from bench.gql_bench import graphql_section as run
+
+    return run(a)
+
+
+SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [render_section, http_section, graphql_section]
 
 
 def main(argv: list[str] | None = None) -> None:

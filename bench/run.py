@@ -135,7 +135,19 @@ def graphql_section(a: argparse.Namespace) -> list[Row]:
     return run(a)
 
 
-SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [render_section, http_section, graphql_section]
+def metering_section(a: argparse.Namespace) -> list[Row]:
+    """Quota + rate-limit overhead per request, REST usage latency (bench/metering_bench.py)."""
+    from bench.metering_bench import metering_section as run
+
+    return run(a)
+
+
+SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
+    render_section,
+    http_section,
+    graphql_section,
+    metering_section,
+]
 
 
 def main(argv: list[str] | None = None) -> None:

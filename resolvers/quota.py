@@ -94,11 +94,11 @@ async def _ensure_row(account_id: int, month: str) -> None:
 async def try_reserve(account_id: int, quota: int, now: datetime) -> bool:
     """Take one image of this month's quota if any is left; False when none is."""
     month = month_key(now)
-    await _ensure_row(account_id, month)
-    updated = await MonthlyUsage.filter(account_id=account_id, month=month, used__lt=quota).update(
-        used=F("used") + 1
-    )
-    return updated == 1
+    rows = MonthlyUsage.filter(account_id=account_id, month=month, used__lt=quota)
+    if await rows.update(used=F("used") + 1) == 1:  # the common path: one statement
+        return True
+    await _ensure_row(account_id, month)  # maybe the month's first image: the row must exist
+    return await rows.update(used=F("used") + 1) == 1
 
 
 async def force_reserve(account_id: int, now: datetime) -> int:

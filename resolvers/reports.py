@@ -15,7 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from tortoise.expressions import Q
+from pypika_tortoise.enums import SqlTypes
+from pypika_tortoise.functions import Cast
+from pypika_tortoise.terms import Function as SqlFunction
+from tortoise.expressions import Function, Q
 from tortoise.functions import Count, Sum
 
 from models import (
@@ -100,19 +103,34 @@ def _month_starts(today: date, months: int) -> list[date]:
     return out[::-1]
 
 
+class _SqlMonth(SqlFunction):
+    # SUBSTR(CAST(day AS VARCHAR), 1, 7): "YYYY-MM" on SQLite (text dates) and PostgreSQL.
+    def __init__(self, term: Any, alias: str | None = None) -> None:
+        super().__init__("SUBSTR", Cast(term, SqlTypes.VARCHAR), 1, 7, alias=alias)
+
+
+class MonthOf(Function):
+    database_func = _SqlMonth
+
+
 async def monthly_usage(account_id: int, today: date, months: int = 12) -> list[MonthPoint]:
     """The last `months` calendar months ending with this one, oldest first, zeros filled."""
     check_range("months", months, MAX_MONTHS)
-    starts = _month_starts(today, months)
-    totals = await _days_totals(account_id, starts[0], today)
-    images: dict[str, int] = {}
-    spend: dict[str, Decimal] = {}
-    for p in totals.values():  # at most 31 x months aggregated rows
-        key = p.day.strftime("%Y-%m")
-        images[key] = images.get(key, 0) + p.images
-        spend[key] = spend.get(key, Decimal(0)) + p.spend
-    keys = [s.strftime("%Y-%m") for s in starts]
-    return [MonthPoint(k, images.get(k, 0), money(spend.get(k))) for k in keys]
+    keys = [s.strftime("%Y-%m") for s in _month_starts(today, months)]
+    rows = (
+        await DailyUsage.filter(account_id=account_id, day__gte=date.fromisoformat(keys[0] + "-01"))
+        .filter(day__lte=today)
+        .annotate(month=MonthOf("day"), n_images=Sum("images"), total=Sum("spend"))
+        .group_by("month")
+        .values("month", "n_images", "total")
+    )
+    totals = {r["month"]: r for r in rows}
+    return [
+        MonthPoint(k, int(totals[k]["n_images"] or 0), money(totals[k]["total"]))
+        if k in totals
+        else MonthPoint(k)
+        for k in keys
+    ]
 
 
 # ---- balance and statistics ---------------------------------------------------------------

@@ -10,10 +10,12 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -32,6 +34,13 @@ MAX_DEPTH = 8
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 
+# The limiters' rule classes are built once, so the validation cache can recognise a document
+# it has already checked (a limiter built per request would make a new rule class each time).
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
 Query = merge_types(
     "Query", (AccountQuery, NotificationQuery, UsageQuery, LedgerQuery, BillingQuery, TemplateQuery)
 )
@@ -49,10 +58,12 @@ class Schema(strawberry.Schema):
 def build_schema(*, production: bool = False) -> Schema:
     # Factories: Strawberry builds fresh extension instances for every request.
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ErrorCodes,
+        # Clients send the same few documents again and again: validate each once (documents
+        # compare by structure, so no parser cache is needed for hits).
+        lambda: ValidationCache(maxsize=256),
     ]
     if production:
         extensions.append(DisableIntrospection)

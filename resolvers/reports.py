@@ -34,6 +34,7 @@ from render.templates import TEMPLATES, Template
 from resolvers.errors import InvalidParameter
 from resolvers.ledger import LOW_BALANCE
 from resolvers.pricing import PURCHASE_REFUND_SERVICE, price_list
+from resolvers.rollups import IMAGE_SERVICE
 
 MAX_PAGE = 100
 MAX_DAYS = 366
@@ -73,16 +74,25 @@ def check_range(name: str, value: int, high: int) -> int:
 
 
 async def _days_totals(account_id: int, start: date, end: date) -> dict[date, DayPoint]:
+    # Grouped by (day, service): charts count OG renders (the quota's unit, service og_image)
+    # as images, while spend and API calls add up across every service.
     rows = (
         await DailyUsage.filter(account_id=account_id, day__gte=start, day__lte=end)
         .annotate(n_images=Sum("images"), n_calls=Sum("api_calls"), total=Sum("spend"))
-        .group_by("day")
-        .values("day", "n_images", "n_calls", "total")
+        .group_by("day", "service")
+        .values("day", "service", "n_images", "n_calls", "total")
     )
-    out = {}
+    out: dict[date, DayPoint] = {}
     for r in rows:
         day = r["day"] if isinstance(r["day"], date) else date.fromisoformat(str(r["day"]))
-        out[day] = DayPoint(day, int(r["n_images"] or 0), int(r["n_calls"] or 0), money(r["total"]))
+        prev = out.get(day) or DayPoint(day)
+        images = int(r["n_images"] or 0) if r["service"] == IMAGE_SERVICE else 0
+        out[day] = DayPoint(
+            day,
+            prev.images + images,
+            prev.api_calls + int(r["n_calls"] or 0),
+            money(prev.spend + money(r["total"])),
+        )
     return out
 
 
@@ -121,16 +131,16 @@ async def monthly_usage(account_id: int, today: date, months: int = 12) -> list[
         await DailyUsage.filter(account_id=account_id, day__gte=date.fromisoformat(keys[0] + "-01"))
         .filter(day__lte=today)
         .annotate(month=MonthOf("day"), n_images=Sum("images"), total=Sum("spend"))
-        .group_by("month")
-        .values("month", "n_images", "total")
+        .group_by("month", "service")
+        .values("month", "service", "n_images", "total")
     )
-    totals = {r["month"]: r for r in rows}
-    return [
-        MonthPoint(k, int(totals[k]["n_images"] or 0), money(totals[k]["total"]))
-        if k in totals
-        else MonthPoint(k)
-        for k in keys
-    ]
+    images: dict[str, int] = {}
+    spend: dict[str, Decimal] = {}
+    for r in rows:  # images: OG renders only, as in the daily series
+        if r["service"] == IMAGE_SERVICE:
+            images[r["month"]] = images.get(r["month"], 0) + int(r["n_images"] or 0)
+        spend[r["month"]] = spend.get(r["month"], Decimal(0)) + money(r["total"])
+    return [MonthPoint(k, images.get(k, 0), money(spend.get(k, 0))) for k in keys]
 
 
 # ---- balance and statistics ---------------------------------------------------------------

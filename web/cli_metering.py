@@ -57,9 +57,10 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     key = await active_key(demo.account)
     print(f"email: {demo.account.email}")
     print(f"password: {demo.password}")
-    print(f"api_key: {reveal(key, box) if key else '-'}")
+    plain = reveal(key, box) if key else "-"
+    print(f"api_key: {plain}")
     print(f"balance: ${demo.account.balance:f}")
-    print(f"sign in at {settings.base_url}/login")
+    print(f"try it: curl -H 'X-API-Key: {plain}' {settings.base_url}/api/user/usage")
     return 0
 
 

@@ -37,15 +37,16 @@ async def test_series_balance_and_pages(db):
     today = date(2026, 11, 21)
     daily = await reports.daily_usage(account.id, today, days=30)
     assert len(daily) == 30 and daily[-1].day == today
-    assert [(d.images, d.api_calls) for d in daily if d.images] == [
-        (5, 7),
-        (1, 1),
-    ]  # Oct 23 .. Nov 21
+    # Oct 23 .. Nov 21; images are OG renders only (og_image), calls and spend add up
+    assert [(d.images, d.api_calls, d.spend) for d in daily if d.api_calls] == [
+        (0, 7, Decimal("0.050000")),
+        (1, 1, Decimal("0.000001")),
+    ]
     monthly = await reports.monthly_usage(account.id, today, months=3)
     assert [(m.month, m.images, m.spend) for m in monthly] == [
-        ("2026-09", 4, Decimal("0.040000")),
+        ("2026-09", 0, Decimal("0.040000")),
         ("2026-10", 2, Decimal("0.020000")),
-        ("2026-11", 6, Decimal("0.050001")),
+        ("2026-11", 1, Decimal("0.050001")),
     ]
     (stats,) = await reports.balance_stats_many([account])
     assert stats.current == Decimal("7.500000") and stats.total_spent == Decimal("0.050000")

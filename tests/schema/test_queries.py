@@ -70,16 +70,17 @@ async def test_usage_counts_this_month_and_fills_every_day(gql, signup, now):
         len(daily) == 30 and daily[-1]["date"] == "2026-06-15" and daily[0]["date"] == "2026-05-17"
     )
     assert [d["date"] for d in daily] == sorted(d["date"] for d in daily)
-    assert daily[-1] == {"date": "2026-06-15", "images": 7, "apiCalls": 7, "spend": "0.000200"}
+    # images are OG renders (og_image) only; the ai_images row adds spend, not chart images
+    assert daily[-1] == {"date": "2026-06-15", "images": 5, "apiCalls": 7, "spend": "0.000200"}
     assert daily[-3]["images"] == 1 and daily[0]["images"] == 4
-    assert sum(d["images"] for d in daily) == 12
+    assert sum(d["images"] for d in daily) == 10
     assert all(d["spend"] == "0.000000" for d in daily[:-1])
     monthly = usage["monthly"]
     assert [m["month"] for m in monthly][:2] == ["2025-07", "2025-08"]
-    assert monthly[-1] == {"month": "2026-06", "images": 8, "spend": "0.000200"}
+    assert monthly[-1] == {"month": "2026-06", "images": 6, "spend": "0.000200"}
     assert monthly[0] == {"month": "2025-07", "images": 0, "spend": "1.500000"}
     assert monthly[-2]["images"] == 104  # May: 29 and 30 days back
-    assert len(usage["week"]) == 7 and usage["year"] == [{"month": "2026-06", "images": 8}]
+    assert len(usage["week"]) == 7 and usage["year"] == [{"month": "2026-06", "images": 6}]
 
 
 async def test_usage_ranges_are_bounded(gql, signup, now):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,12 +12,20 @@ from aiohttp import web
 
 from models.db import database
 from resolvers.crypto import SecretBox
+from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from web import admin, auth, exports, graphql, health, images, usage
+from web import admin, auth, exports, graphql, health, images, metrics, usage
 from web.errors import MAX_JSON_BYTES, error_middleware
-from web.keys import clock_key, mailer_key, meter_key, secret_box_key, settings_key
+from web.keys import (
+    clock_key,
+    key_cache_key,
+    mailer_key,
+    meter_key,
+    secret_box_key,
+    settings_key,
+)
 from web.settings import Settings
 
 log = logging.getLogger("ogapi")
@@ -55,15 +65,46 @@ async def _rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[meter_key].limiter.close()
 
 
+@contextlib.asynccontextmanager
+async def _background(coro) -> AsyncIterator[None]:
+    """Run `coro` as a task while open; cancel it (and let it finish its cleanup) on exit."""
+    task = asyncio.create_task(coro)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _meter_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Write the API-call counts every second, and once more at shutdown (database still open)."""
+    async with _background(app[meter_key].run_flusher()):
+        yield
+
+
+async def _key_cache_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Listen for key and account changes from other workers (only with Redis)."""
+    cache = app[key_cache_key]
+    async with _background(cache.run()):
+        yield
+    await cache.close()
+
+
 def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_JSON_BYTES)
+    app = web.Application(
+        middlewares=[metrics.metrics_middleware, error_middleware], client_max_size=MAX_JSON_BYTES
+    )
     app[settings_key] = settings
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)
     app[mailer_key] = _mailer(settings)
     app[meter_key] = Meter(_rate_limiter(settings), app[mailer_key])
+    app[key_cache_key] = KeyCache(settings.redis_url)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_rate_limiter_ctx)
+    app.cleanup_ctx.append(_meter_ctx)
+    app.cleanup_ctx.append(_key_cache_ctx)
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
     app.add_routes(usage.routes)
@@ -71,6 +112,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.add_routes(admin.routes)
     images.setup(app)
     graphql.setup(app)
+    metrics.setup(app)
     return app
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from resolvers.errors import AppError
-from web.keys import request_id_key
+from web.keys import error_code_key, request_id_key
 
 log = logging.getLogger("ogapi.web")
 REQUEST_ID = "X-Request-ID"
@@ -26,6 +26,7 @@ def error_response(
     message: str,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
+    request[error_code_key] = code  # for the metrics middleware
     body = {
         "error": True,
         "message": message,

@@ -11,6 +11,7 @@ from render.pool import RenderPool
 from resolvers.cache import ImageCache
 from resolvers.crypto import SecretBox
 from resolvers.fetcher import RemoteImageFetcher
+from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer
 from resolvers.metering import Meter
 from resolvers.signing import SignatureVerifier
@@ -20,6 +21,8 @@ settings_key = web.AppKey("settings", Settings)
 secret_box_key = web.AppKey("secret_box", SecretBox)
 mailer_key = web.AppKey("mailer", Mailer)
 meter_key = web.AppKey("meter", Meter)
+# API keys in memory for the image hot path (resolvers/keycache.py; invalidated on revocation).
+key_cache_key = web.AppKey("key_cache", KeyCache)
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
 clock_key = web.AppKey("clock", Callable[[], datetime])
 # The image API (web/images.py): renderer, rendered-image cache, remote fetcher, URL signatures.
@@ -31,3 +34,4 @@ signer_key = web.AppKey("signer", SignatureVerifier)
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)
 session_account_key = web.RequestKey("session_account", object)  # Account | None once resolved
+error_code_key = web.RequestKey("error_code", str)  # the code of an error response

@@ -1,0 +1,44 @@
+"""GET /metrics: Prometheus text, counted from real requests."""
+
+from __future__ import annotations
+
+import re
+
+from models import Account
+
+
+def _value(text: str, name: str) -> float:
+    match = re.search(rf"^{name}{{[^}}]*}} (\S+)$", text, re.M)
+    assert match, f"{name} missing"
+    return float(match.group(1))
+
+
+async def test_counts_renders_hits_and_quota_rejections(client, signup):
+    user = await signup(plan="pro")  # 10 requests/s: the third request meets the quota first
+    await Account.filter(id=user.id).update(custom_quota=1)
+    headers = {"X-API-Key": user.api_key}
+    first = await client.post("/api/generate", json={"title": "Metrics"}, headers=headers)
+    assert first.headers["X-Cache"] == "MISS"
+    hit = await client.post("/api/generate", json={"title": "Metrics"}, headers=headers)
+    assert hit.headers["X-Cache"] == "HIT"
+    over = await client.post("/api/generate", json={"title": "Another"}, headers=headers)
+    assert (await over.json())["code"] == "QUOTA_EXCEEDED"
+
+    resp = await client.get("/metrics")
+    assert resp.status == 200 and resp.content_type == "text/plain"
+    text = await resp.text()
+    assert _value(text, "ogapi_renders_total") == 1
+    assert _value(text, "ogapi_cache_hits_total") == 1
+    assert _value(text, "ogapi_quota_rejections_total") == 1
+    assert _value(text, "ogapi_render_seconds_count") == 1
+    assert re.search(r'route="/api/generate",status="429"} 1$', text, re.M)
+    assert "# TYPE ogapi_render_seconds histogram" in text
+
+
+async def test_admin_token_guards_metrics(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app(admin_token="t0ken-for-metrics"))
+    assert (await client.get("/metrics")).status == 403
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status == 403
+    ok = await client.get("/metrics", headers={"Authorization": "Bearer t0ken-for-metrics"})
+    assert ok.status == 200 and "ogapi_requests_total" in await ok.text()

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, AccountStatus, PasswordReset, PlanId
-from resolvers import passwords, sessions, throttle
+from resolvers import keycache, passwords, sessions, throttle
 from resolvers.crypto import SecretBox, sha256_hex
 from resolvers.errors import AppError, Conflict, InvalidParameter, NotFound
 from resolvers.keys import issue_key
@@ -162,6 +162,7 @@ async def set_status(email: str, status: AccountStatus) -> Account:
     account = await get_account_by_email(email)
     account.status = status
     await account.save(update_fields=["status"])
+    await keycache.account_changed(account.id)
     return account
 
 
@@ -172,6 +173,7 @@ async def set_plan(email: str, plan: PlanId, custom_quota: int | None = None) ->
     account.plan = plan
     account.custom_quota = custom_quota
     await account.save(update_fields=["plan", "custom_quota"])
+    await keycache.account_changed(account.id)
     return account
 
 

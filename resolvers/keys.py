@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from models import Account, AccountStatus, ApiKey, SubscriptionStatus
+from resolvers import keycache
 from resolvers.crypto import SecretBox, random_token, sha256_hex
 from resolvers.errors import AppError, Unauthorized
+from resolvers.keycache import KeyCache, KeySnapshot
 
 KEY_PREFIX = "og_"
 KEY_LENGTH = len(KEY_PREFIX) + 32
@@ -47,14 +49,17 @@ async def active_key(account: Account) -> ApiKey | None:
 async def regenerate_api_key(account: Account, box: SecretBox) -> tuple[ApiKey, str]:
     """Revoke every live key and issue a new one, in one transaction.
 
-    Keys are checked against the database on every request (no cache), so the old key and the
-    signed URLs minted from it stop working on every worker the moment this commits.
+    Then the account is evicted from the key caches of this process and announced to the other
+    workers (resolvers.keycache) before this returns, so the old key and the signed URLs minted
+    from it stop working everywhere at once.
     """
     async with in_transaction():
         await ApiKey.filter(account_id=account.id, revoked_at=None).update(
             revoked_at=datetime.now(UTC)
         )
-        return await issue_key(account, box)
+        issued = await issue_key(account, box)
+    await keycache.account_changed(account.id)
+    return issued
 
 
 def reveal(key: ApiKey, box: SecretBox) -> str | None:
@@ -67,7 +72,7 @@ class KeyOwner:
     key: ApiKey
 
 
-def check_account_usable(account: Account) -> None:
+def check_account_usable(account: Account | KeySnapshot) -> None:
     """Suspended or unpaid accounts may not use the API (SPEC §5, §9)."""
     if account.status == AccountStatus.SUSPENDED:
         raise AppError(
@@ -81,8 +86,7 @@ def check_account_usable(account: Account) -> None:
         )
 
 
-async def authenticate(raw: str | None) -> KeyOwner:
-    """Resolve an `X-API-Key` value to its account, or raise the SPEC's 401/403."""
+def _checked(raw: str | None) -> str:
     if raw is None or raw.strip() == "":
         raise Unauthorized(
             "Missing API key. Send it in the X-API-Key header.", code="MISSING_API_KEY"
@@ -90,6 +94,30 @@ async def authenticate(raw: str | None) -> KeyOwner:
     raw = raw.strip()
     if not looks_like_key(raw):
         raise Unauthorized("Invalid API key.")
+    return raw
+
+
+async def authenticate_cached(raw: str | None, cache: KeyCache) -> KeySnapshot:
+    """`authenticate` for the image hot path: the owner as a `KeySnapshot`, from the process's
+    key cache (resolvers.keycache) when it holds a fresh entry, else from the database."""
+    snap = await cache.by_hash(sha256_hex(_checked(raw)))
+    if snap is None:
+        raise Unauthorized("Invalid API key.")
+    check_account_usable(snap)
+    return snap
+
+
+async def usable_account(account_id: int) -> Account:
+    """The full account row, checked again (a render reads the database anyway: exact)."""
+    account = await Account.get(id=account_id)
+    check_account_usable(account)
+    return account
+
+
+async def authenticate(raw: str | None) -> KeyOwner:
+    """Resolve an `X-API-Key` value to its full account (read from the database), or raise the
+    SPEC's 401/403."""
+    raw = _checked(raw)
     key = await ApiKey.get_or_none(key_hash=sha256_hex(raw), revoked_at=None).select_related(
         "account"
     )

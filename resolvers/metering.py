@@ -8,13 +8,27 @@ metering rule is written twice.
 The quota counter and the credit balance live in the database (the source of truth on every
 worker); a failure to reach it refuses the render with 503 `METERING_UNAVAILABLE` (fail closed).
 The rate limiter fails open instead (resolvers.ratelimit).
+
+Two things are kept in memory so that a cache hit touches no database (docs/caching.md):
+- API calls are counted per (account, day) and written by `flush()`, which the app runs every
+  `FLUSH_EVERY` seconds and once at shutdown; a crash loses at most that much of this statistic
+  (never quota, never money).
+- `quota_headers` reads a per-process snapshot of `used`, moved by this process's reservations
+  and read again from the database when older than `USED_TTL`; reservations themselves are
+  only ever decided by the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from tortoise.transactions import in_transaction
 
 from models import Account, LedgerEntry
 from resolvers import alerts, ledger, quota
@@ -25,9 +39,14 @@ from resolvers.pricing import OVERAGE_SERVICE, overage_price
 from resolvers.ratelimit import RateDecision, RateLimiter
 from resolvers.rollups import IMAGE_SERVICE, bump_daily
 
+if TYPE_CHECKING:
+    from resolvers.keycache import KeySnapshot
+
 __all__ = ["IMAGE_SERVICE", "Meter", "RenderTicket", "bump_daily"]
 
 log = logging.getLogger("ogapi.metering")
+FLUSH_EVERY = 1.0  # seconds between writes of the API-call counts
+USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
 
 
 @dataclass
@@ -57,6 +76,11 @@ class Meter:
         self.limiter = limiter
         self.mailer = mailer
         self._alerted: set[str] = set()  # alerts known to be sent (skips queries; not the truth)
+        self._calls: Counter[tuple[int, date]] = Counter()  # API calls not yet written
+        self._flush_lock = asyncio.Lock()
+        # (account id, month) -> (used, time.monotonic() when known): quota headers only.
+        self._used: dict[tuple[int, str], tuple[int, float]] = {}
+        self._used_reads: dict[tuple[int, str], asyncio.Future[int]] = {}
 
     @staticmethod
     def rate_headers(decision: RateDecision) -> dict[str, str]:
@@ -65,7 +89,7 @@ class Meter:
             "X-RateLimit-Remaining": str(decision.remaining),
         }
 
-    async def check_rate(self, account: Account) -> RateDecision:
+    async def check_rate(self, account: Account | KeySnapshot) -> RateDecision:
         """Spend one request of the account's per-second budget, or raise RATE_LIMITED."""
         rate = get_plan(account.plan).requests_per_second
         decision = await self.limiter.hit(f"acct:{account.id}", rate)
@@ -87,6 +111,7 @@ class Meter:
         limit = quota.account_quota(account)
         try:
             if await quota.try_reserve(account.id, limit, now):
+                self._moved(account.id, quota.month_key(now), 1)
                 return RenderTicket(account.id, quota.month_key(now), limit)
             price = overage_price(account.plan)
             if price is None or not account.overage_enabled:
@@ -104,7 +129,9 @@ class Meter:
             except ledger.InsufficientCredits:
                 raise quota_exceeded(limit) from None
             try:
-                await quota.force_reserve(account.id, now)
+                self._known(
+                    account.id, quota.month_key(now), await quota.force_reserve(account.id, now)
+                )
             except Exception:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
                 raise
@@ -124,6 +151,7 @@ class Meter:
 
     async def _alerts(self, ticket: RenderTicket, now: datetime) -> None:
         used = await quota.used_in_month(ticket.account_id, ticket.month)
+        self._known(ticket.account_id, ticket.month, used)
         pending = [
             t
             for t in alerts.due(used, ticket.quota)
@@ -142,21 +170,88 @@ class Meter:
         """The render failed: give the reservation back (failed requests never count), and
         return an overage charge as a `refund` entry."""
         await quota.release(ticket.account_id, ticket.month)
+        self._moved(ticket.account_id, ticket.month, -1)
         if ticket.overage is not None:
             await ledger.reverse(
                 ticket.overage, now or datetime.now(UTC), "Overage charge returned: render failed"
             )
 
     async def record_api_call(self, account_id: int, now: datetime) -> None:
-        """Count one API-key request ("API calls made"), successful or not."""
-        try:
-            await bump_daily(account_id, now, IMAGE_SERVICE, api_calls=1)
-        except Exception:
-            log.exception("could not count an API call for account %s", account_id)
+        """Count one API-key request ("API calls made"), successful or not. In memory: written
+        by the next `flush()`."""
+        self._calls[(account_id, now.astimezone(UTC).date())] += 1
 
-    async def quota_headers(self, account: Account, now: datetime) -> dict[str, str]:
-        usage = await quota.usage_summary(account, now)
-        return usage_headers(usage)
+    async def flush(self) -> None:
+        """Write the API calls counted so far (one transaction). Tests call it before reading."""
+        async with self._flush_lock:
+            calls, self._calls = self._calls, Counter()
+            if not calls:
+                return
+            try:
+                async with in_transaction():
+                    for (account_id, day), n in calls.items():
+                        await _bump_calls(account_id, day, n)
+                return
+            except Exception:
+                log.exception("could not write API-call counts; trying row by row")
+            for (account_id, day), n in calls.items():  # one bad row must not block the rest
+                try:
+                    await _bump_calls(account_id, day, n)
+                except Exception:
+                    log.exception("lost %d API call(s) of account %s on %s", n, account_id, day)
+
+    async def run_flusher(self, every: float = FLUSH_EVERY) -> None:
+        """Flush every `every` seconds until cancelled, then once more."""
+        try:
+            while True:
+                await asyncio.sleep(every)
+                await self.flush()
+        finally:
+            await asyncio.shield(self.flush())
+
+    def _known(self, account_id: int, month: str, used: int) -> None:
+        if len(self._used) > 100_000:
+            self._used.clear()
+        self._used[(account_id, month)] = (used, time.monotonic())
+
+    def _moved(self, account_id: int, month: str, delta: int) -> None:
+        entry = self._used.get((account_id, month))
+        if entry is not None:
+            self._used[(account_id, month)] = (max(0, entry[0] + delta), entry[1])
+
+    async def _used_now(self, account_id: int, month: str) -> int:
+        """`used` from the snapshot when fresh, else read once (concurrent callers share it)."""
+        entry = self._used.get((account_id, month))
+        if entry is not None and time.monotonic() - entry[1] < USED_TTL:
+            return entry[0]
+        key = (account_id, month)
+        pending = self._used_reads.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(quota.used_in_month(account_id, month))
+            self._used_reads[key] = pending
+            try:
+                used = await pending
+            finally:
+                del self._used_reads[key]
+            self._known(account_id, month, used)
+            return used
+        return await asyncio.shield(pending)
+
+    async def quota_headers(self, account: Account | KeySnapshot, now: datetime) -> dict[str, str]:
+        """X-Quota-* for `account`: exact right after this process rendered for it (the commit
+        reads `used`), otherwise at most `USED_TTL` seconds old."""
+        limit = quota.account_quota(account)
+        used = await self._used_now(account.id, quota.month_key(now))
+        return {
+            "X-Quota-Limit": str(limit),
+            "X-Quota-Used": str(used),
+            "X-Quota-Remaining": str(max(0, limit - used)),
+        }
+
+
+async def _bump_calls(account_id: int, day: date, n: int) -> None:
+    await bump_daily(account_id, datetime(day.year, day.month, day.day, tzinfo=UTC),
+                     IMAGE_SERVICE, api_calls=n)  # fmt: skip
 
 
 def usage_headers(usage: quota.UsageSummary) -> dict[str, str]:

@@ -10,12 +10,16 @@ import contextlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from models import Account, MonthlyUsage, PlanId
 from resolvers.plans import quota_for
+
+if TYPE_CHECKING:
+    from resolvers.keycache import KeySnapshot
 
 
 def month_key(now: datetime) -> str:
@@ -29,7 +33,7 @@ def next_reset(now: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC)
 
 
-def account_quota(account: Account) -> int:
+def account_quota(account: Account | KeySnapshot) -> int:
     return quota_for(account.plan, account.custom_quota)
 
 

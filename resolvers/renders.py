@@ -24,6 +24,7 @@ from render.templates import TEMPLATES
 from resolvers.cache import CachedImage, ImageCache
 from resolvers.errors import AppError
 from resolvers.fetcher import RemoteImageFetcher
+from resolvers.keycache import KeySnapshot
 from resolvers.metering import Meter
 from resolvers.params import ImageRequest, parse_params
 from resolvers.ratelimit import RateDecision
@@ -52,7 +53,7 @@ def generation_failed() -> AppError:
 
 
 async def validate(
-    account: Account, raw: Mapping[str, object], *, meter: Meter, allow_http: bool
+    account: Account | KeySnapshot, raw: Mapping[str, object], *, meter: Meter, allow_http: bool
 ) -> ImageRequest:
     """Parse parameters for an authenticated caller. A request that fails validation still
     spends a rate-limit token (SPEC §7), so floods of bad requests are limited too."""

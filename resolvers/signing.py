@@ -19,12 +19,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote
 
-from tortoise import connections
-
-from models import Account, ApiKey
 from resolvers.crypto import SecretBox
 from resolvers.errors import AppError
-from resolvers.keys import KeyOwner, check_account_usable, reveal
+from resolvers.keycache import KeyCache, KeySnapshot
+from resolvers.keys import check_account_usable
 from resolvers.params import ImageRequest
 
 CONTEXT = b"ogapi-signed-url-v1"
@@ -64,34 +62,35 @@ def invalid() -> AppError:
 class SignatureVerifier:
     """Checks signed-URL parameters against the live key of `kid`.
 
-    The key row is read on every request (one indexed query), so regeneration and suspension
-    take effect at once on every worker; only the derived HMAC key is memoised per `kid`,
-    which is harmless because a kid names exactly one key for ever.
+    The key comes from the process's key cache (resolvers.keycache), which forgets a key the
+    moment it is regenerated or its account suspended, on every worker; only the derived HMAC
+    key is memoised here per `kid`, which is harmless because a kid names one key for ever.
     """
 
-    def __init__(self, box: SecretBox, max_keys: int = 10_000) -> None:
+    def __init__(self, box: SecretBox, keys: KeyCache, max_keys: int = 10_000) -> None:
         self.box = box
-        self._keys: OrderedDict[str, bytes] = OrderedDict()
+        self.keys = keys
+        self._derived: OrderedDict[str, bytes] = OrderedDict()
         self._max = max_keys
 
-    def _key_for(self, key: ApiKey) -> bytes | None:
-        derived = self._keys.get(key.kid)
+    def _key_for(self, key: KeySnapshot) -> bytes | None:
+        derived = self._derived.get(key.kid)
         if derived is None:
-            plain = reveal(key, self.box)
+            plain = self.box.open(key.key_encrypted)
             if plain is None:
                 return None
-            derived = self._keys[key.kid] = signing_key(plain)
-            if len(self._keys) > self._max:
-                self._keys.popitem(last=False)
+            derived = self._derived[key.kid] = signing_key(plain)
+            if len(self._derived) > self._max:
+                self._derived.popitem(last=False)
         return derived
 
-    async def verify(self, params: Mapping[str, str], now: datetime) -> KeyOwner:
+    async def verify(self, params: Mapping[str, str], now: datetime) -> KeySnapshot:
         """The owner of a correctly signed, unexpired URL; else INVALID_SIGNATURE /
         SIGNATURE_EXPIRED (and the owner's SUBSCRIPTION_CANCELED / PAYMENT_PAST_DUE)."""
         kid, sig = params.get("kid"), params.get("sig")
         if not kid or not sig or len(kid) > 64 or len(sig) != 64:
             raise invalid()
-        key = await live_key(kid)
+        key = await self.keys.by_kid(kid)
         derived = self._key_for(key) if key is not None else None
         if derived is None or not hmac.compare_digest(signature(derived, params), sig.lower()):
             raise invalid()
@@ -101,32 +100,8 @@ class SignatureVerifier:
                 raise invalid()
             if int(exp) <= now.timestamp():
                 raise AppError("This signed URL has expired.", code="SIGNATURE_EXPIRED", status=403)
-        check_account_usable(key.account)
-        return KeyOwner(key.account, key)
-
-
-async def live_key(kid: str) -> ApiKey | None:
-    """The unrevoked key `kid` with a partial account (id and statuses: enough to refuse a
-    suspended owner; load the rest on a cache miss). One indexed query, in SQL because this is
-    the signed-image hot path and the ORM's query building costs ~10x the query itself."""
-    conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(_LIVE_KEY_SQL.format(mark), [kid])
-    if not rows:
-        return None
-    row = rows[0]
-    key = ApiKey._init_from_db(**{c[2:]: row.pop(c) for c in _KEY_COLUMNS})
-    key.account = Account._init_from_db(**row)
-    return key
-
-
-_KEY_COLUMNS = ("k_id", "k_kid", "k_key_encrypted", "k_account_id")
-_LIVE_KEY_SQL = (
-    "SELECT a.id, a.status, a.subscription_status,"
-    " k.id AS k_id, k.kid AS k_kid, k.key_encrypted AS k_key_encrypted,"
-    " k.account_id AS k_account_id FROM api_key k JOIN account a ON a.id = k.account_id"
-    " WHERE k.kid = {} AND k.revoked_at IS NULL"
-)
+        check_account_usable(key)
+        return key
 
 
 def expiry(expires_in: object, now: datetime) -> int | None:

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from models import Account
 from render.fonts import raqm_available
 from render.pool import RenderPool
 from resolvers import renders, signing
 from resolvers.cache import CachedImage, make_image_cache
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetcher import RemoteImageFetcher
-from resolvers.keys import KeyOwner, authenticate
+from resolvers.keycache import KeySnapshot
+from resolvers.keys import authenticate_cached, usable_account
 from resolvers.params import alt_text, parse_params
 from resolvers.plans import get_plan
 from web.errors import read_json
@@ -26,6 +26,7 @@ from web.keys import (
     clock_key,
     fetcher_key,
     image_cache_key,
+    key_cache_key,
     meter_key,
     render_pool_key,
     secret_box_key,
@@ -51,7 +52,7 @@ def setup(app: web.Application) -> None:
     app[fetcher_key] = RemoteImageFetcher(
         allow_private=settings.allow_private_fetch, allow_http=allow_http
     )
-    app[signer_key] = signing.SignatureVerifier(app[secret_box_key])
+    app[signer_key] = signing.SignatureVerifier(app[secret_box_key], app[key_cache_key])
     app.cleanup_ctx.append(_resources_ctx)
     app.add_routes(routes)
 
@@ -94,37 +95,42 @@ def _image_response(
     return web.Response(body=image.body, content_type=image.content_type, headers=headers)
 
 
-async def _with_key(request: web.Request, run: Callable[[KeyOwner], Awaitable[web.Response]]):
-    """Authenticate `X-API-Key`, run, and count the API call whatever happens (SPEC §7)."""
-    owner = await authenticate(request.headers.get("X-API-Key"))
+async def _with_key(
+    request: web.Request, run: Callable[[KeySnapshot], Awaitable[web.Response]]
+) -> web.Response:
+    """Authenticate `X-API-Key` (key cache: no database read when warm), run, and count the API
+    call whatever happens (SPEC §7; counted in memory, written by the meter's flusher)."""
+    app = request.app
+    owner = await authenticate_cached(request.headers.get("X-API-Key"), app[key_cache_key])
     try:
         return await run(owner)
     finally:
-        await request.app[meter_key].record_api_call(owner.account.id, _now(request))
+        await app[meter_key].record_api_call(owner.id, _now(request))
 
 
-async def _generate(request: web.Request, owner: KeyOwner, read) -> web.Response:
+async def _generate(request: web.Request, owner: KeySnapshot, read) -> web.Response:
     app, now = request.app, _now(request)
     meter = app[meter_key]
     try:
         raw = await read()
     except AppError:
-        await meter.check_rate(owner.account)  # a bad request after the key check still counts
+        await meter.check_rate(owner)  # a bad request after the key check still counts
         raise
     req = await renders.validate(
-        owner.account, raw, meter=meter, allow_http=not app[settings_key].production
+        owner, raw, meter=meter, allow_http=not app[settings_key].production
     )
+    account_id = owner.id
     result = await renders.generate(
-        owner.account, req, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
-        fetcher=app[fetcher_key], now=now,
+        lambda: usable_account(account_id), req, meter=meter, cache=app[image_cache_key],
+        pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
     )  # fmt: skip
-    limit = get_plan(owner.account.plan).requests_per_second
+    limit = get_plan(owner.plan).requests_per_second
     headers = {
         "Cache-Control": PRIVATE_CACHE,
         "X-Cache": "HIT" if result.cache_hit else "MISS",
         "X-Render-Ms": f"{result.render_ms:.1f}",
         "X-RateLimit-Limit": str(limit),
-        **await meter.quota_headers(owner.account, now),
+        **await meter.quota_headers(owner, now),
     }
     if result.rate is not None:  # hits spend no token: the remaining count is only known here
         headers["X-RateLimit-Remaining"] = str(result.rate.remaining)
@@ -151,12 +157,12 @@ async def signed_generate(request: web.Request) -> web.Response:
     app = request.app
     settings, now = app[settings_key], _now(request)
 
-    async def run(owner: KeyOwner) -> web.Response:
+    async def run(owner: KeySnapshot) -> web.Response:
         raw = _query(request)
         exp = signing.expiry(raw.pop("expires_in", None), now)
         req = parse_params(raw, allow_http=not settings.production)
         api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
-        query = signing.signed_query(api_key, owner.key.kid, dict(req.params), exp)
+        query = signing.signed_query(api_key, owner.kid, dict(req.params), exp)
         url = f"{settings.base_url}{signing.SIGNED_PATH}?{query}"
         alt = alt_text(req.spec)
         expires_at = None
@@ -168,7 +174,7 @@ async def signed_generate(request: web.Request) -> web.Response:
                 "expires_at": expires_at,
                 "alt": alt,
                 "meta": signing.meta_block(url, req, alt),
-                "kid": owner.key.kid,
+                "kid": owner.kid,
             }
         )
 
@@ -185,9 +191,9 @@ async def signed_image(request: web.Request) -> web.Response:
     owner = await app[signer_key].verify(raw, now)
     params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
     req = parse_params(params, allow_http=not app[settings_key].production)
-    account_id = owner.account.id  # a partial account: load it only to render
+    account_id = owner.id  # a snapshot: load the account only to render
     result = await renders.generate(
-        lambda: Account.get(id=account_id), req, meter=app[meter_key], cache=app[image_cache_key],
+        lambda: usable_account(account_id), req, meter=app[meter_key], cache=app[image_cache_key],
         pool=app[render_pool_key], fetcher=app[fetcher_key], now=now, fallback_on_quota=True,
     )  # fmt: skip
     if result.degraded:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from models import Account, DailyUsage, Invoice, MonthlyUsage, Notification, NotificationKind
 from resolvers import ledger
 from tests.schema.conftest import NOW, codes
+from web.keys import meter_key
 
 ME = """{ me { id email domain plan { id name monthlyQuota priceMonthly overagePrice
   requestsPerSecond } memberSince apiKey apiKeyCreatedAt overageEnabled subscriptionStatus } }"""
@@ -110,6 +111,7 @@ async def test_balance_statistics_and_estimates(gql, signup, now):
     await ledger.purchase_refund(user.id, "5", NOW, external_ref="ch_1")
     for _ in range(3):  # three script calls, each one counted
         await gql.key(user.api_key, "{ plans { id } }")
+    await gql.client.app[meter_key].flush()  # counted in memory, written every second
     b = (await gql.data(BALANCE))["balance"]
     assert b["current"] == "20.297000"
     assert (b["totalPurchased"], b["totalRefunded"]) == ("25.000000", "1.500000")
@@ -228,6 +230,7 @@ async def test_api_key_requests_count_as_api_calls(gql, signup, now, client):
     await gql.key(user.api_key, "{ nope }")  # failed requests count too
     await gql("{ me { id } }")  # the dashboard's session does not
     await gql.key("og_" + "x" * 32, "{ me { id } }")  # nor a key that authenticates nobody
+    await client.app[meter_key].flush()  # counted in memory, written every second
     rows = await DailyUsage.filter(account_id=user.id).values_list("api_calls", flat=True)
     assert sum(rows) == 2
     assert await Account.filter(id=user.id).count() == 1

@@ -12,7 +12,7 @@ from PIL import Image
 from models import Account
 from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
-from resolvers import quota
+from resolvers import keycache, quota
 from web.keys import render_pool_key
 
 
@@ -53,10 +53,13 @@ async def client_with_pool(aiohttp_client, make_app, pool: CountingPool, **setti
 
 
 async def set_account(user_id: int, **values) -> Account:
+    """Change account columns and announce it, as the resolvers that change accounts do (the
+    key caches forget the account; see resolvers/keycache.py)."""
     account = await Account.get(id=user_id)
     for name, value in values.items():
         setattr(account, name, value)
     await account.save(update_fields=list(values))
+    await keycache.account_changed(user_id)
     return account
 
 

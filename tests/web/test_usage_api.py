@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from models import DailyUsage, MonthlyUsage
 from resolvers import quota
+from web.keys import meter_key
 
 
 async def test_usage_shape_and_headers(client, signup, clock):
@@ -60,6 +61,7 @@ async def test_usage_reads_count_as_api_calls_not_rate(client, signup, clock):
         *(client.get("/api/user/usage", headers={"X-API-Key": user.api_key}) for _ in range(30))
     )
     assert [r.status for r in responses] == [200] * 30
+    await client.app[meter_key].flush()  # counted in memory, written every second
     row = await DailyUsage.get(account_id=user.id, day=datetime(2026, 7, 4).date())
     assert (row.api_calls, row.images) == (30, 0)
     assert await quota.used_in_month(user.id, "2026-07") == 0

@@ -1,0 +1,256 @@
+"""API keys in process memory: the image hot path authenticates without a database round trip.
+
+A `KeyCache` maps a key's SHA-256 (X-API-Key) and its `kid` (signed URLs) to a `KeySnapshot`
+of the owner: account id, plan, custom quota, statuses, key id, kid. Never a negative answer:
+an unknown or revoked key is looked up every time (`keys.looks_like_key` turns garbage away
+before that). Invalidation, so that a regenerated key fails at once on every worker (SPEC §5):
+
+- this process: `account_changed(account_id)`, called by the resolvers that revoke keys or change
+  an account's status or plan, evicts the account from every KeyCache in the process before it
+  returns, then publishes the account id on the Redis channel `CHANNEL` (when REDIS_URL is set;
+  the `ogapi admin` commands publish too).
+- other workers: each KeyCache with Redis subscribes to `CHANNEL` in a background task (`run`).
+  While it is not subscribed (startup, lost connection) it is bypassed: every lookup reads the
+  database and nothing is kept. It starts empty again each time it (re)subscribes.
+- changes no one announced (a CLI run without REDIS_URL next to an embedded server, SQL by
+  hand): entries older than `TTL` seconds are read again, so they show within 5 s.
+
+A lookup that raced an invalidation does not keep what it read (`_generation`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from tortoise import connections
+
+from models import AccountStatus, PlanId, SubscriptionStatus
+
+log = logging.getLogger("ogapi.keycache")
+CHANNEL = "ogapi:keys:changed"
+TTL = 5.0  # seconds an entry is trusted without a database read
+MAX_ENTRIES = 100_000
+PING_EVERY = 5.0  # seconds between pings on the subscription; three missed = disconnected
+
+
+@dataclass(frozen=True, slots=True)
+class KeySnapshot:
+    """The owner of a live key, as read from the database at `loaded` (time.monotonic())."""
+
+    id: int  # the account's id (named like Account.id: quota and rate helpers take either)
+    plan: PlanId
+    custom_quota: int | None
+    status: AccountStatus
+    subscription_status: SubscriptionStatus
+    key_id: int
+    kid: str
+    key_encrypted: str
+    loaded: float
+
+
+_SQL = (
+    "SELECT a.id, a.plan, a.custom_quota, a.status, a.subscription_status,"
+    " k.id AS key_id, k.kid, k.key_encrypted FROM api_key k JOIN account a ON a.id = k.account_id"
+    " WHERE k.{} = {} AND k.revoked_at IS NULL"
+)
+
+
+async def _load(column: str, value: str) -> KeySnapshot | None:
+    """One indexed query, in SQL: the ORM's query building costs ~10x the query itself."""
+    conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    rows = await conn.execute_query_dict(_SQL.format(column, mark), [value])
+    if not rows:
+        return None
+    r = rows[0]
+    return KeySnapshot(
+        id=r["id"],
+        plan=PlanId(r["plan"]),
+        custom_quota=r["custom_quota"],
+        status=AccountStatus(r["status"]),
+        subscription_status=SubscriptionStatus(r["subscription_status"]),
+        key_id=r["key_id"],
+        kid=r["kid"],
+        key_encrypted=r["key_encrypted"],
+        loaded=time.monotonic(),
+    )
+
+
+class KeyCache:
+    def __init__(self, redis_url: str | None = None, ttl: float = TTL) -> None:
+        self.redis_url = redis_url
+        self.ttl = ttl
+        # Without Redis there is no other worker to hear from: usable at once. With Redis, only
+        # once subscribed (see `run`).
+        self.connected = redis_url is None
+        self._by_hash: dict[str, KeySnapshot] = {}
+        self._by_kid: dict[str, KeySnapshot] = {}
+        self._generation = 0
+        self._publisher: _Publisher | None = _Publisher(redis_url) if redis_url else None
+        _CACHES.add(self)
+
+    async def by_hash(self, key_hash: str) -> KeySnapshot | None:
+        """The owner of the live key with this SHA-256 hex, or None."""
+        snap = self._by_hash.get(key_hash)
+        if snap is not None and self.connected and time.monotonic() - snap.loaded < self.ttl:
+            return snap
+        return await self._fetch("key_hash", key_hash)
+
+    async def by_kid(self, kid: str) -> KeySnapshot | None:
+        """The owner of the live key `kid` (signed URLs), or None."""
+        snap = self._by_kid.get(kid)
+        if snap is not None and self.connected and time.monotonic() - snap.loaded < self.ttl:
+            return snap
+        return await self._fetch("kid", kid)
+
+    async def _fetch(self, column: str, value: str) -> KeySnapshot | None:
+        generation = self._generation
+        snap = await _load(column, value)
+        if snap is None:
+            self._forget(column, value)
+        elif self.connected and generation == self._generation:
+            index = self._by_hash if column == "key_hash" else self._by_kid
+            if len(index) >= MAX_ENTRIES:
+                del index[next(iter(index))]  # the oldest insertion
+            index[value] = snap
+        return snap
+
+    def _forget(self, column: str, value: str) -> None:
+        (self._by_hash if column == "key_hash" else self._by_kid).pop(value, None)
+
+    def evict_account(self, account_id: int) -> None:
+        self._generation += 1
+        for index in (self._by_hash, self._by_kid):
+            for k in [k for k, s in index.items() if s.id == account_id]:
+                del index[k]
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._by_hash.clear()
+        self._by_kid.clear()
+
+    async def publish(self, account_id: int) -> None:
+        if self._publisher is not None:
+            await self._publisher.publish(account_id)
+
+    async def run(self) -> None:
+        """Listen for other workers' changes until cancelled; reconnect after failures."""
+        if self.redis_url is None:
+            return
+        from redis.asyncio import Redis
+
+        delay = 0.2
+        while True:
+            client = Redis.from_url(self.redis_url, socket_connect_timeout=2)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    await self._listen(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("key cache subscription lost (%s: %s): reading keys from the "
+                            "database until it is back", type(exc).__name__, exc)  # fmt: skip
+            finally:
+                self.connected = False
+                self.clear()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _listen(self, pubsub) -> None:
+        seen = time.monotonic()
+        pinged = seen
+        while True:
+            msg = await pubsub.get_message(timeout=1.0)
+            now = time.monotonic()
+            if msg is not None:
+                seen = now
+                kind = msg["type"]
+                if kind == "subscribe":
+                    self.clear()
+                    self.connected = True
+                    log.info("key cache subscribed to %s", CHANNEL)
+                elif kind == "message":
+                    self._on_message(msg["data"])
+            if now - pinged >= PING_EVERY:
+                await pubsub.ping()
+                pinged = now
+            if now - seen > 3 * PING_EVERY:
+                raise ConnectionError("no answer to pings on the subscription")
+
+    def _on_message(self, data: bytes | str) -> None:
+        text = data.decode() if isinstance(data, bytes) else str(data)
+        if text.isdigit():
+            self.evict_account(int(text))
+        else:  # "*" or anything unexpected: drop everything
+            self.clear()
+
+    async def close(self) -> None:
+        self.connected = self.redis_url is None
+        self.clear()
+        if self._publisher is not None:
+            await self._publisher.close()
+
+
+class _Publisher:
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+        self._client = None
+
+    async def publish(self, account_id: int) -> None:
+        try:
+            if self._client is None:
+                from redis.asyncio import Redis
+
+                self._client = Redis.from_url(self.redis_url, socket_connect_timeout=2,
+                                              socket_timeout=2)  # fmt: skip
+            await self._client.publish(CHANNEL, str(account_id))
+        except Exception as exc:  # other workers' entries then live at most TTL seconds
+            log.error("could not announce a key change for account %s: %s", account_id, exc)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+            self._client = None
+
+
+_CACHES: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+_PUBLISHERS: list[_Publisher] = []  # processes without a KeyCache (the CLI), see `publishing`
+
+
+async def account_changed(account_id: int) -> None:
+    """An account's keys, status or plan changed (committed): forget it in this process now,
+    and tell the other workers through Redis (once per Redis URL)."""
+    caches = list(_CACHES)
+    for cache in caches:
+        cache.evict_account(account_id)
+    urls: set[str] = set()
+    for p in [c._publisher for c in caches if c._publisher is not None] + _PUBLISHERS:
+        if p.redis_url not in urls:
+            urls.add(p.redis_url)
+            await p.publish(account_id)
+
+
+@contextlib.asynccontextmanager
+async def publishing(redis_url: str | None) -> AsyncIterator[None]:
+    """Announce account changes on `redis_url` while open (for processes with no server app,
+    such as `ogapi admin`); a no-op without Redis."""
+    if not redis_url:
+        yield
+        return
+    publisher = _Publisher(redis_url)
+    _PUBLISHERS.append(publisher)
+    try:
+        yield
+    finally:
+        _PUBLISHERS.remove(publisher)
+        await publisher.close()

@@ -1,7 +1,12 @@
 """The rendered-image cache: the only module that talks to aiocache.
 
-Memory by default, Redis when `REDIS_URL` is set (`make_image_cache`). Values are stored as one
-bytes blob (a small JSON header, a newline, the image) so both backends hold the same thing.
+Two levels. In front, in every process, a least-recently-used map of ready `CachedImage`s
+bounded by bytes (`IMAGE_CACHE_MB`, 256 by default): a hit there costs a dict lookup, no
+deserialising, no await on a backend. Behind it, shared by all workers, aiocache's Redis backend
+when `REDIS_URL` is set (values stored as one bytes blob: a small JSON header, a newline, the
+image); on the embedded default the in-process map is the whole cache. A key names its content
+for ever (a hash of the canonical spec and RENDER_VERSION), so the front never goes stale.
+
 Identical concurrent misses in one process are coalesced: one caller renders, the others wait
 for its result (across workers a duplicate render is possible and harmless).
 """
@@ -12,16 +17,16 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 from aiocache.serializers import NullSerializer
 
 log = logging.getLogger("ogapi.cache")
-MEMORY_TTL = 3600  # the in-process cache has no size bound: keep entries for an hour
 REDIS_TTL = 7 * 86400
+DEFAULT_MEMORY_MB = 256
 
 
 @dataclass(frozen=True)
@@ -46,21 +51,65 @@ class CachedImage:
         return cls(body, content_type, etag, render_ms)
 
 
+class MemoryLru:
+    """Images by key, least recently used first out once `max_bytes` is passed."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[str, CachedImage] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str) -> CachedImage | None:
+        image = self._items.get(key)
+        if image is not None:
+            self._items.move_to_end(key)
+        return image
+
+    def put(self, key: str, image: CachedImage) -> None:
+        cost = len(image.body) + len(key) + 200
+        if cost > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body) + len(key) + 200
+        self._items[key] = image
+        self.size += cost
+        while self.size > self.max_bytes:
+            k, v = self._items.popitem(last=False)
+            self.size -= len(v.body) + len(k) + 200
+
+
 class ImageCache:
-    def __init__(self, backend: BaseCache, ttl: int) -> None:
-        self.backend = backend
+    def __init__(
+        self, backend: BaseCache | None, ttl: int, memory_bytes: int = DEFAULT_MEMORY_MB << 20
+    ) -> None:
+        self.backend = backend  # None: the in-process LRU is the whole cache
         self.ttl = ttl
+        self.memory = MemoryLru(memory_bytes)
         self._inflight: dict[str, asyncio.Future[CachedImage]] = {}
 
     async def get(self, key: str) -> CachedImage | None:
+        image = self.memory.get(key)
+        if image is not None or self.backend is None:
+            return image
         try:
             blob = await self.backend.get(key)
         except Exception:  # a cache outage must not take the API down: treat it as a miss
             log.exception("image cache get failed")
             return None
-        return CachedImage.unpack(blob) if blob else None
+        if not blob:
+            return None
+        image = CachedImage.unpack(blob)
+        self.memory.put(key, image)
+        return image
 
     async def set(self, key: str, image: CachedImage, ttl: int | None = None) -> None:
+        self.memory.put(key, image)
+        if self.backend is None:
+            return
         try:
             await self.backend.set(key, image.pack(), ttl=ttl or self.ttl)
         except Exception:
@@ -75,7 +124,9 @@ class ImageCache:
         own, e.g. its account's quota); `create()` runs at most once per caller.
         """
         while True:
-            cached = await self.get(key)
+            cached = self.memory.get(key)  # the common case, without an await
+            if cached is None:
+                cached = await self.get(key)
             if cached is not None:
                 return cached, True
             pending = self._inflight.get(key)
@@ -100,6 +151,8 @@ class ImageCache:
         return image, False
 
     async def ping(self) -> bool:
+        if self.backend is None:
+            return True
         try:
             await self.backend.exists("ping")
             return True
@@ -107,13 +160,14 @@ class ImageCache:
             return False
 
     async def close(self) -> None:
-        await self.backend.close()
+        if self.backend is not None:
+            await self.backend.close()
 
 
-def make_image_cache(redis_url: str | None) -> ImageCache:
-    """The one place that picks and builds the aiocache backend."""
+def make_image_cache(redis_url: str | None, memory_mb: int = DEFAULT_MEMORY_MB) -> ImageCache:
+    """The one place that picks and builds the aiocache backend (and sizes the memory front)."""
     if not redis_url:
-        return ImageCache(SimpleMemoryCache(serializer=NullSerializer(), timeout=None), MEMORY_TTL)
+        return ImageCache(None, 0, memory_mb << 20)
     from urllib.parse import urlsplit
 
     from aiocache import RedisCache  # needs the `redis` extra
@@ -129,4 +183,4 @@ def make_image_cache(redis_url: str | None) -> ImageCache:
         namespace="ogapi:img",
         timeout=2,
     )
-    return ImageCache(backend, REDIS_TTL)
+    return ImageCache(backend, REDIS_TTL, memory_mb << 20)

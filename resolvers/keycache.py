@@ -92,6 +92,7 @@ class KeyCache:
         self._by_hash: dict[str, KeySnapshot] = {}
         self._by_kid: dict[str, KeySnapshot] = {}
         self._generation = 0
+        self._reads: dict[tuple[str, str], tuple[int, asyncio.Future[KeySnapshot | None]]] = {}
         self._publisher: _Publisher | None = _Publisher(redis_url) if redis_url else None
         _CACHES.add(self)
 
@@ -110,8 +111,19 @@ class KeyCache:
         return await self._fetch("kid", kid)
 
     async def _fetch(self, column: str, value: str) -> KeySnapshot | None:
+        """Read from the database; concurrent lookups of one key share the read when it starts
+        after the last invalidation (so an entry's expiry is not a burst of queries)."""
         generation = self._generation
-        snap = await _load(column, value)
+        pending = self._reads.get((column, value))
+        if pending is not None and pending[0] == generation:
+            return await asyncio.shield(pending[1])
+        read = asyncio.ensure_future(_load(column, value))
+        self._reads[(column, value)] = (generation, read)
+        try:
+            snap = await read
+        finally:
+            if self._reads.get((column, value), (0, None))[1] is read:
+                del self._reads[(column, value)]
         if snap is None:
             self._forget(column, value)
         elif self.connected and generation == self._generation:

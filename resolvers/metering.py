@@ -81,6 +81,7 @@ class Meter:
         # (account id, month) -> (used, time.monotonic() when known): quota headers only.
         self._used: dict[tuple[int, str], tuple[int, float]] = {}
         self._used_reads: dict[tuple[int, str], asyncio.Future[int]] = {}
+        self._months: dict[tuple[int, int], str] = {}  # (year, month) -> "YYYY-MM", UTC only
 
     @staticmethod
     def rate_headers(decision: RateDecision) -> dict[str, str]:
@@ -219,11 +220,16 @@ class Meter:
         if entry is not None:
             self._used[(account_id, month)] = (max(0, entry[0] + delta), entry[1])
 
-    async def _used_now(self, account_id: int, month: str) -> int:
+    async def _used_now(self, account_id: int, now: datetime) -> int:
         """`used` from the snapshot when fresh, else read once (concurrent callers share it)."""
+        month = self._months.get((now.year, now.month)) if now.tzinfo is UTC else None
+        if month is None:
+            month = quota.month_key(now)
         entry = self._used.get((account_id, month))
         if entry is not None and time.monotonic() - entry[1] < USED_TTL:
             return entry[0]
+        if now.tzinfo is UTC and len(self._months) < 1000:
+            self._months[(now.year, now.month)] = month
         key = (account_id, month)
         pending = self._used_reads.get(key)
         if pending is None:
@@ -241,7 +247,7 @@ class Meter:
         """X-Quota-* for `account`: exact right after this process rendered for it (the commit
         reads `used`), otherwise at most `USED_TTL` seconds old."""
         limit = quota.account_quota(account)
-        used = await self._used_now(account.id, quota.month_key(now))
+        used = await self._used_now(account.id, now)
         return {
             "X-Quota-Limit": str(limit),
             "X-Quota-Used": str(used),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Generic, TypeVar
 
 from render.card import RENDER_VERSION, mime_type
 from render.spec import COLOR_FIELDS, IMAGE_FIELDS, TEXT_FIELDS, CardSpec
@@ -39,7 +41,7 @@ class ImageRequest:
     # The normalised parameters the caller gave (defaults left out), sorted by name.
     params: tuple[tuple[str, str], ...] = ()
 
-    @property
+    @cached_property
     def cache_key(self) -> str:
         """sha256 over the render version and the fully normalised spec (defaults included)."""
         s = self.spec
@@ -149,6 +151,29 @@ def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest
     )  # fmt: skip
     params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
     return ImageRequest(spec, urls, params)
+
+
+T = TypeVar("T")
+
+
+class QueryMemo(Generic[T]):
+    """Results of pure parsing by query string (a cache hit should not parse the same query
+    string again and again). Bounded: the oldest entry goes first; long strings are not kept."""
+
+    def __init__(self, max_entries: int = 4096, max_key: int = 2048) -> None:
+        self.max_entries = max_entries
+        self.max_key = max_key
+        self._items: dict[Hashable, T] = {}
+
+    def get(self, key: tuple[bool, str]) -> T | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[bool, str], value: T) -> None:
+        if len(key[1]) > self.max_key:
+            return
+        if len(self._items) >= self.max_entries:
+            del self._items[next(iter(self._items))]
+        self._items[key] = value
 
 
 def alt_text(spec: CardSpec, limit: int = 300) -> str:

@@ -72,6 +72,9 @@ class SignatureVerifier:
         self.keys = keys
         self._derived: OrderedDict[str, bytes] = OrderedDict()
         self._max = max_keys
+        # Query strings whose signature was checked: a kid names one key for ever, so while
+        # that key is live (checked on every request) the same string verifies the same way.
+        self._verified: dict[str, None] = {}
 
     def _key_for(self, key: KeySnapshot) -> bytes | None:
         derived = self._derived.get(key.kid)
@@ -84,16 +87,28 @@ class SignatureVerifier:
                 self._derived.popitem(last=False)
         return derived
 
-    async def verify(self, params: Mapping[str, str], now: datetime) -> KeySnapshot:
+    async def verify(
+        self, params: Mapping[str, str], now: datetime, query_string: str | None = None
+    ) -> KeySnapshot:
         """The owner of a correctly signed, unexpired URL; else INVALID_SIGNATURE /
-        SIGNATURE_EXPIRED (and the owner's SUBSCRIPTION_CANCELED / PAYMENT_PAST_DUE)."""
+        SIGNATURE_EXPIRED (and the owner's SUBSCRIPTION_CANCELED / PAYMENT_PAST_DUE).
+
+        `query_string`, the raw string `params` was parsed from, lets a repeated URL skip the
+        HMAC; the key's liveness, the expiry and the owner's status are checked every time."""
         kid, sig = params.get("kid"), params.get("sig")
         if not kid or not sig or len(kid) > 64 or len(sig) != 64:
             raise invalid()
         key = await self.keys.by_kid(kid)
-        derived = self._key_for(key) if key is not None else None
-        if derived is None or not hmac.compare_digest(signature(derived, params), sig.lower()):
+        if key is None:
             raise invalid()
+        if query_string is None or query_string not in self._verified:
+            derived = self._key_for(key)
+            if derived is None or not hmac.compare_digest(signature(derived, params), sig.lower()):
+                raise invalid()
+            if query_string is not None and len(query_string) <= 4096:
+                if len(self._verified) >= self._max:
+                    del self._verified[next(iter(self._verified))]
+                self._verified[query_string] = None
         exp = params.get("exp")
         if exp is not None:
             if not exp.isdigit():

@@ -19,7 +19,7 @@ from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
 from resolvers.keys import authenticate_cached, usable_account
-from resolvers.params import alt_text, parse_params
+from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.plans import get_plan
 from web.errors import read_json
 from web.keys import (
@@ -39,6 +39,9 @@ routes = web.RouteTableDef()
 DAY = 86400
 PRIVATE_CACHE = f"private, max-age={DAY}"
 DEGRADED_CACHE = "public, max-age=300"
+# Parsed query strings (parsing is pure; a cache hit should not redo it), per allow_http.
+_GENERATE_QUERIES: QueryMemo[ImageRequest] = QueryMemo()
+_SIGNED_QUERIES: QueryMemo[tuple[dict[str, str], ImageRequest]] = QueryMemo()
 
 
 def setup(app: web.Application) -> None:
@@ -47,7 +50,7 @@ def setup(app: web.Application) -> None:
     if render_pool_key not in app:
         app[render_pool_key] = RenderPool(settings.render_workers)
     if image_cache_key not in app:
-        app[image_cache_key] = make_image_cache(settings.redis_url)
+        app[image_cache_key] = make_image_cache(settings.redis_url, settings.image_cache_mb)
     allow_http = not settings.production
     app[fetcher_key] = RemoteImageFetcher(
         allow_private=settings.allow_private_fetch, allow_http=allow_http
@@ -108,17 +111,23 @@ async def _with_key(
         await app[meter_key].record_api_call(owner.id, _now(request))
 
 
-async def _generate(request: web.Request, owner: KeySnapshot, read) -> web.Response:
+async def _generate(
+    request: web.Request, owner: KeySnapshot, read, query_string: str | None = None
+) -> web.Response:
     app, now = request.app, _now(request)
     meter = app[meter_key]
-    try:
-        raw = await read()
-    except AppError:
-        await meter.check_rate(owner)  # a bad request after the key check still counts
-        raise
-    req = await renders.validate(
-        owner, raw, meter=meter, allow_http=not app[settings_key].production
-    )
+    allow_http = not app[settings_key].production
+    memo = (allow_http, query_string) if query_string is not None else None
+    req = _GENERATE_QUERIES.get(memo) if memo is not None else None
+    if req is None:
+        try:
+            raw = await read()
+        except AppError:
+            await meter.check_rate(owner)  # a bad request after the key check still counts
+            raise
+        req = await renders.validate(owner, raw, meter=meter, allow_http=allow_http)
+        if memo is not None:
+            _GENERATE_QUERIES.put(memo, req)
     account_id = owner.id
     result = await renders.generate(
         lambda: usable_account(account_id), req, meter=meter, cache=app[image_cache_key],
@@ -149,7 +158,9 @@ async def generate_get(request: web.Request) -> web.Response:
     async def read() -> Mapping[str, object]:
         return _query(request)
 
-    return await _with_key(request, lambda owner: _generate(request, owner, read))
+    return await _with_key(
+        request, lambda owner: _generate(request, owner, read, request.query_string)
+    )
 
 
 @routes.get("/api/signed/generate")
@@ -184,13 +195,20 @@ async def signed_generate(request: web.Request) -> web.Response:
 @routes.get("/api/signed/image")
 async def signed_image(request: web.Request) -> web.Response:
     app, now = request.app, _now(request)
-    query = request.query
-    if len(query) != len(set(query)):
-        raise signing.invalid()  # a repeated name is never something we signed
-    raw = dict(query)
-    owner = await app[signer_key].verify(raw, now)
-    params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
-    req = parse_params(params, allow_http=not app[settings_key].production)
+    memo = (not app[settings_key].production, request.query_string)
+    known = _SIGNED_QUERIES.get(memo)
+    if known is None:
+        query = request.query
+        if len(query) != len(set(query)):
+            raise signing.invalid()  # a repeated name is never something we signed
+        raw = dict(query)
+    else:
+        raw, req = known
+    owner = await app[signer_key].verify(raw, now, request.query_string)
+    if known is None:
+        params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
+        req = parse_params(params, allow_http=memo[0])
+        _SIGNED_QUERIES.put(memo, (raw, req))
     account_id = owner.id  # a snapshot: load the account only to render
     result = await renders.generate(
         lambda: usable_account(account_id), req, meter=app[meter_key], cache=app[image_cache_key],

@@ -73,6 +73,7 @@ class Settings:
     session_idle_minutes: int = 60
     allow_private_fetch: bool = False
     render_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    image_cache_mb: int = 256  # the in-process image cache's bound (resolvers/cache.py)
 
     @property
     def production(self) -> bool:
@@ -124,4 +125,5 @@ class Settings:
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60, low=1),
             allow_private_fetch=_bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False),
             render_workers=_int(env, "OGAPI_RENDER_WORKERS", os.cpu_count() or 1),
+            image_cache_mb=_int(env, "IMAGE_CACHE_MB", 256),
         )

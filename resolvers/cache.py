@@ -91,6 +91,10 @@ class ImageCache:
         self.memory = MemoryLru(memory_bytes)
         self._inflight: dict[str, asyncio.Future[CachedImage]] = {}
 
+    def peek(self, key: str) -> CachedImage | None:
+        """The image when this process holds it (no I/O, no await)."""
+        return self.memory.get(key)
+
     async def get(self, key: str) -> CachedImage | None:
         image = self.memory.get(key)
         if image is not None or self.backend is None:
@@ -160,7 +164,12 @@ class ImageCache:
             return False
 
     async def close(self) -> None:
-        if self.backend is not None:
+        if self.backend is None:
+            return
+        client = getattr(self.backend, "client", None)
+        if client is not None and hasattr(client, "aclose"):
+            await client.aclose()  # aiocache's close() calls redis-py's deprecated close()
+        else:
             await self.backend.close()
 
 

@@ -94,6 +94,7 @@ class KeyCache:
         self._generation = 0
         self._reads: dict[tuple[str, str], tuple[int, asyncio.Future[KeySnapshot | None]]] = {}
         self._publisher: _Publisher | None = _Publisher(redis_url) if redis_url else None
+        self.started = False  # between run() and close(): the app is serving
         _CACHES.add(self)
 
     async def by_hash(self, key_hash: str) -> KeySnapshot | None:
@@ -152,7 +153,9 @@ class KeyCache:
             await self._publisher.publish(account_id)
 
     async def run(self) -> None:
-        """Listen for other workers' changes until cancelled; reconnect after failures."""
+        """Listen for other workers' changes until cancelled; reconnect after failures. From
+        now until `close()` this cache also announces this process's changes."""
+        self.started = True
         if self.redis_url is None:
             return
         from redis.asyncio import Redis
@@ -206,6 +209,8 @@ class KeyCache:
             self.clear()
 
     async def close(self) -> None:
+        self.started = False
+        _CACHES.discard(self)
         self.connected = self.redis_url is None
         self.clear()
         if self._publisher is not None:
@@ -246,7 +251,7 @@ async def account_changed(account_id: int) -> None:
     for cache in caches:
         cache.evict_account(account_id)
     urls: set[str] = set()
-    for p in [c._publisher for c in caches if c._publisher is not None] + _PUBLISHERS:
+    for p in [c._publisher for c in caches if c._publisher and c.started] + _PUBLISHERS:
         if p.redis_url not in urls:
             urls.add(p.redis_url)
             await p.publish(account_id)

@@ -81,6 +81,9 @@ async def generate(
     With `fallback_on_quota` (signed URLs) an owner out of quota gets the plain fallback card
     (`degraded="quota"`, counting nothing) instead of QUOTA_EXCEEDED.
     """
+    image = cache.peek(req.cache_key)  # the common case: in this process's memory
+    if image is not None:
+        return RenderResult(image, True)
     spent: list[RateDecision] = []
     took: list[float] = []
 

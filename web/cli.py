@@ -29,6 +29,12 @@ def _fail(message: str, status: int = 1) -> int:
 def _serve_worker(host: str, port: int, reuse_port: bool) -> None:
     from web.app import create_app
 
+    try:
+        import uvloop  # in the `prod` extra: a faster event loop when installed
+
+        uvloop.install()
+    except ImportError:
+        pass
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     web.run_app(
         create_app(Settings.from_env()), host=host, port=port, reuse_port=reuse_port, print=None
@@ -84,9 +90,13 @@ def _with_db(fn: Command) -> Callable[[argparse.Namespace, Settings], int]:
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         async def main() -> int:
+            from resolvers.keycache import publishing
+
             if is_sqlite(settings.database_url):
                 await migrate(settings.database_url)
-            async with database(settings.database_url):
+            # With REDIS_URL, account changes reach the servers' key caches at once; without
+            # it (the embedded default) within resolvers.keycache.TTL seconds.
+            async with database(settings.database_url), publishing(settings.redis_url):
                 try:
                     return await fn(args, settings)
                 except AppError as exc:

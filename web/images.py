@@ -99,22 +99,23 @@ def _image_response(
 
 
 async def _with_key(
-    request: web.Request, run: Callable[[KeySnapshot], Awaitable[web.Response]]
+    request: web.Request, run: Callable[[KeySnapshot, datetime], Awaitable[web.Response]]
 ) -> web.Response:
     """Authenticate `X-API-Key` (key cache: no database read when warm), run, and count the API
     call whatever happens (SPEC §7; counted in memory, written by the meter's flusher)."""
     app = request.app
     owner = await authenticate_cached(request.headers.get("X-API-Key"), app[key_cache_key])
+    now = app[clock_key]()
     try:
-        return await run(owner)
+        return await run(owner, now)
     finally:
-        await app[meter_key].record_api_call(owner.id, _now(request))
+        await app[meter_key].record_api_call(owner.id, now)
 
 
 async def _generate(
-    request: web.Request, owner: KeySnapshot, read, query_string: str | None = None
+    request: web.Request, owner: KeySnapshot, now: datetime, read, query_string: str | None = None
 ) -> web.Response:
-    app, now = request.app, _now(request)
+    app = request.app
     meter = app[meter_key]
     allow_http = not app[settings_key].production
     memo = (allow_http, query_string) if query_string is not None else None
@@ -137,7 +138,7 @@ async def _generate(
     headers = {
         "Cache-Control": PRIVATE_CACHE,
         "X-Cache": "HIT" if result.cache_hit else "MISS",
-        "X-Render-Ms": f"{result.render_ms:.1f}",
+        "X-Render-Ms": f"{result.render_ms:.1f}" if result.render_ms else "0.0",
         "X-RateLimit-Limit": str(limit),
         **await meter.quota_headers(owner, now),
     }
@@ -149,7 +150,7 @@ async def _generate(
 @routes.post("/api/generate")
 async def generate_post(request: web.Request) -> web.Response:
     return await _with_key(
-        request, lambda owner: _generate(request, owner, lambda: read_json(request))
+        request, lambda owner, now: _generate(request, owner, now, lambda: read_json(request))
     )
 
 
@@ -159,16 +160,15 @@ async def generate_get(request: web.Request) -> web.Response:
         return _query(request)
 
     return await _with_key(
-        request, lambda owner: _generate(request, owner, read, request.query_string)
+        request, lambda owner, now: _generate(request, owner, now, read, request.query_string)
     )
 
 
 @routes.get("/api/signed/generate")
 async def signed_generate(request: web.Request) -> web.Response:
-    app = request.app
-    settings, now = app[settings_key], _now(request)
+    settings = request.app[settings_key]
 
-    async def run(owner: KeySnapshot) -> web.Response:
+    async def run(owner: KeySnapshot, now: datetime) -> web.Response:
         raw = _query(request)
         exp = signing.expiry(raw.pop("expires_in", None), now)
         req = parse_params(raw, allow_http=not settings.production)

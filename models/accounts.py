@@ -82,7 +82,8 @@ class PasswordReset(Model):
 
 
 class LoginFailure(Model):
-    # One failed login, counted per email and per IP over a sliding window (all workers).
+    # One login attempt that did not succeed (a failure, or one still being verified), counted
+    # per email and per IP over a sliding window (all workers): see resolvers.throttle.
 
     id = fields.BigIntField(primary_key=True)
     email = fields.CharField(max_length=254, db_index=True)

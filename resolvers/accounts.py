@@ -88,14 +88,14 @@ async def create_account(
 async def login(email: object, password: object, ip: str, now: datetime) -> Account:
     """Verify credentials with throttling. Unknown email and wrong password look the same."""
     email_n = email.strip().lower()[:254] if isinstance(email, str) else ""
-    await throttle.check_login_allowed(email_n, ip, now)
+    attempt = await throttle.begin_attempt(email_n, ip, now)
     account = await Account.get_or_none(email=email_n) if email_n else None
     ok = await passwords.verify_password(
         account.password_hash if account else None, password if isinstance(password, str) else ""
     )
     if not ok or account is None:
-        await throttle.record_failure(email_n, ip, now)
         raise AppError("Invalid email or password.", code="INVALID_CREDENTIALS", status=401)
+    await throttle.succeeded(attempt)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = await passwords.hash_password(password)  # type: ignore[arg-type]
         await account.save(update_fields=["password_hash"])

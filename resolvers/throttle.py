@@ -1,5 +1,10 @@
 """Login throttling (SPEC §5): 5 failures per email or 20 per IP within 15 minutes lock further
-attempts until the window has passed. Stored in the database so every worker sees the same count."""
+attempts, even with the right password, until the window has passed.
+
+An attempt is written down *before* its password is checked and erased only when it succeeds,
+so a burst of parallel guesses cannot all pass the check while argon2 is still verifying the
+first ones. Stored in the database, so every worker sees the same count.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +18,39 @@ MAX_PER_EMAIL = 5
 MAX_PER_IP = 20
 
 
-async def _retry_after(filter_: dict, limit: int, now: datetime) -> float | None:
-    since = now - WINDOW
-    failures = (
-        await LoginFailure.filter(created_at__gt=since, **filter_)
+async def _retry_after(attempt: LoginFailure, filter_: dict, limit: int, now: datetime):
+    """Seconds until unlocked when `limit` attempts precede this one in the window, else None."""
+    earlier = (
+        await LoginFailure.filter(created_at__gt=now - WINDOW, id__lt=attempt.id, **filter_)
         .order_by("-created_at")
         .limit(limit)
         .values_list("created_at", flat=True)
     )
-    if len(failures) < limit:
+    if len(earlier) < limit:
         return None
-    # Locked until the oldest of the last `limit` failures leaves the window.
-    return (failures[-1] + WINDOW - now).total_seconds()
+    # Locked until the oldest of the last `limit` attempts leaves the window.
+    return (earlier[-1] + WINDOW - now).total_seconds()
 
 
-async def check_login_allowed(email: str, ip: str, now: datetime) -> None:
-    for filter_, limit in (({"email": email}, MAX_PER_EMAIL), ({"ip": ip}, MAX_PER_IP)):
-        wait = await _retry_after(filter_, limit, now)
+async def begin_attempt(email: str, ip: str, now: datetime) -> LoginFailure:
+    """Record an attempt (counted as a failure until `succeeded`), or raise TOO_MANY_ATTEMPTS."""
+    attempt = await LoginFailure.create(email=email[:254], ip=ip[:64], created_at=now)
+    for filter_, limit in (
+        ({"email": attempt.email}, MAX_PER_EMAIL),
+        ({"ip": attempt.ip}, MAX_PER_IP),
+    ):
+        wait = await _retry_after(attempt, filter_, limit, now)
         if wait is not None:
+            await attempt.delete()  # a refused attempt does not extend the lock
             raise TooManyRequests(
                 "Too many failed sign-in attempts. Try again later.",
                 retry_after=wait,
                 code="TOO_MANY_ATTEMPTS",
             )
-
-
-async def record_failure(email: str, ip: str, now: datetime) -> None:
-    await LoginFailure.create(email=email[:254], ip=ip[:64], created_at=now)
     # Keep the table small: anything outside the window no longer matters.
     await LoginFailure.filter(created_at__lt=now - WINDOW * 2).delete()
+    return attempt
+
+
+async def succeeded(attempt: LoginFailure) -> None:
+    await attempt.delete()

@@ -9,6 +9,7 @@ from aiohttp import web
 from models import Account
 from resolvers import accounts, sessions
 from resolvers.errors import AppError
+from resolvers.origin import check_same_site, origin_of
 from web.errors import read_json
 from web.keys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
 
@@ -60,6 +61,27 @@ async def require_session(request: web.Request) -> Account:
     return account
 
 
+def guard_browser_post(request: web.Request) -> None:
+    """CSRF for endpoints that set or use the session cookie: same site, JSON bodies only
+    (an HTML form on another site can send neither a JSON content type nor our Origin)."""
+    allowed = {
+        origin_of(request.app[settings_key].base_url),
+        f"{request.scheme}://{request.host}".lower(),
+    }
+    check_same_site(request.headers, allowed)
+    if request.body_exists and request.content_type != "application/json":
+        raise AppError(
+            "Send a JSON body (Content-Type: application/json).",
+            code="UNSUPPORTED_MEDIA_TYPE",
+            status=415,
+        )
+
+
+async def read_auth_json(request: web.Request) -> dict:
+    guard_browser_post(request)
+    return await read_json(request)
+
+
 def _account_json(account: Account) -> dict:
     return {
         "id": account.id,
@@ -71,7 +93,7 @@ def _account_json(account: Account) -> dict:
 
 @routes.post("/api/auth/signup")
 async def signup(request: web.Request) -> web.Response:
-    body = await read_json(request)
+    body = await read_auth_json(request)
     account = await accounts.create_account(
         body.get("email"), body.get("password"), request.app[secret_box_key], body.get("domain")
     )
@@ -82,7 +104,7 @@ async def signup(request: web.Request) -> web.Response:
 
 @routes.post("/api/auth/login")
 async def login(request: web.Request) -> web.Response:
-    body = await read_json(request)
+    body = await read_auth_json(request)
     account = await accounts.login(
         body.get("email"), body.get("password"), client_ip(request), request.app[clock_key]()
     )
@@ -93,6 +115,7 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/api/auth/logout")
 async def logout(request: web.Request) -> web.Response:
+    guard_browser_post(request)
     await sessions.destroy_session(request.cookies.get(COOKIE))
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
@@ -101,7 +124,7 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.post("/api/auth/password-reset")
 async def password_reset(request: web.Request) -> web.Response:
-    body = await read_json(request)
+    body = await read_auth_json(request)
     await accounts.request_password_reset(
         body.get("email"),
         request.app[settings_key].base_url,
@@ -115,7 +138,7 @@ async def password_reset(request: web.Request) -> web.Response:
 
 @routes.post("/api/auth/password-reset/confirm")
 async def password_reset_confirm(request: web.Request) -> web.Response:
-    body = await read_json(request)
+    body = await read_auth_json(request)
     await accounts.confirm_password_reset(
         body.get("token"), body.get("password"), request.app[clock_key]()
     )

@@ -79,12 +79,19 @@ def _wants_json(request: web.Request) -> bool:
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object body, or SPEC's INVALID_JSON / PAYLOAD_TOO_LARGE errors."""
+    """The request's JSON object body, or SPEC's INVALID_JSON / PAYLOAD_TOO_LARGE errors.
+
+    `request.read()` waits for the whole body however it is chunked and enforces the app's
+    `client_max_size` (1 MB), answering 413 even when no Content-Length was sent.
+    """
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise AppError("Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413)
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise AppError("Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise AppError(
+            "Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413
+        ) from None
     if not raw.strip():
         return {}
     try:

@@ -36,10 +36,16 @@ class CappedRequestAdapter(AiohttpHTTPRequestAdapter):
 
     async def get_body(self) -> bytes:
         if self._body is None:
-            body = await self.request.content.read(MAX_BODY_BYTES + 1)
-            if len(body) > MAX_BODY_BYTES:
-                raise HTTPException(413, f"Request body too large (max {MAX_BODY_BYTES} bytes).")
-            self._body = body
+            # Read until the end of the body (clients send it in pieces), never past the cap.
+            chunks, size = [], 0
+            while chunk := await self.request.content.read(64 * 1024):
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise HTTPException(
+                        413, f"Request body too large (max {MAX_BODY_BYTES} bytes)."
+                    )
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
         return self._body
 
 

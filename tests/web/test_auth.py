@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 
 from models import Account, LoginFailure, Session
@@ -70,7 +71,11 @@ async def test_bad_json_and_oversized_bodies(client):
     assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_JSON")
     resp = await client.post("/api/auth/signup", json=[1, 2])
     assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_JSON")
-    resp = await client.post("/api/auth/signup", data=io.BytesIO(b"{" + b" " * 1_100_000 + b"}"))
+    resp = await client.post(
+        "/api/auth/signup",
+        data=io.BytesIO(b"{" + b" " * 1_100_000 + b"}"),
+        headers={"Content-Type": "application/json"},
+    )
     assert (resp.status, (await resp.json())["code"]) == (413, "PAYLOAD_TOO_LARGE")
 
 
@@ -165,3 +170,76 @@ async def test_idle_timeout_kills_session(client, signup):
     later = datetime.now(UTC) + timedelta(minutes=61)
     assert await resolve_session(token, later, timedelta(minutes=60)) is None
     assert await Session.all().count() == 0
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(client, signup):
+    import asyncio
+
+    user = await signup()
+    client.session.cookie_jar.clear()
+
+    async def guess(i: int) -> int:
+        body = {"email": user.email, "password": f"wrong password {i}"}
+        return (await client.post("/api/auth/login", json=body)).status
+
+    statuses = await asyncio.gather(*(guess(i) for i in range(30)))
+    assert statuses.count(401) == 5 and statuses.count(429) == 25
+
+
+async def test_auth_endpoints_refuse_cross_site_and_non_json(client, signup):
+    user = await signup()
+    client.session.cookie_jar.clear()
+    creds = {"email": user.email, "password": PASSWORD}
+    # A cross-site HTML form can only send form/text bodies: login CSRF must not work.
+    resp = await client.post(
+        "/api/auth/login", data=json.dumps(creds), headers={"Content-Type": "text/plain"}
+    )
+    assert (resp.status, (await resp.json())["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    assert "Set-Cookie" not in resp.headers
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        resp = await client.post("/api/auth/login", json=creds, headers=headers)
+        assert (resp.status, (await resp.json())["code"]) == (403, "FORBIDDEN")
+        resp = await client.post("/api/auth/logout", headers=headers)
+        assert resp.status == 403
+    same = {"Origin": str(client.make_url("/")).rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+    resp = await client.post("/api/auth/login", json=creds, headers=same)
+    assert resp.status == 200
+
+
+async def test_a_body_sent_in_pieces_is_read_whole(client, signup):
+    """Real clients (proxies, TLS, slow links) send bodies in chunks."""
+    import asyncio
+
+    async def pieces():
+        yield b'{"email": "chunked@example.com", '
+        await asyncio.sleep(0.2)
+        yield b'"password": "' + PASSWORD.encode() + b'"}'
+
+    resp = await client.post(
+        "/api/auth/signup", data=pieces(), headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 201, await resp.text()
+
+    async def big():
+        for _ in range(20):
+            yield b" " * 100_000
+
+    resp = await client.post(
+        "/api/auth/signup", data=big(), headers={"Content-Type": "application/json"}
+    )
+    assert (resp.status, (await resp.json())["code"]) == (413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_graphql_reads_a_chunked_body_whole(client):
+    import asyncio
+
+    async def pieces():
+        yield b'{"query": "{ plans '
+        await asyncio.sleep(0.2)
+        yield b'{ id } }"}'
+
+    resp = await client.post(
+        "/graphql", data=pieces(), headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 200
+    assert len((await resp.json())["data"]["plans"]) == 5

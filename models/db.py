@@ -29,11 +29,8 @@ def _postgres_connection(url: str) -> dict[str, Any]:
 
 
 def connection_url(database_url: str) -> str:
-    """Normalise DATABASE_URL into the form Tortoise accepts; create SQLite's directory."""
+    """Normalise DATABASE_URL into the form Tortoise accepts."""
     if database_url.startswith("sqlite://"):
-        path = database_url.removeprefix("sqlite://")
-        if path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return database_url
     if database_url.startswith(("postgres://", "postgresql://")):
         return _postgres_connection(database_url)["connection_url"]
@@ -42,6 +39,13 @@ def connection_url(database_url: str) -> str:
 
 def is_sqlite(database_url: str) -> bool:
     return database_url.startswith("sqlite://")
+
+
+def _ensure_sqlite_dir(database_url: str) -> None:
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -60,20 +64,28 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 # For the `tortoise` CLI (pyproject's [tool.tortoise]): makemigrations / migrate / history.
-TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+TORTOISE_ORM = tortoise_config(
+    os.environ.get("DATABASE_URL")
+    or f"sqlite://{os.environ.get('OGAPI_DATA_DIR') or 'data'}/ogapi.sqlite3"
+)
 
 
 async def migrate(database_url: str) -> None:
     """Apply pending migrations (idempotent)."""
+    from tortoise.context import get_current_context
     from tortoise.migrations.api.migrate import migrate as run_migrations
 
+    _ensure_sqlite_dir(database_url)
     await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    ctx = get_current_context()  # the context migrate() opened: close that one
+    if ctx is not None:
+        await ctx.close_connections()
 
 
 @asynccontextmanager
 async def database(database_url: str):
     """Open the ORM for the app's lifetime and close exactly the context we opened."""
+    _ensure_sqlite_dir(database_url)
     ctx: TortoiseContext = await Tortoise.init(
         config=tortoise_config(database_url), _enable_global_fallback=True
     )

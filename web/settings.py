@@ -99,6 +99,8 @@ class Settings:
                 raise ConfigError(f"OGAPI_ENV=production requires {' and '.join(missing)}")
             if len(secret or "") < 32:
                 raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if production and _bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False):
+            raise ConfigError("OGAPI_ALLOW_PRIVATE_FETCH=1 is for tests only, never production")
         host = env.get("HOST", "127.0.0.1")
         port = _int(env, "PORT", 8080, low=1)
         database_url = env.get("DATABASE_URL") or f"sqlite://{data_dir}/ogapi.sqlite3"

@@ -54,6 +54,15 @@ def test_defaults_generate_and_keep_a_development_secret(tmp_path):
             "at least 32",
         ),
         ({"OGAPI_ENV": "staging"}, "development or production"),
+        (
+            {
+                "OGAPI_ENV": "production",
+                "SECRET_KEY": "s" * 40,
+                "BASE_URL": "https://x",
+                "OGAPI_ALLOW_PRIVATE_FETCH": "1",
+            },
+            "tests only",
+        ),
         ({"PORT": "eighty"}, "PORT must be a whole number"),
         ({"SMTP_STARTTLS": "maybe"}, "SMTP_STARTTLS must be 0 or 1"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with"),

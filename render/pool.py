@@ -7,7 +7,8 @@ import functools
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing.context import BaseContext
 
 from render.spec import CardSpec
 
@@ -33,6 +34,10 @@ def _render(spec: CardSpec) -> bytes:
         raise RenderError(f"{type(exc).__name__}: {exc}") from None
 
 
+def _ping() -> bool:
+    return True
+
+
 def _fallback(width: int, height: int, fmt: str) -> bytes:
     from render.card import render_fallback
 
@@ -47,31 +52,89 @@ class RenderPool:
 
     Workers start with the "forkserver" method (no fork of a threaded asyncio process) and
     preload fonts. Use `async with RenderPool() as pool:` or call `close()`.
+
+    A worker that dies (OOM kill, segfault) breaks a `ProcessPoolExecutor` for good: the pool
+    then builds a new executor (once, however many renders saw the breakage) and retries each
+    affected render once. A render taking longer than `timeout` seconds raises `RenderError`
+    (its worker finishes it in the background). `healthy` and `ping()` serve readiness probes.
     """
 
-    def __init__(self, processes: int | None = None, *, start_method: str = "forkserver"):
+    def __init__(
+        self,
+        processes: int | None = None,
+        *,
+        start_method: str = "forkserver",
+        timeout: float = 30.0,
+    ):
         n = (os.cpu_count() or 1) if processes is None else max(0, processes)
         self.processes = n
-        self._executor: Executor
-        if n == 0:
-            self._executor = ThreadPoolExecutor(
-                1, thread_name_prefix="render", initializer=_init_worker
-            )
-        else:
+        self.timeout = timeout
+        self.rebuilds = 0  # executors replaced after a worker died
+        self._closed = False
+        self._ctx: BaseContext | None = None
+        if n > 0:
             if start_method not in multiprocessing.get_all_start_methods():
                 start_method = "spawn"
-            ctx = multiprocessing.get_context(start_method)
+            self._ctx = multiprocessing.get_context(start_method)
             if start_method == "forkserver":  # workers fork from a server with render imported
-                ctx.set_forkserver_preload(["render.card"])
-            self._executor = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker)
+                self._ctx.set_forkserver_preload(["render.card"])
+        self._executor: Executor = self._new_executor()
 
-    async def _run(self, fn, *args) -> bytes:
+    def _new_executor(self) -> Executor:
+        if self._ctx is None:
+            return ThreadPoolExecutor(1, thread_name_prefix="render", initializer=_init_worker)
+        return ProcessPoolExecutor(self.processes, mp_context=self._ctx, initializer=_init_worker)
+
+    def _rebuild(self, broken: Executor) -> None:
+        """Replace `broken` unless another render already did (synchronous: no await, so
+        concurrent failures on one event loop cannot interleave here)."""
+        if self._closed or self._executor is not broken:
+            return
+        log.warning("render pool: a worker died; starting a new pool of %d", self.processes)
+        self._executor = self._new_executor()
+        self.rebuilds += 1
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def healthy(self) -> bool:
+        """False once closed, or while the executor is broken (the next render rebuilds it)."""
+        return not self._closed and not getattr(self._executor, "_broken", False)
+
+    async def ping(self, seconds: float = 5.0) -> bool:
+        """True when a worker answers within `seconds` (rebuilding a broken pool first)."""
+        if self._closed:
+            return False
+        try:
+            return await self._run(_ping, seconds=seconds)
+        except RenderError:
+            return False
+
+    async def _run(self, fn, *args, seconds: float | None = None):
+        call, seconds = functools.partial(fn, *args), seconds or self.timeout
+        executor = self._executor
+        try:
+            return await self._submit(executor, call, seconds)
+        except BrokenExecutor as exc:  # BrokenProcessPool: a worker died, maybe not ours
+            if self._closed:
+                raise RenderError(f"render worker died: {exc}") from exc
+            self._rebuild(executor)
+        executor = self._executor
+        try:
+            return await self._submit(executor, call, seconds)
+        except BrokenExecutor as exc:  # again: most likely this render kills its worker
+            self._rebuild(executor)  # leave a working pool for the next request
+            raise RenderError(f"render worker died: {exc}") from exc
+
+    async def _submit(self, executor: Executor, call, seconds: float):
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
-        except RenderError:
+            async with asyncio.timeout(seconds):
+                return await loop.run_in_executor(executor, call)
+        except (RenderError, BrokenExecutor):
             raise
-        except Exception as exc:  # a dead worker (BrokenProcessPool), pickling, ...
+        except TimeoutError:
+            raise RenderError(f"render timed out after {seconds:g} s") from None
+        except Exception as exc:  # pickling, a pool shut down, ...
             raise RenderError(f"{type(exc).__name__}: {exc}") from exc
 
     async def render(self, spec: CardSpec) -> bytes:
@@ -89,6 +152,7 @@ class RenderPool:
         )
 
     def close(self) -> None:
+        self._closed = True
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def __aenter__(self) -> RenderPool:

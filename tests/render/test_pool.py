@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import time
+
 import pytest
 
 from bench.samples import STANDARD
@@ -28,3 +33,62 @@ async def test_inline_mode():
             await pool.render(BAD)
     finally:
         pool.close()
+
+
+def _worker_pids(pool: RenderPool) -> list[int]:
+    return list(pool._executor._processes)  # type: ignore[attr-defined]
+
+
+async def _until(predicate, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_killed_worker_is_replaced_and_the_next_render_succeeds():
+    async with RenderPool(1) as pool:
+        assert decode(await pool.render(STANDARD)).size == (1200, 630)
+        (pid,) = _worker_pids(pool)
+        os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+        assert decode(await pool.render(STANDARD)).size == (1200, 630), "not a 500 forever"
+        assert pool.rebuilds == 1 and pool.healthy
+        assert pid not in _worker_pids(pool)
+
+
+async def test_concurrent_renders_that_see_a_dead_worker_rebuild_once():
+    async with RenderPool(2) as pool:
+        await pool.warm_up()
+        renders = [asyncio.ensure_future(pool.render(STANDARD)) for _ in range(8)]
+        await asyncio.sleep(0.02)  # queued or running when the worker dies
+        os.kill(_worker_pids(pool)[0], signal.SIGKILL)
+        images = await asyncio.gather(*renders)
+        assert {decode(b).size for b in images} == {(1200, 630)}
+        assert pool.rebuilds == 1
+
+
+async def test_health_and_ping_for_the_readiness_probe():
+    async with RenderPool(1) as pool:
+        assert pool.healthy and await pool.ping()
+        os.kill(_worker_pids(pool)[0], signal.SIGKILL)
+        await _until(lambda: not pool.healthy)  # the executor notices the death by itself
+        assert await pool.ping(), "ping rebuilds the pool"
+        assert pool.healthy and pool.rebuilds == 1
+    assert not pool.healthy and not await pool.ping()
+
+
+async def test_a_render_that_kills_its_worker_every_time_is_a_render_error():
+    async with RenderPool(1) as pool:
+        with pytest.raises(RenderError, match="worker died"):
+            await pool._run(os._exit, 3)  # stands in for a spec that segfaults Pillow
+        assert pool.rebuilds == 2  # retried once, then left with a fresh pool
+        assert decode(await pool.render(STANDARD)).size == (1200, 630)
+
+
+@pytest.mark.parametrize("processes", [1, 0])
+async def test_a_slow_render_times_out(processes):
+    async with RenderPool(processes, timeout=0.2) as pool:
+        started = time.monotonic()
+        with pytest.raises(RenderError, match=r"timed out after 0\.2 s"):
+            await pool._run(time.sleep, 0.6)
+        assert time.monotonic() - started < 0.5

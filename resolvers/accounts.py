@@ -17,6 +17,7 @@ from resolvers.keys import issue_key
 from resolvers.mail import Mailer
 
 RESET_LIFETIME = timedelta(hours=1)
+MAX_RESETS_PER_HOUR = 3
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
@@ -111,6 +112,11 @@ async def request_password_reset(
     account = await Account.get_or_none(email=email.strip().lower()[:254])
     if account is None:
         return
+    since = now - RESET_LIFETIME
+    if await PasswordReset.filter(account_id=account.id, created_at__gt=since).count() >= (
+        MAX_RESETS_PER_HOUR
+    ):
+        return  # nobody can flood an inbox through us; the answer stays the same
     token = secrets.token_urlsafe(32)
     await PasswordReset.create(
         token_hash=sha256_hex(token),

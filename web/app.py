@@ -51,6 +51,7 @@ def _mailer(settings: Settings) -> Mailer:
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     async with database(app[settings_key].database_url):
         yield
+        await app[mailer_key].drain()  # deliveries in flight still record their outcome
 
 
 def _rate_limiter(settings: Settings) -> RateLimiter:

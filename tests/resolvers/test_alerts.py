@@ -53,6 +53,7 @@ async def test_one_mail_per_threshold_under_concurrency(db, smtp_server):
     assert sum("80%" in s for s in subjects) == 1 and sum("95%" in s for s in subjects) == 1
     kinds = sorted(n.kind.value for n in await Notification.filter(account_id=account.id))
     assert kinds == ["QUOTA_100", "QUOTA_80", "QUOTA_95"]
+    await mailer.drain()
     assert await OutboxMail.filter(to="alerts@example.com", sent_at__isnull=False).count() == 3
 
     # Next month: the same thresholds alert again, once.

@@ -9,6 +9,7 @@ import pytest
 
 from models import OutboxMail, Session
 from tests.conftest import PASSWORD
+from web.keys import mailer_key
 
 NEW_PASSWORD = "a brand new password"
 
@@ -42,6 +43,7 @@ async def test_reset_mail_link_works_once_and_revokes_sessions(mail_client, smtp
     assert message["To"] == "reset@example.com"
     assert "noreply@og.test" in message["From"]
     token = _token(message)
+    await mail_client.app[mailer_key].drain()
     assert (await OutboxMail.get(to="reset@example.com")).sent_at is not None
 
     resp = await mail_client.post(
@@ -104,3 +106,32 @@ async def test_without_smtp_mail_goes_to_the_outbox(client, signup):
     assert resp.status == 202
     mail = await OutboxMail.get(to=user.email)
     assert "reset-password?token=" in mail.body and mail.sent_at is None and mail.error is None
+
+
+async def test_reset_mails_are_limited_per_account(mail_client, smtp_server):
+    _, inbox = smtp_server
+    await _signup(mail_client)
+    for _ in range(6):
+        resp = await mail_client.post(
+            "/api/auth/password-reset", json={"email": "reset@example.com"}
+        )
+        assert resp.status == 202  # the same answer every time
+    await mail_client.app[mailer_key].drain()
+    assert await OutboxMail.filter(to="reset@example.com").count() == 3
+    assert len(inbox.messages) == 3
+
+
+async def test_a_dead_mail_server_does_not_fail_the_request(aiohttp_client, settings, clock):
+    from dataclasses import replace
+
+    from tests.services import free_port
+    from web.app import create_app
+
+    dead = replace(settings, smtp_host="127.0.0.1", smtp_port=free_port())
+    client = await aiohttp_client(create_app(dead, clock=clock))
+    await _signup(client)
+    resp = await client.post("/api/auth/password-reset", json={"email": "reset@example.com"})
+    assert resp.status == 202
+    await client.app[mailer_key].drain()
+    mail = await OutboxMail.get(to="reset@example.com")
+    assert mail.sent_at is None and mail.error

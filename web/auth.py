@@ -10,15 +10,12 @@ from models import Account
 from resolvers import accounts, sessions
 from resolvers.errors import AppError
 from resolvers.origin import check_same_site, origin_of
+from web.clientip import client_ip
 from web.errors import read_json
 from web.keys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
 
 COOKIE = "ogapi_session"
 routes = web.RouteTableDef()
-
-
-def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
 
 
 def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

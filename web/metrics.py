@@ -8,13 +8,13 @@ label tells them apart) or sum them in Prometheus.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 from collections import Counter
 from collections.abc import Iterable
 
 from aiohttp import web
 
+from web.clientip import is_loopback_client
 from web.keys import error_code_key, settings_key
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -115,10 +115,7 @@ def _allowed(request: web.Request) -> bool:
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), token.encode())
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False
+    return is_loopback_client(request)
 
 
 async def metrics(request: web.Request) -> web.Response:

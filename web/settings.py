@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -39,6 +40,27 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
     return value
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """`10.0.0.0/8, 127.0.0.1` -> networks; raises ValueError naming a bad entry."""
+    out = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {item!r}") from None
+    return tuple(out)
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(env.get(name, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def _dev_secret(data_dir: Path) -> str:
     """In development the secret is generated once and kept under ./data/ (never in git)."""
     path = data_dir / "secret_key"
@@ -73,6 +95,7 @@ class Settings:
     session_idle_minutes: int = 60
     allow_private_fetch: bool = False
     render_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    trusted_proxies: tuple[Network, ...] = ()
     image_cache_mb: int = 256  # the in-process image cache's bound (resolvers/cache.py)
 
     @property
@@ -127,5 +150,6 @@ class Settings:
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60, low=1),
             allow_private_fetch=_bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False),
             render_workers=_int(env, "OGAPI_RENDER_WORKERS", os.cpu_count() or 1),
+            trusted_proxies=_networks(env, "OGAPI_TRUSTED_PROXIES"),
             image_cache_mb=_int(env, "IMAGE_CACHE_MB", 256),
         )

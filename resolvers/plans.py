@@ -56,7 +56,8 @@ PLANS: dict[PlanId, Plan] = {
 
 
 def get_plan(plan_id: PlanId | str) -> Plan:
-    return PLANS[PlanId(plan_id)]
+    plan = PLANS.get(plan_id)  # type: ignore[call-overload]  # a PlanId or its value: no enum call
+    return plan if plan is not None else PLANS[PlanId(plan_id)]
 
 
 def parse_plan(value: str) -> PlanId:

@@ -90,7 +90,7 @@ def _now(request: web.Request) -> datetime:
 def _image_response(
     request: web.Request, image: CachedImage, headers: dict[str, str]
 ) -> web.Response:
-    headers = {"ETag": image.etag, **headers}
+    headers["ETag"] = image.etag
     tags = request.headers.get("If-None-Match", "")
     if tags and (tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/")
                                                        for t in tags.split(","))):  # fmt: skip
@@ -134,14 +134,11 @@ async def _generate(
         lambda: usable_account(account_id), req, meter=meter, cache=app[image_cache_key],
         pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
     )  # fmt: skip
-    limit = get_plan(owner.plan).requests_per_second
-    headers = {
-        "Cache-Control": PRIVATE_CACHE,
-        "X-Cache": "HIT" if result.cache_hit else "MISS",
-        "X-Render-Ms": f"{result.render_ms:.1f}" if result.render_ms else "0.0",
-        "X-RateLimit-Limit": str(limit),
-        **await meter.quota_headers(owner, now),
-    }
+    headers = await meter.quota_headers(owner, now)
+    headers["Cache-Control"] = PRIVATE_CACHE
+    headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
+    headers["X-Render-Ms"] = f"{result.render_ms:.1f}" if result.render_ms else "0.0"
+    headers["X-RateLimit-Limit"] = str(get_plan(owner.plan).requests_per_second)
     if result.rate is not None:  # hits spend no token: the remaining count is only known here
         headers["X-RateLimit-Remaining"] = str(result.rate.remaining)
     return _image_response(request, result.image, headers)

@@ -1,13 +1,19 @@
 """The SSRF-safe fetcher for remote images (`author_avatar_url`, `logo_url`, `image_url`).
 
-The only code in the service that opens outbound HTTP. `validate_image_url` is the
-request-time syntax check (→ 400 INVALID_PARAMETER naming the field); `RemoteImageFetcher`
-downloads at render time and turns every failure into `None` so the card gets a placeholder.
+The only code in the service that opens outbound HTTP, and so the one module in resolvers/
+allowed to import aiohttp's client (resolvers/ otherwise never imports aiohttp). Which URLs and
+addresses are acceptable is `resolvers.fetch_policy` (pure; `validate_image_url` and
+`is_public_address` are re-exported here); `RemoteImageFetcher` downloads at render time and
+turns every failure into `None` so the card gets a placeholder.
 
 Each hop (the first URL and every redirect) resolves its host once, rejects the whole host if
 any address is not public, and pins the connection to exactly the vetted addresses through
 `_PinnedResolver` - aiohttp never performs a lookup of its own, so DNS rebinding between the
 check and the connect is impossible, while the Host header and TLS SNI still carry the name.
+
+Memory: an image over `max_pixels` (16 MP) is refused from its header, before decoding; at most
+`max_decodes` images decode at once however many downloads are in flight; and a JPEG decodes
+at the reduced DCT scale the renderer itself uses (`Image.draft`, render/draw.py).
 """
 
 from __future__ import annotations
@@ -17,12 +23,10 @@ import contextvars
 import io
 import ipaddress
 import logging
-import re
 import socket
 import time
 import warnings
 from collections import OrderedDict
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -30,81 +34,23 @@ from PIL import Image
 from yarl import URL
 
 from resolvers.errors import InvalidParameter
+from resolvers.fetch_policy import (
+    IPAddress,
+    is_ip,
+    is_legacy_numeric_host,
+    is_public_address,
+    validate_image_url,
+)
+
+__all__ = ["RemoteImageFetcher", "is_public_address", "lookup_addresses", "validate_image_url"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "OGImageAPI/1.0 (+image fetcher)"
-MAX_URL_LENGTH = 2048
 CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"})
 PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")  # SVG is never rasterised
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-_HOSTNAME = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?")
-# 127.1, 2130706433, 0x7f.1, 0177.0.0.1: legacy inet_aton spellings of an IPv4 address.
-_NUMERIC_HOST = re.compile(r"((0x[0-9a-f]*|[0-9]+)\.?){1,4}")
-_BLOCKED_NETWORKS = tuple(
-    ipaddress.ip_network(net)
-    for net in (
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
-        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-        "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
-        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-    )
-)  # fmt: skip
-
-
-def validate_image_url(field: str, url: str, *, allow_http: bool) -> str:
-    """Syntax-check a remote image URL; return it normalised or raise `InvalidParameter`."""
-    schemes = ("https", "http") if allow_http else ("https",)
-    wanted = "an http or https URL" if allow_http else "an https URL"
-    if not isinstance(url, str) or not url:
-        raise InvalidParameter(f"{field} must be {wanted}")
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidParameter(f"{field} must be at most {MAX_URL_LENGTH} characters")
-    if any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
-        raise InvalidParameter(f"{field} must be a valid URL")
-    try:
-        parsed = URL(url)
-        netloc = urlsplit(url).netloc
-    except ValueError:
-        raise InvalidParameter(f"{field} must be a valid URL") from None
-    if parsed.scheme not in schemes:
-        raise InvalidParameter(f"{field} must be {wanted}")
-    if "@" in netloc:
-        raise InvalidParameter(f"{field} must not contain a user name or password")
-    host = parsed.raw_host
-    if not host:
-        raise InvalidParameter(f"{field} must include a host")
-    if not (_HOSTNAME.fullmatch(host) or (":" in host and _is_ip(host))) or len(host) > 254:
-        raise InvalidParameter(f"{field} must have a valid host name")
-    return str(parsed.with_fragment(None))
-
-
-def is_public_address(ip: IPAddress) -> bool:
-    """True only for globally routable unicast addresses (mapped IPv6 judged by its IPv4)."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return is_public_address(ip.ipv4_mapped)
-        embedded = [ip.sixtofour, *(ip.teredo or ())]
-        if any(v4 is not None and not is_public_address(v4) for v4 in embedded):
-            return False
-    if any(ip in net for net in _BLOCKED_NETWORKS):
-        return False
-    return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved or ip.is_unspecified
-    )  # fmt: skip
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+DRAFT_SIZE = (1200, 1200)  # as render.draw.decode_image: JPEGs decode at >= this, not full size
 
 
 async def lookup_addresses(host: str, port: int) -> list[str]:
@@ -180,7 +126,8 @@ class RemoteImageFetcher:
         allow_http: bool,
         timeout: float = 5.0,
         max_bytes: int = 5_000_000,
-        max_pixels: int = 40_000_000,
+        max_pixels: int = 16_000_000,
+        max_decodes: int = 2,
         max_redirects: int = 3,
         success_ttl: float = 600.0,
         failure_ttl: float = 60.0,
@@ -191,6 +138,8 @@ class RemoteImageFetcher:
             max_redirects, success_ttl, failure_ttl
         )  # fmt: skip
         self._cache = _TTLCache()
+        # Decoding is the memory peak (width x height x 4 bytes): bound it, not the downloads.
+        self._decodes = asyncio.Semaphore(max_decodes)
         self._inflight: dict[str, asyncio.Task[bytes | None]] = {}
         self._session: aiohttp.ClientSession | None = None
 
@@ -274,9 +223,9 @@ class RemoteImageFetcher:
     async def _vet(self, url: URL) -> list[ResolveResult]:
         """Resolve the hop's host once and check every address; the results get pinned."""
         host, port = url.raw_host or "", url.port or 0
-        if _NUMERIC_HOST.fullmatch(host) and not _is_ip(host):
+        if is_legacy_numeric_host(host):
             raise _Rejected(f"blocked: {host} is a non-canonical IP address")
-        if _is_ip(host):  # aiohttp connects to a literal directly; it is its own resolution
+        if is_ip(host):  # aiohttp connects to a literal directly; it is its own resolution
             addresses = [host]
         else:
             addresses = await lookup_addresses(host, port)
@@ -349,11 +298,13 @@ class RemoteImageFetcher:
             image.close()
             raise _Rejected(f"{width}x{height} exceeds {self.max_pixels} pixels")
         try:
-            await asyncio.to_thread(_decode, image)
+            async with self._decodes:
+                await asyncio.to_thread(_decode, image)
         except Exception as exc:
             raise _Rejected(f"image does not decode: {exc}") from None
 
 
 def _decode(image: Image.Image) -> None:
     with image:
+        image.draft("RGB", DRAFT_SIZE)  # a no-op except for JPEG
         image.load()

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import ssl
 import struct
+import threading
 import time
 import warnings
 import zlib
@@ -84,6 +85,9 @@ def _canary_app(canary: Canary) -> web.Application:
             "bomb": (_bomb_png(20_000, 20_000), "image/png"),
             "big": (_bomb_png(8_000, 8_000), "image/png"),
             "warn": (_bomb_png(10_000, 10_000), "image/png"),
+            "mp15": (_bomb_png(5_000, 3_000), "image/png"),  # under the 16 MP default
+            "mp20": (_bomb_png(5_000, 4_000), "image/png"),  # over it (under the old 40 MP)
+            "photo": (_image("JPEG", (4_000, 3_000)), "image/jpeg"),
         }
         data, content_type = payloads[kind]
         return web.Response(body=data, content_type=content_type)
@@ -537,6 +541,55 @@ async def test_pillow_bomb_warning_is_an_error_even_with_a_generous_limit(
         assert await fetcher.fetch(f"http://127.0.0.1:{canary.port}/body/warn") is None
         assert await fetcher.fetch(f"http://127.0.0.1:{canary.port}/body/bomb") is None
     assert caplog.text.count("rejected: decompression bomb") == 2
+
+
+async def test_default_pixel_cap_is_16_megapixels(canary, open_fetcher, caplog):
+    fetcher = await open_fetcher()
+    base = f"http://127.0.0.1:{canary.port}/body"
+    assert await fetcher.fetch(f"{base}/mp15") is not None
+    with caplog.at_level(logging.INFO, logger="resolvers.fetcher"):
+        assert await fetcher.fetch(f"{base}/mp20") is None
+    assert "5000x4000 exceeds 16000000 pixels" in caplog.text
+
+
+@pytest.fixture
+def decodes(monkeypatch) -> dict:
+    """Wraps the fetcher's decode step: how many run at once, and each image's decoded size."""
+    seen: dict = {"running": 0, "peak": 0, "sizes": []}
+    lock = threading.Lock()
+    real = fetcher_module._decode
+
+    def spy(image: Image.Image) -> None:
+        with lock:
+            seen["running"] += 1
+            seen["peak"] = max(seen["peak"], seen["running"])
+        try:
+            time.sleep(0.05)
+            real(image)
+            seen["sizes"].append(image.size)
+        finally:
+            with lock:
+                seen["running"] -= 1
+
+    monkeypatch.setattr(fetcher_module, "_decode", spy)
+    return seen
+
+
+async def test_concurrent_decodes_are_bounded(canary, open_fetcher, decodes):
+    fetcher = await open_fetcher()
+    urls = [f"http://127.0.0.1:{canary.port}/body/png?n={i}" for i in range(8)]
+    assert await asyncio.gather(*(fetcher.fetch(url) for url in urls)) == [PNG] * 8
+    assert decodes["peak"] == 2  # 8 downloads in flight, never more than 2 bitmaps
+    decodes["peak"] = 0
+    one = await open_fetcher(max_decodes=1)
+    await asyncio.gather(*(one.fetch(url) for url in urls))
+    assert decodes["peak"] == 1 and len(decodes["sizes"]) == 16
+
+
+async def test_jpeg_is_checked_at_the_renderers_draft_scale(canary, open_fetcher, decodes):
+    fetcher = await open_fetcher()
+    assert await fetcher.fetch(f"http://127.0.0.1:{canary.port}/body/photo") is not None
+    assert decodes["sizes"] == [(2_000, 1_500)]  # DCT-scaled by 1/2, not 12 MP decoded
 
 
 @pytest.mark.parametrize(("kind", "expected"), [("png", PNG), ("jpeg", JPEG)])

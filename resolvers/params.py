@@ -18,12 +18,13 @@ from render.card import RENDER_VERSION, mime_type
 from render.spec import COLOR_FIELDS, IMAGE_FIELDS, TEXT_FIELDS, CardSpec
 from render.templates import TEMPLATES
 from resolvers.errors import AppError, InvalidParameter
-from resolvers.fetcher import validate_image_url
+from resolvers.fetch_policy import validate_image_url
 
 CORE = ("title", "subtitle", "template", "theme", "format", "width", "height", "quality")
 PARAMS = frozenset(CORE + TEXT_FIELDS + IMAGE_FIELDS + COLOR_FIELDS)
 MAX_TITLE, MAX_SUBTITLE, MAX_TEXT_FIELD, MAX_URL = 200, 300, 100, 2048
 MIN_SIZE, MAX_SIZE = 200, 2400
+NUMBERS = {"width": (MIN_SIZE, MAX_SIZE), "height": (MIN_SIZE, MAX_SIZE), "quality": (1, 100)}
 FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
@@ -57,11 +58,19 @@ class ImageRequest:
 
 def _text(name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if name in NUMBERS:  # JSON true or [1] for width: say what is wanted, not "a string"
+            raise _not_a_number(name)
         raise InvalidParameter(f"{name} must be a string")
     return value if isinstance(value, str) else str(value)
 
 
-def _int(name: str, value: object, low: int, high: int) -> int:
+def _not_a_number(name: str) -> InvalidParameter:
+    low, high = NUMBERS[name]
+    return InvalidParameter(f"{name} must be a whole number from {low} to {high}")
+
+
+def _int(name: str, value: object) -> int:
+    low, high = NUMBERS[name]
     if isinstance(value, bool):
         value = None
     elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
@@ -69,7 +78,7 @@ def _int(name: str, value: object, low: int, high: int) -> int:
     elif isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or not low <= value <= high:
-        raise InvalidParameter(f"{name} must be a whole number from {low} to {high}")
+        raise _not_a_number(name)
     return value
 
 
@@ -117,11 +126,11 @@ def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest
     fmt = FORMATS.get(given.get("format", "png").strip().lower())
     if fmt is None:
         raise InvalidParameter("format must be png, jpeg or webp")
-    width = _int("width", given.get("width", "1200"), MIN_SIZE, MAX_SIZE)
-    height = _int("height", given.get("height", "630"), MIN_SIZE, MAX_SIZE)
+    width = _int("width", given.get("width", "1200"))
+    height = _int("height", given.get("height", "630"))
     quality = None
     if "quality" in given:
-        quality = _int("quality", given["quality"], 1, 100)
+        quality = _int("quality", given["quality"])
     if fmt == "png":
         quality = None  # lossless: the same image whatever was asked
     normal = {"template": template, "theme": theme, "format": fmt, "width": str(width),

@@ -66,6 +66,21 @@ def test_errors_name_the_field(raw, code, field):
     assert field in message
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("width", True, "width must be a whole number from 200 to 2400"),
+        ("height", False, "height must be a whole number from 200 to 2400"),
+        ("quality", True, "quality must be a whole number from 1 to 100"),
+        ("width", [1200], "width must be a whole number from 200 to 2400"),
+        ("height", {"px": 630}, "height must be a whole number from 200 to 2400"),
+    ],
+)
+def test_json_non_numbers_for_numeric_fields_say_whole_number(name, value, message):
+    # JSON true is not a number (nor 1): the message asks for what the field takes
+    assert code_of({"title": "t", "format": "jpeg", name: value}) == ("INVALID_PARAMETER", message)
+
+
 def test_http_urls_only_when_allowed():
     raw = {"title": "t", "image_url": "http://example.com/a.png"}
     assert parse_params(raw, allow_http=True).urls == {"image_url": "http://example.com/a.png"}

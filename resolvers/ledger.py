@@ -43,11 +43,17 @@ def parse_amount(value: object, name: str = "amount") -> Decimal:
         raise InvalidParameter(f"{name} must be a decimal number such as 10.50") from None
     if not amount.is_finite() or amount <= 0:
         raise InvalidParameter(f"{name} must be greater than zero")
-    if amount != amount.quantize(MONEY):
-        raise InvalidParameter(f"{name} has more than 6 decimal places")
+    # The magnitude first: quantizing 1e30 (or 40 digits) needs more than the context's 28
+    # digits of precision and raises InvalidOperation instead of answering.
     if amount > MAX_AMOUNT:
         raise InvalidParameter(f"{name} must be at most {MAX_AMOUNT}")
-    return amount.quantize(MONEY)
+    try:
+        exact = amount.quantize(MONEY)
+    except InvalidOperation:  # an exponent beyond the context's range, such as 1e-1000000000
+        raise InvalidParameter(f"{name} has more than 6 decimal places") from None
+    if amount != exact:
+        raise InvalidParameter(f"{name} has more than 6 decimal places")
+    return exact
 
 
 def _description(text: str | None) -> str:

@@ -64,6 +64,26 @@ def test_amounts_are_validated(bad):
         ledger.parse_amount(bad)
 
 
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("1e30", "amount must be at most 1000000"),
+        ("9" * 40, "amount must be at most 1000000"),
+        ("1E+999999999", "amount must be at most 1000000"),
+        ("1000000.000001", "amount must be at most 1000000"),
+        ("1e-30", "amount has more than 6 decimal places"),
+        ("1e-1000000000", "amount has more than 6 decimal places"),
+    ],
+)
+async def test_amounts_beyond_decimal_precision_are_clear_errors(db, bad, message):
+    # quantizing these needs more than 28 digits: InvalidOperation, not a traceback
+    a = await make_account()
+    with pytest.raises(InvalidParameter) as info:
+        await ledger.grant(a.id, bad, NOW)
+    assert info.value.message == message
+    assert await LedgerEntry.filter(account_id=a.id).count() == 0
+
+
 async def test_concurrent_charges_spend_exactly_the_balance(db):
     a = await make_account()
     await ledger.grant(a.id, "1.00", NOW)  # covers exactly 50 charges of 0.02

@@ -73,6 +73,17 @@ def test_credit_commands(ogapi):
     assert account.balance == Decimal("10.000000")
 
 
+def test_grant_credits_with_an_absurd_amount_is_a_clean_error(ogapi):
+    assert ogapi("admin", "create-user", "big@example.com").returncode == 0
+    for amount in ("1e30", "9" * 40):
+        out = ogapi("admin", "grant-credits", "big@example.com", amount)
+        assert out.returncode == 1, out.stderr
+        assert "amount must be at most 1000000" in out.stderr
+        assert "Traceback" not in out.stderr and "InvalidOperation" not in out.stderr
+    _, entries = _ledger(ogapi.url, "big@example.com")
+    assert entries == []
+
+
 def test_demo(ogapi):
     out = ogapi("demo", "--seed", "7")
     assert out.returncode == 0, out.stderr

@@ -10,6 +10,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,12 +69,18 @@ class MemoryRateLimiter:
 
 
 # GCRA in one atomic script, in integer microseconds of the Redis server's clock (every worker
-# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs).
+# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs), and optionally
+# "now" (µs) from an injected clock, so tests can hold time still.
 GCRA_LUA = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[3] then
+  now = tonumber(ARGV[3])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local allow_at = tat + interval - burst
@@ -96,9 +103,16 @@ class RedisRateLimiter:
     Quota and credits live in the database and fail closed instead (resolvers.metering).
     """
 
-    def __init__(self, client, prefix: str = "ogapi:rl:", warn_every: float = 30.0) -> None:
+    def __init__(
+        self,
+        client,
+        prefix: str = "ogapi:rl:",
+        warn_every: float = 30.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.client = client  # redis.asyncio.Redis
         self.prefix = prefix
+        self._clock = clock  # None: the Redis server's clock, the one all workers share
         self.fallback = MemoryRateLimiter()
         self._script = client.register_script(GCRA_LUA)
         self._warn_every = warn_every
@@ -113,10 +127,11 @@ class RedisRateLimiter:
 
     async def hit(self, key: str, rate: int) -> RateDecision:
         interval = 1_000_000 // rate
+        args = [interval, interval * rate]
+        if self._clock is not None:
+            args.append(round(self._clock() * 1_000_000))
         try:
-            allowed, value = await self._script(
-                keys=[self.prefix + key], args=[interval, interval * rate]
-            )
+            allowed, value = await self._script(keys=[self.prefix + key], args=args)
         except Exception as exc:  # any Redis or network failure: fail open, say so
             now = time.monotonic()
             if now - self._last_warning >= self._warn_every:

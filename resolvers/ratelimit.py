@@ -125,6 +125,10 @@ class RedisRateLimiter:
         client = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         return cls(client, **kwargs)
 
+    async def ping(self) -> bool:
+        """For /ready: is the shared limiter reachable (it fails open when not)?"""
+        return bool(await self.client.ping())
+
     async def hit(self, key: str, rate: int) -> RateDecision:
         interval = 1_000_000 // rate
         args = [interval, interval * rate]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -26,7 +27,7 @@ from web.keys import (
     secret_box_key,
     settings_key,
 )
-from web.settings import Settings
+from web.settings import ConfigError, Settings
 
 log = logging.getLogger("ogapi")
 
@@ -118,5 +119,10 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
 
 
 async def gunicorn_app() -> web.Application:
-    """Entry point for gunicorn's aiohttp worker (see Procfile)."""
-    return create_app(Settings.from_env())
+    """Entry point for gunicorn's aiohttp worker (see Procfile); refuses several workers on a
+    configuration made for one (gunicorn reads its worker count from WEB_CONCURRENCY)."""
+    settings = Settings.from_env()
+    workers = int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
+    if problem := settings.workers_problem(workers):
+        raise ConfigError(problem)
+    return create_app(settings)

@@ -26,6 +26,10 @@ def _fail(message: str, status: int = 1) -> int:
     return status
 
 
+# aiohttp's default plus the request id, so a client's `X-Request-ID` leads to its log line.
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" rid=%{X-Request-ID}o'
+
+
 def _serve_worker(host: str, port: int, reuse_port: bool) -> None:
     from web.app import create_app
 
@@ -37,7 +41,12 @@ def _serve_worker(host: str, port: int, reuse_port: bool) -> None:
         pass
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     web.run_app(
-        create_app(Settings.from_env()), host=host, port=port, reuse_port=reuse_port, print=None
+        create_app(Settings.from_env()),
+        host=host,
+        port=port,
+        reuse_port=reuse_port,
+        print=None,
+        access_log_format=ACCESS_LOG_FORMAT,
     )
 
 
@@ -45,14 +54,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host, port, workers = args.host or settings.host, args.port or settings.port, args.workers
     if workers < 1:
         return _fail("--workers must be at least 1", 2)
-    if workers > 1 and is_sqlite(settings.database_url):
-        return _fail(
-            "--workers > 1 needs PostgreSQL and Redis: SQLite is a single-process database. "
-            "Set DATABASE_URL=postgres://… and REDIS_URL=redis://…, or run one worker.",
-            2,
-        )
-    if workers > 1 and not settings.redis_url:
-        return _fail("--workers > 1 needs REDIS_URL for the shared cache and rate limiter", 2)
+    if problem := settings.workers_problem(workers):
+        return _fail(problem, 2)
+    # Workers build their Settings from the environment: hand them the flags, so that
+    # BASE_URL (when unset) and signed URLs follow --host/--port.
+    os.environ["HOST"], os.environ["PORT"] = host, str(port)
     if is_sqlite(settings.database_url):
         asyncio.run(migrate(settings.database_url))
     print(f"OG Image API listening on http://{host}:{port} ({workers} worker(s))", flush=True)

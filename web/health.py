@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from tortoise import connections
 
+from web.keys import image_cache_key, meter_key
+
 routes = web.RouteTableDef()
+CHECK_TIMEOUT = 2.0
 
 
 @routes.get("/health")
@@ -13,14 +18,29 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _database() -> bool:
+    await connections.get("default").execute_query("SELECT 1")
+    return True
+
+
+async def _check(probe) -> str:
+    try:
+        ok = await asyncio.wait_for(probe(), CHECK_TIMEOUT)
+    except Exception as exc:  # any failure means "not ready"
+        return f"error: {type(exc).__name__}"
+    return "ok" if ok else "error: unreachable"
+
+
 @routes.get("/ready")
 async def ready(request: web.Request) -> web.Response:
-    checks: dict[str, str] = {}
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+    """Ready when the database and the cache answer (and Redis, when the limiter uses it)."""
+    app = request.app
+    probes = {"database": _database, "cache": app[image_cache_key].ping}
+    limiter_ping = getattr(app[meter_key].limiter, "ping", None)
+    if limiter_ping is not None:
+        probes["rate_limiter"] = limiter_ping
+    results = await asyncio.gather(*(_check(p) for p in probes.values()))
+    checks = dict(zip(probes, results, strict=True))
     ok = all(v == "ok" for v in checks.values())
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503

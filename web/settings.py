@@ -102,6 +102,18 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
+    def workers_problem(self, workers: int) -> str | None:
+        """Why this configuration cannot run `workers` processes (None when it can)."""
+        if workers > 1 and self.database_url.startswith("sqlite://"):
+            return (
+                f"{workers} workers need PostgreSQL and Redis: SQLite is a single-process "
+                "database. Set DATABASE_URL=postgres://… and REDIS_URL=redis://…, "
+                "or run one worker."
+            )
+        if workers > 1 and not self.redis_url:
+            return f"{workers} workers need REDIS_URL for the shared cache and rate limiter"
+        return None
+
     @property
     def billing_configured(self) -> bool:
         return bool(self.stripe_secret_key)

@@ -78,3 +78,38 @@ def test_production_requires_secret_and_base_url(run):
     out = run("migrate", extra_env={"OGAPI_ENV": "production"})
     assert out.returncode == 2
     assert "SECRET_KEY" in out.stderr and "BASE_URL" in out.stderr
+
+
+def test_serve_flags_reach_base_url(run, tmp_path):
+    """`ogapi serve --port P` without BASE_URL: links the server prints point at port P."""
+    import json
+    import time
+    import urllib.request
+
+    from tests.services import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite://{tmp_path}/serve.sqlite3",
+        "OGAPI_DATA_DIR": str(tmp_path / "data"),
+        "OGAPI_RENDER_WORKERS": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/templates") as resp:
+                    body = json.load(resp)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert body["templates"][0]["preview_url"].startswith(f"http://127.0.0.1:{port}/")
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -96,3 +96,21 @@ async def test_unknown_errors_are_json_500_without_internals(aiohttp_client, mak
     body = await resp.json()
     assert resp.status == 500 and body["code"] == "INTERNAL_ERROR"
     assert "internals" not in body["message"] and body["request_id"] == "req-12345678"
+
+
+async def test_ready_reports_each_dependency(aiohttp_client, make_app):
+    from web.keys import image_cache_key
+
+    app = make_app()
+    client = await aiohttp_client(app)
+    body = await (await client.get("/ready")).json()
+    assert body["checks"] == {"database": "ok", "cache": "ok"}
+
+    async def broken() -> bool:
+        raise ConnectionError("cache down")
+
+    app[image_cache_key].ping = broken
+    resp = await client.get("/ready")
+    body = await resp.json()
+    assert resp.status == 503 and body["status"] == "unavailable"
+    assert body["checks"]["cache"] == "error: ConnectionError"

@@ -103,6 +103,11 @@ class Meter:
             raise exc
         return decision
 
+    async def rate_remaining(self, account: Account | KeySnapshot) -> int:
+        """The X-RateLimit-Remaining of a request that spent no token (a cache hit)."""
+        rate = get_plan(account.plan).requests_per_second
+        return await self.limiter.remaining(f"acct:{account.id}", rate)
+
     async def reserve(self, account: Account, now: datetime) -> RenderTicket:
         """Take one image of the quota before rendering, or raise QUOTA_EXCEEDED.
 

@@ -26,6 +26,8 @@ class RateDecision:
 class RateLimiter(Protocol):
     async def hit(self, key: str, rate: int) -> RateDecision: ...
 
+    async def remaining(self, key: str, rate: int) -> int: ...
+
     async def close(self) -> None: ...
 
 
@@ -47,6 +49,14 @@ def gcra(tat: float, now: float, rate: int) -> tuple[RateDecision, float]:
     return RateDecision(True, rate, max(0, remaining), 0.0), new_tat / 1_000_000
 
 
+def gcra_remaining(tat: float, now: float, rate: int) -> int:
+    """Requests `rate`/s would still allow right now, without spending one (for headers)."""
+    interval = 1_000_000 // rate
+    now_us = round(now * 1_000_000)
+    tat_us = max(round(tat * 1_000_000), now_us)
+    return max(0, (now_us + interval * rate - tat_us) // interval)
+
+
 class MemoryRateLimiter:
     """Process-local limiter (the embedded default: one process)."""
 
@@ -63,6 +73,9 @@ class MemoryRateLimiter:
         while len(self._tat) > self._max_keys:
             self._tat.popitem(last=False)
         return decision
+
+    async def remaining(self, key: str, rate: int) -> int:
+        return gcra_remaining(self._tat.get(key, 0.0), self._clock(), rate)
 
     async def close(self) -> None:
         self._tat.clear()
@@ -92,6 +105,22 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1
 return {1, math.floor((now + burst - new_tat) / interval)}
 """
 
+# The remaining count without spending: reads the TAT, writes nothing.
+REMAINING_LUA = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now
+if ARGV[3] then
+  now = tonumber(ARGV[3])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+return math.max(0, math.floor((now + burst - tat) / interval))
+"""
+
 log = logging.getLogger("ogapi.ratelimit")
 
 
@@ -115,6 +144,7 @@ class RedisRateLimiter:
         self._clock = clock  # None: the Redis server's clock, the one all workers share
         self.fallback = MemoryRateLimiter()
         self._script = client.register_script(GCRA_LUA)
+        self._remaining_script = client.register_script(REMAINING_LUA)
         self._warn_every = warn_every
         self._last_warning = -math.inf
 
@@ -129,11 +159,23 @@ class RedisRateLimiter:
         """For /ready: is the shared limiter reachable (it fails open when not)?"""
         return bool(await self.client.ping())
 
-    async def hit(self, key: str, rate: int) -> RateDecision:
+    def _args(self, rate: int) -> list[int]:
         interval = 1_000_000 // rate
         args = [interval, interval * rate]
         if self._clock is not None:
             args.append(round(self._clock() * 1_000_000))
+        return args
+
+    async def remaining(self, key: str, rate: int) -> int:
+        try:
+            return int(
+                await self._remaining_script(keys=[self.prefix + key], args=self._args(rate))
+            )
+        except Exception:  # failing open: the header is informational
+            return await self.fallback.remaining(key, rate)
+
+    async def hit(self, key: str, rate: int) -> RateDecision:
+        args = self._args(rate)
         try:
             allowed, value = await self._script(keys=[self.prefix + key], args=args)
         except Exception as exc:  # any Redis or network failure: fail open, say so

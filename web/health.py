@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 from tortoise import connections
 
-from web.keys import image_cache_key, meter_key
+from web.keys import image_cache_key, meter_key, render_pool_key
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT = 2.0
@@ -33,9 +33,13 @@ async def _check(probe) -> str:
 
 @routes.get("/ready")
 async def ready(request: web.Request) -> web.Response:
-    """Ready when the database and the cache answer (and Redis, when the limiter uses it)."""
+    """Ready when the database, the cache and the render pool answer (and Redis, when the
+    rate limiter uses it)."""
     app = request.app
     probes = {"database": _database, "cache": app[image_cache_key].ping}
+    pool_ping = getattr(app[render_pool_key], "ping", None)
+    if pool_ping is not None:  # a render pool whose workers died is rebuilt by its ping
+        probes["render_pool"] = pool_ping
     limiter_ping = getattr(app[meter_key].limiter, "ping", None)
     if limiter_ping is not None:
         probes["rate_limiter"] = limiter_ping

@@ -139,8 +139,8 @@ async def _generate(
     headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
     headers["X-Render-Ms"] = f"{result.render_ms:.1f}" if result.render_ms else "0.0"
     headers["X-RateLimit-Limit"] = str(get_plan(owner.plan).requests_per_second)
-    if result.rate is not None:  # hits spend no token: the remaining count is only known here
-        headers["X-RateLimit-Remaining"] = str(result.rate.remaining)
+    remaining = result.rate.remaining if result.rate else await meter.rate_remaining(owner)
+    headers["X-RateLimit-Remaining"] = str(remaining)
     return _image_response(request, result.image, headers)
 
 
@@ -218,8 +218,9 @@ async def signed_image(request: web.Request) -> web.Response:
         if "exp" in raw:
             max_age = max(0, min(DAY, int(raw["exp"]) - int(now.timestamp())))
         headers = {"Cache-Control": f"public, max-age={max_age}"}
-    headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
-    headers["X-Render-Ms"] = f"{result.render_ms:.1f}"
+    if not result.degraded:  # the fallback card is neither a hit nor a render of this image
+        headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
+        headers["X-Render-Ms"] = f"{result.render_ms:.1f}"
     return _image_response(request, result.image, headers)
 
 

@@ -106,3 +106,34 @@ async def test_meter_check_rate_raises_rate_limited_with_headers(settings):
     exc = info.value
     assert (exc.status, exc.code) == (429, "RATE_LIMITED")
     assert exc.headers["Retry-After"] == "1" and exc.headers["X-RateLimit-Remaining"] == "0"
+
+
+async def test_remaining_reads_without_spending():
+    from resolvers.ratelimit import MemoryRateLimiter
+
+    now = [100.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    assert await limiter.remaining("k", 5) == 5
+    await limiter.hit("k", 5)
+    await limiter.hit("k", 5)
+    assert await limiter.remaining("k", 5) == 3
+    assert await limiter.remaining("k", 5) == 3  # reading spends nothing
+    now[0] += 0.2  # one emission interval later, one token is back
+    assert await limiter.remaining("k", 5) == 4
+
+
+async def test_redis_remaining_matches_memory(redis_url):
+    import redis.asyncio as redis
+
+    from resolvers.ratelimit import RedisRateLimiter
+
+    client = redis.from_url(redis_url)
+    now = [1_000.0]
+    limiter = RedisRateLimiter(client, prefix="rem:", clock=lambda: now[0])
+    try:
+        assert await limiter.remaining("k", 10) == 10
+        for _ in range(4):
+            await limiter.hit("k", 10)
+        assert await limiter.remaining("k", 10) == 6
+    finally:
+        await client.aclose()

@@ -88,6 +88,9 @@ async def test_get_equals_post_and_is_a_cache_hit(api, user_factory, pool):
     assert second.headers["ETag"] == first.headers["ETag"]
     assert await second.read() == await first.read()
     assert second.headers["X-Quota-Used"] == "1"  # a cache hit does not count
+    # A hit spends no rate token but still says what is left (exact counts: test_ratelimit).
+    limit = int(second.headers["X-RateLimit-Limit"])
+    assert 0 <= int(second.headers["X-RateLimit-Remaining"]) <= limit
     assert pool.renders == 1 and await used(user.id) == 1
     assert decode(await second.read()).size == (800, 400)
 

@@ -188,6 +188,7 @@ async def test_out_of_quota_serves_the_fallback_card(api, owner, pool):
         resp = await api.get(path_of(body["url"]))
         assert resp.status == 200
         assert resp.headers["X-OG-Degraded"] == "quota"
+        assert "X-Cache" not in resp.headers  # neither a hit nor a render of this image
         assert resp.headers["Cache-Control"] == "public, max-age=300"
         assert resp.headers["Content-Type"] == "image/jpeg"
         assert decode(await resp.read()).size == (640, 320)

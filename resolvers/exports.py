@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from models import LedgerEntry
 from resolvers.pricing import money
+from resolvers.timefmt import iso_utc
 
 HEADER = [
     "id",
@@ -43,7 +44,7 @@ def _text(value: str | None) -> str:
 def _row(e: LedgerEntry) -> list[str]:
     return [
         str(e.id),
-        e.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        iso_utc(e.created_at),
         e.type.value,
         _text(e.service),
         f"{money(e.amount):f}",

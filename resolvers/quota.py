@@ -17,6 +17,7 @@ from tortoise.expressions import F
 
 from models import Account, MonthlyUsage, PlanId
 from resolvers.plans import quota_for
+from resolvers.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from resolvers.keycache import KeySnapshot
@@ -63,7 +64,7 @@ class UsageSummary:
             "used": self.used,
             "remaining": self.remaining,
             "percent_used": self.percent_used,
-            "reset_date": self.reset_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reset_date": iso_utc(self.reset_date),
         }
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import decimal
+from datetime import datetime
 from typing import NewType
 
 import strawberry
 
 from models.enums import NotificationKind, PlanId, SubscriptionStatus, TransactionType
+from resolvers.timefmt import iso_utc
 
 
 def _serialize_decimal(value: decimal.Decimal) -> str:
@@ -46,4 +48,20 @@ TransactionTypeEnum = strawberry.enum(
 SubscriptionStatusEnum = strawberry.enum(SubscriptionStatus, name="SubscriptionStatus")
 NotificationKindEnum = strawberry.enum(NotificationKind, name="NotificationKind")
 
-SCALAR_MAP = {decimal.Decimal: DecimalScalar, BigInt: BigIntScalar}
+
+def _parse_datetime(value: object) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+
+
+# Times as REST and CSV write them: ISO 8601 in UTC with a `Z`.
+DateTimeScalar = strawberry.scalar(
+    name="DateTime",
+    description='An ISO 8601 date-time in UTC, e.g. "2026-12-01T00:00:00Z".',
+    serialize=iso_utc,
+    parse_value=_parse_datetime,
+)
+
+SCALAR_MAP = {decimal.Decimal: DecimalScalar, BigInt: BigIntScalar, datetime: DateTimeScalar}

@@ -12,6 +12,7 @@ from aiohttp import web
 from models import LedgerEntry
 from resolvers import accounts, idempotency, ledger
 from resolvers.errors import AppError, InvalidParameter, NotFound
+from resolvers.timefmt import iso_utc
 from web.errors import read_json
 from web.keys import clock_key, settings_key
 
@@ -37,7 +38,7 @@ def require_admin(request: web.Request) -> None:
 def entry_json(entry: LedgerEntry) -> dict:
     return {
         "id": entry.id,
-        "created_at": entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": iso_utc(entry.created_at),
         "type": entry.type.value,
         "service": entry.service,
         "amount": f"{entry.amount:f}",

@@ -21,6 +21,7 @@ from resolvers.keycache import KeySnapshot
 from resolvers.keys import authenticate_cached, usable_account
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.plans import get_plan
+from resolvers.timefmt import iso_utc
 from web.errors import read_json
 from web.keys import (
     clock_key,
@@ -175,7 +176,7 @@ async def signed_generate(request: web.Request) -> web.Response:
         alt = alt_text(req.spec)
         expires_at = None
         if exp is not None:
-            expires_at = datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            expires_at = iso_utc(datetime.fromtimestamp(exp, UTC))
         return web.json_response(
             {
                 "url": url,

@@ -64,7 +64,7 @@ async def test_usage_counts_this_month_and_fills_every_day(gql, signup, now):
     assert usage["plan"]["id"] == "FREE"
     assert (usage["quota"], usage["used"], usage["remaining"]) == (25, 20, 5)
     assert usage["percentUsed"] == 80.0
-    assert usage["resetDate"].startswith("2026-07-01T00:00:00")
+    assert usage["resetDate"] == "2026-07-01T00:00:00Z"  # as REST writes it
     assert usage["daysUntilReset"] == 16
     daily = usage["daily"]
     assert (

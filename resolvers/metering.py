@@ -252,12 +252,7 @@ class Meter:
         """X-Quota-* for `account`: exact right after this process rendered for it (the commit
         reads `used`), otherwise at most `USED_TTL` seconds old."""
         limit = quota.account_quota(account)
-        used = await self._used_now(account.id, now)
-        return {
-            "X-Quota-Limit": str(limit),
-            "X-Quota-Used": str(used),
-            "X-Quota-Remaining": str(max(0, limit - used)),
-        }
+        return usage_headers(limit, await self._used_now(account.id, now))
 
 
 async def _bump_calls(account_id: int, day: date, n: int) -> None:
@@ -265,9 +260,10 @@ async def _bump_calls(account_id: int, day: date, n: int) -> None:
                      IMAGE_SERVICE, api_calls=n)  # fmt: skip
 
 
-def usage_headers(usage: quota.UsageSummary) -> dict[str, str]:
+def usage_headers(limit: int, used: int) -> dict[str, str]:
+    """The X-Quota-* headers (image responses and GET /api/user/usage)."""
     return {
-        "X-Quota-Limit": str(usage.quota),
-        "X-Quota-Used": str(usage.used),
-        "X-Quota-Remaining": str(usage.remaining),
+        "X-Quota-Limit": str(limit),
+        "X-Quota-Used": str(used),
+        "X-Quota-Remaining": str(max(0, limit - used)),
     }

@@ -53,12 +53,17 @@ def generation_failed() -> AppError:
 
 
 async def validate(
-    account: Account | KeySnapshot, raw: Mapping[str, object], *, meter: Meter, allow_http: bool
+    account: Account | KeySnapshot,
+    read: Callable[[], Awaitable[Mapping[str, object]]],
+    *,
+    meter: Meter,
+    allow_http: bool,
 ) -> ImageRequest:
-    """Parse parameters for an authenticated caller. A request that fails validation still
-    spends a rate-limit token (SPEC §7), so floods of bad requests are limited too."""
+    """Read and parse the parameters of an authenticated caller. A request that fails here
+    (bad JSON, a bad field) still spends a rate-limit token (SPEC §7), so floods of bad
+    requests are limited too."""
     try:
-        return parse_params(raw, allow_http=allow_http)
+        return parse_params(await read(), allow_http=allow_http)
     except AppError:
         await meter.check_rate(account)
         raise

@@ -15,7 +15,7 @@ from render.fonts import raqm_available
 from render.pool import RenderPool
 from resolvers import renders, signing
 from resolvers.cache import CachedImage, make_image_cache
-from resolvers.errors import AppError, InvalidParameter
+from resolvers.errors import InvalidParameter
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
 from resolvers.keys import authenticate_cached, usable_account
@@ -76,12 +76,17 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
         await pool.__aexit__(None, None, None)
 
 
+def _repeated(query) -> str | None:
+    """The first parameter name given more than once (never meaningful here), if any."""
+    if len(query) == len(set(query)):
+        return None
+    return next(k for k in query if len(query.getall(k)) > 1)
+
+
 def _query(request: web.Request) -> dict[str, str]:
-    query = request.query
-    if len(query) != len(set(query)):
-        name = next(k for k in query if len(query.getall(k)) > 1)
+    if name := _repeated(request.query):
         raise InvalidParameter(f"{name} was given more than once")
-    return dict(query)
+    return dict(request.query)
 
 
 def _now(request: web.Request) -> datetime:
@@ -122,12 +127,7 @@ async def _generate(
     memo = (allow_http, query_string) if query_string is not None else None
     req = _GENERATE_QUERIES.get(memo) if memo is not None else None
     if req is None:
-        try:
-            raw = await read()
-        except AppError:
-            await meter.check_rate(owner)  # a bad request after the key check still counts
-            raise
-        req = await renders.validate(owner, raw, meter=meter, allow_http=allow_http)
+        req = await renders.validate(owner, read, meter=meter, allow_http=allow_http)
         if memo is not None:
             _GENERATE_QUERIES.put(memo, req)
     account_id = owner.id
@@ -196,10 +196,9 @@ async def signed_image(request: web.Request) -> web.Response:
     memo = (not app[settings_key].production, request.query_string)
     known = _SIGNED_QUERIES.get(memo)
     if known is None:
-        query = request.query
-        if len(query) != len(set(query)):
+        if _repeated(request.query):
             raise signing.invalid()  # a repeated name is never something we signed
-        raw = dict(query)
+        raw = dict(request.query)
     else:
         raw, req = known
     owner = await app[signer_key].verify(raw, now, request.query_string)

@@ -20,5 +20,5 @@ async def user_usage(request: web.Request) -> web.Response:
     now = request.app[clock_key]()
     await request.app[meter_key].record_api_call(owner.account.id, now)
     summary = await quota.usage_summary(owner.account, now)
-    headers = {**usage_headers(summary), "Cache-Control": "no-store"}
+    headers = {**usage_headers(summary.quota, summary.used), "Cache-Control": "no-store"}
     return web.json_response(summary.as_json(), headers=headers)

@@ -94,9 +94,7 @@ async def _key_cache_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
-    app = web.Application(
-        middlewares=[metrics.metrics_middleware, error_middleware], client_max_size=MAX_JSON_BYTES
-    )
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_JSON_BYTES)
     app[settings_key] = settings
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)

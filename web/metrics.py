@@ -1,4 +1,4 @@
-"""Prometheus metrics (SPEC §6 `/metrics`), gathered by a middleware from finished responses.
+"""Prometheus metrics (SPEC §6 `/metrics`), counted from finished responses.
 
 Counting from responses (X-Cache, X-Render-Ms, the error code) keeps the service layer free of
 metrics calls. Counters are per process: with several workers, scrape each one (the `pid`
@@ -79,8 +79,11 @@ def _route(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def _record(request: web.Request, status: int, headers) -> None:
-    m = request.app[metrics_key]
+def record(request: web.Request, status: int, headers) -> None:
+    """Count one finished response (called by web.errors' middleware for every request)."""
+    m = request.app.get(metrics_key)
+    if m is None:
+        return
     m.requests[(request.method, _route(request), str(status))] += 1
     cache = headers.get("X-Cache") if headers is not None else None
     if status in (200, 304) and cache == "HIT":
@@ -97,17 +100,6 @@ def _record(request: web.Request, status: int, headers) -> None:
         m.counters["ogapi_rate_limited_total"] += 1
     if status >= 500:
         m.counters["ogapi_server_errors_total"] += 1
-
-
-@web.middleware
-async def metrics_middleware(request: web.Request, handler):
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        _record(request, exc.status, exc.headers)
-        raise
-    _record(request, response.status, response.headers)
-    return response
 
 
 def _allowed(request: web.Request) -> bool:

@@ -10,7 +10,7 @@ from render.draw import Canvas, background
 from render.spec import DEFAULT_QUALITY, CardSpec
 from render.templates import LIGHT, TEMPLATES, get_template
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 PNG_LEVEL = 7
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 

@@ -84,6 +84,11 @@ def draw_event(ctx: Ctx) -> None:
     )
     line = ctx.fit(when or ctx.spec.subtitle, 500, 28, 16, width, 1)
     ctx.canvas.text(line, left, y, width, pal.accent_text)
+    y += line.height + 12 * u
+    room = ctx.h - y - pad - foot - ctx.px(20)
+    if when and ctx.spec.subtitle and room >= ctx.px(26):  # the subtitle, when it fits
+        sub = ctx.fit(ctx.spec.subtitle, 400, 26, 16, width, 2, room, 1.3)
+        ctx.canvas.text(sub, left, y, width, pal.muted)
     if ctx.f("speaker_name"):
         cy = ctx.h - pad - foot / 2
         avatar(ctx, left, cy, foot, name=ctx.f("speaker_name"))

@@ -98,3 +98,12 @@ def test_images_placeholder_and_real_image():
     none = card(template="default", fields={"author_name": "Ann Lee"})
     assert ink_bbox(broken, none) is None, "undecodable bytes draw the initials placeholder"
     assert red.getpixel((80 + 32, 630 - 60 - 32)) == (255, 0, 0)
+
+
+def test_event_shows_the_subtitle_under_time_and_place():
+    from PIL import ImageChops
+
+    fields = {"date": "Apr 24, 2026", "time": "18:00", "location": "Berlin"}
+    a = decode(render_card(CardSpec.build("Go", template="event", subtitle="Talk", fields=fields)))
+    b = decode(render_card(CardSpec.build("Go", template="event", fields=fields)))
+    assert ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is not None

@@ -133,6 +133,11 @@ def draw_real_estate(ctx: Ctx) -> None:
     y += title.height + ctx.px(12)
     addr = ctx.fit(ctx.f("address") or ctx.spec.subtitle, 400, 26, 14, width, 2, ctx.px(70), 1.3)
     ctx.canvas.text(addr, x0, y, width, pal.muted)
+    y += addr.height + ctx.px(10)
+    room = y1 - ctx.px(70) - y  # above the facts row
+    if ctx.f("address") and ctx.spec.subtitle and room >= ctx.px(24):  # both: the subtitle too
+        sub = ctx.fit(ctx.spec.subtitle, 400, 22, 14, width, 2, room, 1.3)
+        ctx.canvas.text(sub, x0, y, width, pal.faint)
     facts = [
         (v, unit)
         for v, unit in (

@@ -138,6 +138,11 @@ def draw_stats(ctx: Ctx) -> None:
         ctx.canvas.text(
             lb, x, y + ctx.px(26 * 0.38) + (ctx.px(26 * 1.2) - lb.height) / 2, width, pal.faint
         )
+    y += ctx.px(26 * 1.2 + 26 * 0.76) + ctx.px(16)  # below the trend / label row
+    room = ctx.h - ctx.px(56) - y  # above the accent bar
+    if ctx.f("stat_value") and ctx.spec.subtitle and room >= ctx.px(24):  # not the value itself
+        sub = ctx.fit(ctx.spec.subtitle, 400, 26, 16, width, 2, room, 1.3)
+        ctx.canvas.text(sub, pad, y, width, pal.muted)
     ctx.canvas.rect((pad, ctx.h - ctx.px(36), ctx.w - pad, ctx.h - ctx.px(30)), pal.accent, 3 * u)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,7 @@ from pypika_tortoise.functions import Cast
 from pypika_tortoise.terms import Function as SqlFunction
 from tortoise.expressions import Function, Q
 from tortoise.functions import Count, Sum
+from tortoise.queryset import ValuesQuery
 
 from models import (
     Account,
@@ -40,6 +42,7 @@ MAX_PAGE = 100
 MAX_DAYS = 366
 MAX_MONTHS = 36
 MONEY = Decimal("0.000001")
+ZERO_MONEY = Decimal("0.000000")
 
 
 def money(value: Any) -> Decimal:
@@ -47,6 +50,32 @@ def money(value: Any) -> Decimal:
     if value is None:
         return Decimal(0).quantize(MONEY)
     return Decimal(str(value)).quantize(MONEY)
+
+
+# ---- raw rows -----------------------------------------------------------------------------
+# Tortoise converts every cell of a result through its field (a regex date parser, several
+# calls per cell): for a 100-row page that is most of the request. The read side builds its
+# queries with the ORM but fetches plain rows and converts the few columns it uses itself.
+
+
+async def _rows(query: ValuesQuery[Any]) -> list[dict[str, Any]]:
+    """The rows of a `.values()` query as the driver returns them (keys: the value names)."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    return await query._db.execute_query_dict(*query.query.get_parameterized_sql())
+
+
+def _date(value: Any) -> date:
+    """A DATE column: text on SQLite, a date on PostgreSQL."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _datetime(value: Any) -> datetime:
+    """A timestamp column: ISO text on SQLite, a datetime on PostgreSQL; aware (UTC if naive,
+    the ORM's timezone)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # ---- daily and monthly series -------------------------------------------------------------
@@ -76,24 +105,23 @@ def check_range(name: str, value: int, high: int) -> int:
 async def _days_totals(account_id: int, start: date, end: date) -> dict[date, DayPoint]:
     # Grouped by (day, service): charts count OG renders (the quota's unit, service og_image)
     # as images, while spend and API calls add up across every service.
-    rows = (
-        await DailyUsage.filter(account_id=account_id, day__gte=start, day__lte=end)
+    rows = await _rows(
+        DailyUsage.filter(account_id=account_id, day__gte=start, day__lte=end)
         .annotate(n_images=Sum("images"), n_calls=Sum("api_calls"), total=Sum("spend"))
         .group_by("day", "service")
         .values("day", "service", "n_images", "n_calls", "total")
     )
-    out: dict[date, DayPoint] = {}
+    sums: dict[date, list[Any]] = {}  # day -> [images, api calls, spend]
     for r in rows:
-        day = r["day"] if isinstance(r["day"], date) else date.fromisoformat(str(r["day"]))
-        prev = out.get(day) or DayPoint(day)
-        images = int(r["n_images"] or 0) if r["service"] == IMAGE_SERVICE else 0
-        out[day] = DayPoint(
-            day,
-            prev.images + images,
-            prev.api_calls + int(r["n_calls"] or 0),
-            money(prev.spend + money(r["total"])),
-        )
-    return out
+        day = _date(r["day"])
+        acc = sums.get(day)
+        if acc is None:
+            acc = sums[day] = [0, 0, ZERO_MONEY]
+        if r["service"] == IMAGE_SERVICE:
+            acc[0] += int(r["n_images"] or 0)
+        acc[1] += int(r["n_calls"] or 0)
+        acc[2] += money(r["total"])
+    return {day: DayPoint(day, *acc) for day, acc in sums.items()}
 
 
 async def daily_usage(account_id: int, today: date, days: int = 30) -> list[DayPoint]:
@@ -127,8 +155,8 @@ async def monthly_usage(account_id: int, today: date, months: int = 12) -> list[
     """The last `months` calendar months ending with this one, oldest first, zeros filled."""
     check_range("months", months, MAX_MONTHS)
     keys = [s.strftime("%Y-%m") for s in _month_starts(today, months)]
-    rows = (
-        await DailyUsage.filter(account_id=account_id, day__gte=date.fromisoformat(keys[0] + "-01"))
+    rows = await _rows(
+        DailyUsage.filter(account_id=account_id, day__gte=date.fromisoformat(keys[0] + "-01"))
         .filter(day__lte=today)
         .annotate(month=MonthOf("day"), n_images=Sum("images"), total=Sum("spend"))
         .group_by("month", "service")
@@ -299,6 +327,24 @@ class Page:
     cursors: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class TransactionRow:
+    """A ledger entry as the transactions list shows it (money already 6-place)."""
+
+    id: int
+    created_at: datetime
+    type: TransactionType
+    service: str
+    amount: Decimal
+    tokens: int
+    images: int
+    description: str
+    balance_after: Decimal
+
+
+_TRANSACTION_COLUMNS = tuple(f.name for f in dataclasses.fields(TransactionRow))
+
+
 def check_first(first: int) -> int:
     if not 0 <= first <= MAX_PAGE:
         raise InvalidParameter(f"first must be between 0 and {MAX_PAGE}")
@@ -330,10 +376,28 @@ async def transactions_page(
         q &= Q(created_at__lt=when) | Q(created_at=when, id__lt=row_id)
     if first == 0:
         return Page([], False, [])
-    rows = await LedgerEntry.filter(q).order_by("-created_at", "-id").limit(first + 1)
-    rows, has_next = rows[:first], len(rows) > first
+    raw = await _rows(
+        LedgerEntry.filter(q)
+        .order_by("-created_at", "-id")
+        .limit(first + 1)
+        .values(*_TRANSACTION_COLUMNS)
+    )
+    rows = [
+        TransactionRow(
+            id=r["id"],
+            created_at=_datetime(r["created_at"]),
+            type=TransactionType(r["type"]),
+            service=r["service"],
+            amount=money(r["amount"]),
+            tokens=int(r["tokens"]),
+            images=int(r["images"]),
+            description=r["description"],
+            balance_after=money(r["balance_after"]),
+        )
+        for r in raw[:first]
+    ]
     cursors = [encode_cursor("txn", account_id, r.id, r.created_at) for r in rows]
-    return Page(rows, has_next, cursors)
+    return Page(rows, len(raw) > first, cursors)
 
 
 def _parse_time(at: str) -> datetime:

@@ -6,15 +6,20 @@ own with `build_schema(production=...)`, which only adds runtime protections, ne
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
+from functools import lru_cache
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError, parse
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -41,6 +46,26 @@ LIMIT_RULES = [
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]
 
+_parse = lru_cache(maxsize=256)(parse)
+
+
+class CachedParse(SchemaExtension):
+    """Strawberry's ParserCache, except that a document that fails to parse is left to
+    Strawberry's own parse, which reports it like any other error (ParserCache's raise escapes
+    the error handling, so the answer would lose its GRAPHQL_PARSE_FAILED code).
+
+    Keyed by the query text and the parse options (MaxTokensLimiter's limit among them); a
+    failure is never cached. Documents are immutable, so requests can share one.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            with suppress(GraphQLError):
+                context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
+
+
 Query = merge_types(
     "Query", (AccountQuery, NotificationQuery, UsageQuery, LedgerQuery, BillingQuery, TemplateQuery)
 )
@@ -61,8 +86,8 @@ def build_schema(*, production: bool = False) -> Schema:
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ErrorCodes,
-        # Clients send the same few documents again and again: validate each once (documents
-        # compare by structure, so no parser cache is needed for hits).
+        # Clients send the same few documents again and again: parse and validate each once.
+        CachedParse,
         lambda: ValidationCache(maxsize=256),
     ]
     if production:

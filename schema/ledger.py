@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from models import LedgerEntry, TransactionType
+from models import TransactionType
 from resolvers import reports
 from schema.context import Info
 from schema.pagination import PageInfo
@@ -105,17 +105,17 @@ class Transaction:
     balance_after: Decimal
 
     @classmethod
-    def from_model(cls, entry: LedgerEntry) -> Transaction:
+    def from_model(cls, entry: reports.TransactionRow) -> Transaction:
         return cls(
             id=strawberry.ID(str(entry.id)),
             created_at=entry.created_at,
             type=entry.type,
             service=entry.service,
-            amount=reports.money(entry.amount),
+            amount=entry.amount,
             tokens=BigInt(entry.tokens),
             images=entry.images,
             description=entry.description,
-            balance_after=reports.money(entry.balance_after),
+            balance_after=entry.balance_after,
         )
 
 

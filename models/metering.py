@@ -60,7 +60,13 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entry"
-        indexes = (("account_id", "created_at"),)
+        # (account, created_at): the transactions list. The second covers the balance
+        # statistics (GROUP BY type, service over an account's whole ledger) from the index
+        # alone, without visiting the table rows.
+        indexes = (
+            ("account_id", "created_at"),
+            ("account_id", "type", "service", "amount", "tokens", "images"),
+        )
 
 
 class Notification(Model):

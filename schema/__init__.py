@@ -29,6 +29,7 @@ from strawberry.utils.logging import StrawberryLogger
 from schema.account import AccountMutation, AccountQuery
 from schema.billing import BillingMutation, BillingQuery
 from schema.errors import ErrorCodes, should_mask_error
+from schema.execution import ExecutionContext
 from schema.ledger import LedgerQuery
 from schema.notifications import NotificationQuery
 from schema.scalars import SCALAR_MAP
@@ -96,6 +97,7 @@ def build_schema(*, production: bool = False) -> Schema:
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=ExecutionContext,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
     )
 

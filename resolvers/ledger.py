@@ -172,6 +172,29 @@ async def _post(p: _Posting, now: datetime) -> LedgerEntry | None:
         raise
 
 
+async def _credit(
+    kind: TransactionType,
+    default_description: str,
+    account_id: int,
+    amount: object,
+    now: datetime,
+    description: str,
+    service: str,
+    external_ref: str | None,
+) -> LedgerEntry:
+    """A positive posting: credits in (purchase) or returned (refund)."""
+    p = _Posting(
+        account_id,
+        kind,
+        service,
+        parse_amount(amount),
+        description=_description(description or default_description),
+        external_ref=external_ref,
+        rollup="",
+    )
+    return await _post(p, now)  # type: ignore[return-value]
+
+
 async def grant(
     account_id: int,
     amount: object,
@@ -182,16 +205,10 @@ async def grant(
     external_ref: str | None = None,
 ) -> LedgerEntry:
     """Add purchased credits (a `purchase` entry): Stripe top-ups, `ogapi admin grant-credits`."""
-    p = _Posting(
-        account_id,
-        TransactionType.PURCHASE,
-        service,
-        parse_amount(amount),
-        description=_description(description or "Credits purchased"),
-        external_ref=external_ref,
-        rollup="",
-    )
-    return await _post(p, now)  # type: ignore[return-value]
+    return await _credit(
+        TransactionType.PURCHASE, "Credits purchased", account_id, amount, now, description,
+        service, external_ref,
+    )  # fmt: skip
 
 
 async def refund(
@@ -204,16 +221,10 @@ async def refund(
     external_ref: str | None = None,
 ) -> LedgerEntry:
     """Credits returned to the account (operator compensation): a `refund` entry."""
-    p = _Posting(
-        account_id,
-        TransactionType.REFUND,
-        service,
-        parse_amount(amount),
-        description=_description(description or "Credits refunded"),
-        external_ref=external_ref,
-        rollup="",
-    )
-    return await _post(p, now)  # type: ignore[return-value]
+    return await _credit(
+        TransactionType.REFUND, "Credits refunded", account_id, amount, now, description,
+        service, external_ref,
+    )  # fmt: skip
 
 
 async def charge(

@@ -81,10 +81,8 @@ class MemoryRateLimiter:
         self._tat.clear()
 
 
-# GCRA in one atomic script, in integer microseconds of the Redis server's clock (every worker
-# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs), and optionally
-# "now" (µs) from an injected clock, so tests can hold time still.
-GCRA_LUA = """
+# Shared by both scripts: the arguments, "now" in µs, and the key's TAT (never in the past).
+_LUA_PRELUDE = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now
@@ -96,6 +94,14 @@ else
 end
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
+"""
+
+# GCRA in one atomic script, in integer microseconds of the Redis server's clock (every worker
+# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs), and optionally
+# "now" (µs) from an injected clock, so tests can hold time still.
+GCRA_LUA = (
+    _LUA_PRELUDE
+    + """
 local allow_at = tat + interval - burst
 if now < allow_at then
   return {0, allow_at - now}
@@ -104,22 +110,15 @@ local new_tat = tat + interval
 redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
 return {1, math.floor((now + burst - new_tat) / interval)}
 """
+)
 
 # The remaining count without spending: reads the TAT, writes nothing.
-REMAINING_LUA = """
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now
-if ARGV[3] then
-  now = tonumber(ARGV[3])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
+REMAINING_LUA = (
+    _LUA_PRELUDE
+    + """
 return math.max(0, math.floor((now + burst - tat) / interval))
 """
+)
 
 log = logging.getLogger("ogapi.ratelimit")
 

@@ -23,6 +23,11 @@ def footer(ctx: Ctx, y_center: float, left: float, right: float) -> None:
     inline(ctx, x, y_center, [(author, 700, pal.text), (meta, 400, pal.faint)], 28, 16, room)
 
 
+def _footer_brand(ctx: Ctx, right: float, cy: float, max_width: float) -> None:
+    """The brand, right-aligned on the footer line, in the accent colour."""
+    inline(ctx, right, cy, [(ctx.f("brand"), 700, ctx.pal.accent_text)], 24, 0, max_width, "end")
+
+
 def draw_default(ctx: Ctx) -> None:
     """The standard card: title and subtitle at the top, author row at the bottom."""
     pal, u = ctx.pal, ctx.u
@@ -122,16 +127,7 @@ def draw_blog(ctx: Ctx) -> None:
         left + width - x,
     )
     if ctx.f("brand") and not img_w:
-        inline(
-            ctx,
-            ctx.w - pad,
-            cy,
-            [(ctx.f("brand"), 700, pal.accent_text)],
-            24,
-            0,
-            width * 0.3,
-            "end",
-        )
+        _footer_brand(ctx, ctx.w - pad, cy, width * 0.3)
 
 
 def draw_quote(ctx: Ctx) -> None:
@@ -161,13 +157,4 @@ def draw_quote(ctx: Ctx) -> None:
     ctx.canvas.text(b_who, x, cy - stack / 2, width, pal.text)
     ctx.canvas.text(b_role, x, cy - stack / 2 + b_who.height, width, pal.faint)
     if ctx.f("brand"):
-        inline(
-            ctx,
-            ctx.w - pad,
-            cy,
-            [(ctx.f("brand"), 700, pal.accent_text)],
-            24,
-            0,
-            width * 0.3,
-            "end",
-        )
+        _footer_brand(ctx, ctx.w - pad, cy, width * 0.3)

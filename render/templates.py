@@ -67,7 +67,7 @@ LIGHT = Palette(
 class Template:
     name: str
     description: str
-    uses: tuple[str, ...]  # the template fields of SPEC §6 it draws
+    uses: tuple[str, ...]  # the template fields it draws (docs/rest-api.md, Parameters)
     draw: Callable[[Ctx], None] = field(repr=False, compare=False)
     background: Callable[[int, int, Palette], Image.Image] = field(
         default=bgs.gradient, repr=False, compare=False

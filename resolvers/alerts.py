@@ -1,4 +1,4 @@
-"""Quota alerts (SPEC §7): at ceil(80 %), ceil(95 %) and 100 % of the monthly quota.
+"""Quota alerts (docs/metering.md): at ceil(80 %), ceil(95 %) and 100 % of the monthly quota.
 
 Each threshold fires once per account and month, on any number of workers: the alert is a
 Notification row whose unique (account, dedupe_key) — e.g. `QUOTA_80:2026-11` — only one

@@ -1,4 +1,5 @@
-"""Billing entry points (SPEC §9): Stripe Checkout for upgrades and credits, the Customer Portal.
+"""Billing entry points (docs/billing.md): Stripe Checkout for upgrades and credits, the Customer
+Portal.
 
 This module is the future home of Stripe checkout; `resolvers/stripe_api.py` will be the only
 importer of `stripe`. Until it lands, both entry points validate their input exactly as they
@@ -48,7 +49,7 @@ async def start_checkout(
     plan: PlanId | None = None,
     credits: int | None = None,
 ) -> CheckoutLink:
-    """A Stripe Checkout Session for a plan upgrade or a credit top-up (SPEC §9)."""
+    """A Stripe Checkout Session for a plan upgrade or a credit top-up (docs/billing.md)."""
     validate_checkout(plan, credits)
     if not billing_configured:
         raise BillingNotConfigured(NOT_CONFIGURED)

@@ -1,4 +1,4 @@
-"""Domain errors: one exception type carrying SPEC's error code and HTTP status.
+"""Domain errors: one exception type carrying the error code (docs/rest-api.md) and HTTP status.
 
 Resolvers raise these; the REST middleware turns them into `{"error", "message", "code"}` JSON
 and the GraphQL layer into `extensions.code`. Nothing here knows about either framework.

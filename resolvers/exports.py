@@ -1,4 +1,4 @@
-"""The ledger as CSV (SPEC §6 `GET /api/transactions.csv`), produced in constant memory.
+"""The ledger as CSV (docs/metering.md), produced in constant memory.
 
 Rows are read in keyset-paginated batches (by id) and turned into CSV text chunk by chunk, so
 memory stays flat however long the history. Timestamps are UTC ISO 8601 with `Z`; amounts keep

@@ -3,7 +3,8 @@
 A `KeyCache` maps a key's SHA-256 (X-API-Key) and its `kid` (signed URLs) to a `KeySnapshot`
 of the owner: account id, plan, custom quota, statuses, key id, kid. Never a negative answer:
 an unknown or revoked key is looked up every time (`keys.looks_like_key` turns garbage away
-before that). Invalidation, so that a regenerated key fails at once on every worker (SPEC §5):
+before that). Invalidation, so that a regenerated key fails at once on every worker
+(docs/caching.md):
 
 - this process: `account_changed(account_id)`, called by the resolvers that revoke keys or change
   an account's status or plan, evicts the account from every KeyCache in the process before it

@@ -73,7 +73,7 @@ class KeyOwner:
 
 
 def check_account_usable(account: Account | KeySnapshot) -> None:
-    """Suspended or unpaid accounts may not use the API (SPEC §5, §9)."""
+    """Suspended or unpaid accounts may not use the API (docs/rest-api.md, Errors)."""
     if account.status == AccountStatus.SUSPENDED:
         raise AppError(
             "This account is suspended. Contact support.", code="SUBSCRIPTION_CANCELED", status=403
@@ -116,7 +116,7 @@ async def usable_account(account_id: int) -> Account:
 
 async def authenticate(raw: str | None) -> KeyOwner:
     """Resolve an `X-API-Key` value to its full account (read from the database), or raise the
-    SPEC's 401/403."""
+    401/403 of docs/rest-api.md (Errors)."""
     raw = _checked(raw)
     key = await ApiKey.get_or_none(key_hash=sha256_hex(raw), revoked_at=None).select_related(
         "account"

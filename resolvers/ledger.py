@@ -1,4 +1,4 @@
-"""Credits and the ledger (SPEC §8): the only code that changes `Account.balance`.
+"""Credits and the ledger (docs/metering.md): the only code that changes `Account.balance`.
 
 Every change writes its LedgerEntry in the same transaction, so balance == Σ purchases +
 Σ refunds - Σ usage at every commit, and the balance never goes below zero. The account row is

@@ -1,4 +1,5 @@
-"""The metering hook around every render (SPEC §7): rate limit, quota, overage, alerts, roll-ups.
+"""The metering hook around every render (docs/metering.md): rate limit, quota, overage, alerts,
+roll-ups.
 
 The image API calls, in order: `check_rate` (for requests that would render), `reserve` before
 rendering, then `commit` after success or `release` after failure; `record_api_call` for every

@@ -1,4 +1,4 @@
-"""Image parameters (SPEC §6): raw query/JSON values in, a validated `ImageRequest` out.
+"""Image parameters (docs/rest-api.md): raw query/JSON values in, a validated `ImageRequest` out.
 
 One parser serves `POST/GET /api/generate`, signed-URL minting and signed-URL serving, so a
 parameter means the same thing everywhere. Unknown names are rejected (a typo such as
@@ -93,7 +93,7 @@ def _colour(name: str, value: str) -> str:
 def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest:
     """Validate raw parameters (query strings or a JSON object) into an `ImageRequest`.
 
-    Raises the SPEC §6 codes: MISSING_TITLE, TITLE_TOO_LONG, SUBTITLE_TOO_LONG,
+    Raises the codes of docs/rest-api.md: MISSING_TITLE, TITLE_TOO_LONG, SUBTITLE_TOO_LONG,
     INVALID_TEMPLATE, INVALID_THEME and INVALID_PARAMETER naming the field.
     """
     unknown = sorted(k for k in raw if k not in PARAMS)

@@ -1,4 +1,5 @@
-"""The plan table of SPEC §4: the one place quotas, prices and rate limits are written down."""
+"""The plan table (docs/metering.md): the one place quotas, prices and rate limits are written
+down."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The price book (SPEC §8): what one unit of each metered service costs, in dollars.
+"""The price book (docs/metering.md): what one unit of each metered service costs, in dollars.
 
 `og_image_overage` is priced per plan (resolvers.plans); the operator-reported services have
 fixed unit prices. Amounts are Decimals rounded to 6 places (ROUND_HALF_UP) per ledger entry.

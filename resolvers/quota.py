@@ -1,4 +1,5 @@
-"""Monthly quota (SPEC §7): calendar months in UTC, counted in the database, never in a cache.
+"""Monthly quota (docs/metering.md): calendar months in UTC, counted in the database, never in a
+cache.
 
 Counting is a conditional UPDATE (`used < quota`), so N concurrent reservations against R
 remaining succeed exactly R times on SQLite and PostgreSQL, with one worker or many.

@@ -1,4 +1,4 @@
-"""Per-account rate limit (SPEC §7): GCRA, in-process by default, shared through Redis.
+"""Per-account rate limit (docs/metering.md): GCRA, in-process by default, shared through Redis.
 
 GCRA keeps one timestamp per key (the "theoretical arrival time"): a request is allowed when it
 arrives no earlier than TAT - burst window; it then pushes TAT forward by one emission interval.

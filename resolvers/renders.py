@@ -1,4 +1,4 @@
-"""Image generation: cache first, then metering around the render (SPEC §6, §7).
+"""Image generation: cache first, then metering around the render (docs/metering.md).
 
     hit  -> served, nothing counted (no rate-limit token, no quota)
     miss -> meter.check_rate -> meter.reserve -> fetch remote images -> pool.render
@@ -60,7 +60,7 @@ async def validate(
     allow_http: bool,
 ) -> ImageRequest:
     """Read and parse the parameters of an authenticated caller. A request that fails here
-    (bad JSON, a bad field) still spends a rate-limit token (SPEC §7), so floods of bad
+    (bad JSON, a bad field) still spends a rate-limit token (docs/metering.md), so floods of bad
     requests are limited too."""
     try:
         return parse_params(await read(), allow_http=allow_http)

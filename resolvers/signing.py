@@ -1,4 +1,4 @@
-"""Signed image URLs (SPEC §6; the algorithm is documented in docs/signed-urls.md).
+"""Signed image URLs (the algorithm is documented in docs/signed-urls.md).
 
     signing_key = HMAC-SHA256(key=api_key, msg="ogapi-signed-url-v1")
     canonical   = all query parameters but `sig`, sorted by name; names and values

@@ -1,5 +1,5 @@
-"""Login throttling (SPEC §5): 5 failures per email or 20 per IP within 15 minutes lock further
-attempts, even with the right password, until the window has passed.
+"""Login throttling (docs/accounts.md): 5 failures per email or 20 per IP within 15 minutes lock
+further attempts, even with the right password, until the window has passed.
 
 An attempt is written down *before* its password is checked and erased only when it succeeds,
 so a burst of parallel guesses cannot all pass the check while argon2 is still verifying the

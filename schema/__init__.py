@@ -1,4 +1,4 @@
-"""The GraphQL schema (SPEC §10): Strawberry types over the resolvers/ service layer.
+"""The GraphQL schema (docs/graphql.md): Strawberry types over the resolvers/ service layer.
 
 `schema` is the development schema (what `ogapi export-schema` prints); the web view builds its
 own with `build_schema(production=...)`, which only adds runtime protections, never fields.

@@ -16,7 +16,7 @@ from schema.context import Info
 from schema.permissions import IsAuthenticated, IsSessionUser
 
 
-@strawberry.type(description="A plan of the price list (SPEC §4).")
+@strawberry.type(description="A plan of the price list (docs/metering.md).")
 class Plan:
     id: PlanId
     name: str

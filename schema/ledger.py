@@ -1,4 +1,4 @@
-"""The credit balance, its statistics and the transaction ledger (SPEC §8)."""
+"""The credit balance, its statistics and the transaction ledger (docs/metering.md)."""
 
 from __future__ import annotations
 

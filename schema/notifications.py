@@ -1,4 +1,4 @@
-"""Quota and low-balance notifications (SPEC §7, §8)."""
+"""Quota and low-balance notifications (docs/metering.md, Alerts)."""
 
 from __future__ import annotations
 

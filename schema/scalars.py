@@ -41,7 +41,7 @@ BigIntScalar = strawberry.scalar(
     parse_value=int,
 )
 
-PlanIdEnum = strawberry.enum(PlanId, name="PlanId", description="A plan of SPEC §4.")
+PlanIdEnum = strawberry.enum(PlanId, name="PlanId", description="A plan (docs/metering.md).")
 TransactionTypeEnum = strawberry.enum(
     TransactionType, name="TransactionType", description="A ledger entry's kind."
 )

@@ -6,4 +6,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# Comments and docs cite docs/ pages; the product SPEC is not in this repository.
+if grep -rn 'SPEC §' --include='*.py' --include='*.md' --include='*.graphql' \
+  README.md docs schema resolvers models render web tests bench; then
+  echo "cite the docs/ page that states the rule, not SPEC §" >&2
+  exit 1
+fi
 exec .venv/bin/pytest "$@"

@@ -1,4 +1,5 @@
-"""REST handlers for SPEC §5 (sign-up, login, logout, password reset) and the session cookie."""
+"""REST handlers for docs/accounts.md (sign-up, login, logout, password reset) and the session
+cookie."""
 
 from __future__ import annotations
 

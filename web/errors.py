@@ -1,4 +1,4 @@
-"""Request ids, JSON errors in SPEC §6's shape, and request-body reading."""
+"""Request ids, JSON errors in the shape of docs/rest-api.md (Errors), and request-body reading."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ _ids = itertools.count(1)
 
 @web.middleware
 async def error_middleware(request: web.Request, handler):
-    """Request id, SPEC's JSON errors and the metrics of every response, in one middleware
+    """Request id, the JSON errors and the metrics of every response, in one middleware
     (each middleware layer costs time on the cache-hit path)."""
     incoming = request.headers.get(REQUEST_ID, "")
     request_id = incoming if _SAFE_ID.match(incoming) else f"{_ID_PREFIX}{next(_ids):010x}"
@@ -92,7 +92,7 @@ def _wants_json(request: web.Request) -> bool:
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object body, or SPEC's INVALID_JSON / PAYLOAD_TOO_LARGE errors.
+    """The request's JSON object body, or the INVALID_JSON / PAYLOAD_TOO_LARGE errors.
 
     `request.read()` waits for the whole body however it is chunked and enforces the app's
     `client_max_size` (1 MB), answering 413 even when no Content-Length was sent.

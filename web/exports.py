@@ -1,4 +1,5 @@
-"""`GET /api/transactions.csv` (SPEC §6): the signed-in account's whole ledger, streamed."""
+"""`GET /api/transactions.csv` (docs/metering.md): the signed-in account's whole ledger,
+streamed."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""`/graphql` (SPEC §10): Strawberry's aiohttp view with our auth, body rules and errors.
+"""`/graphql` (docs/graphql.md): Strawberry's aiohttp view with our auth, body rules and errors.
 
 - Auth: `X-API-Key` (scripts; queries only) or the session cookie (dashboard). A key request
-  counts as one API call whether or not it succeeds (SPEC §7).
+  counts as one API call whether or not it succeeds (docs/graphql.md).
 - Bodies: POST must be `application/json` (no form, multipart or text bodies, so no simple
   cross-site form can reach us) and at most MAX_BODY_BYTES; GET carries queries only.
 - Transport errors answer JSON `{"errors": [{"message", "extensions": {"code"}}]}` too.

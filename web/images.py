@@ -1,4 +1,5 @@
-"""REST handlers for the image API (SPEC §6): generate, signed URLs, templates and previews.
+"""REST handlers for the image API (docs/rest-api.md): generate, signed URLs, templates and
+previews.
 
 Thin: read input, call `resolvers.renders` / `resolvers.signing`, map the result to headers.
 """
@@ -108,7 +109,7 @@ async def _with_key(
     request: web.Request, run: Callable[[KeySnapshot, datetime], Awaitable[web.Response]]
 ) -> web.Response:
     """Authenticate `X-API-Key` (key cache: no database read when warm), run, and count the API
-    call whatever happens (SPEC §7; counted in memory, written by the meter's flusher)."""
+    call whatever happens (docs/caching.md; counted in memory, written by the meter's flusher)."""
     app = request.app
     owner = await authenticate_cached(request.headers.get("X-API-Key"), app[key_cache_key])
     now = app[clock_key]()

@@ -1,4 +1,4 @@
-"""Prometheus metrics (SPEC §6 `/metrics`), counted from finished responses.
+"""Prometheus metrics (`/metrics`, docs/operations.md), counted from finished responses.
 
 Counting from responses (X-Cache, X-Render-Ms, the error code) keeps the service layer free of
 metrics calls. Counters are per process: with several workers, scrape each one (the `pid`

@@ -1,5 +1,5 @@
-"""Quota alerts (SPEC §7): 80 / 95 / 100 %, one mail per threshold and month, under concurrency,
-through a real SMTP server (aiosmtpd on loopback)."""
+"""Quota alerts (docs/metering.md): 80 / 95 / 100 %, one mail per threshold and month, under
+concurrency, through a real SMTP server (aiosmtpd on loopback)."""
 
 from __future__ import annotations
 

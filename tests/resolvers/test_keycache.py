@@ -1,6 +1,6 @@
 """The API-key cache of the image hot path (resolvers/keycache.py) over real HTTP: revocations
-and account changes take effect at once (SPEC §5), across workers through Redis; without a live
-subscription the cache is bypassed; changes nobody announced show within the TTL."""
+and account changes take effect at once (docs/caching.md), across workers through Redis; without a
+live subscription the cache is bypassed; changes nobody announced show within the TTL."""
 
 from __future__ import annotations
 

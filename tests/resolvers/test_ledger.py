@@ -1,4 +1,5 @@
-"""The credit ledger (SPEC §8): exact Decimal money, balance == Σ entries, never negative."""
+"""The credit ledger (docs/metering.md): exact Decimal money, balance == Σ entries, never
+negative."""
 
 from __future__ import annotations
 

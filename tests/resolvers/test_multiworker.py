@@ -1,5 +1,5 @@
 """Several workers (separate processes) sharing one PostgreSQL and one Redis: quota, overage,
-rate limit and alerts stay exact over real HTTP (SPEC §7)."""
+rate limit and alerts stay exact over real HTTP (docs/metering.md)."""
 
 from __future__ import annotations
 

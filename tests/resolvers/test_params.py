@@ -1,4 +1,4 @@
-"""resolvers.params: SPEC §6 validation and the canonical form behind cache keys."""
+"""resolvers.params: the validation of docs/rest-api.md and the canonical form behind cache keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Quota reservation and overage through the Meter (SPEC §7), on SQLite and on PostgreSQL."""
+"""Quota reservation and overage through the Meter (docs/metering.md), on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rate limiting (SPEC §7): GCRA in memory and in Redis (one Lua script), failing open."""
+"""Rate limiting (docs/metering.md): GCRA in memory and in Redis (one Lua script), failing open."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every field of SPEC §10 through real HTTP, as the dashboard (cookie) and a script (key)."""
+"""Every field of docs/graphql.md through real HTTP, as the dashboard (cookie) and a script
+(key)."""
 
 from __future__ import annotations
 

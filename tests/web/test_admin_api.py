@@ -1,4 +1,4 @@
-"""POST /api/admin/usage (SPEC §8): bearer ADMIN_TOKEN, Idempotency-Key, exact charges."""
+"""POST /api/admin/usage (docs/metering.md): bearer ADMIN_TOKEN, Idempotency-Key, exact charges."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC §5: sign-up, login, logout, password reset, sessions and cookies, through real HTTP."""
+"""docs/accounts.md: sign-up, login, logout, password reset, sessions and cookies, through real
+HTTP."""
 
 from __future__ import annotations
 

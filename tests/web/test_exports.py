@@ -1,4 +1,5 @@
-"""GET /api/transactions.csv (SPEC §6): session auth, filename, quoting, UTC, whole ledger."""
+"""GET /api/transactions.csv (docs/metering.md): session auth, filename, quoting, UTC, whole
+ledger."""
 
 from __future__ import annotations
 

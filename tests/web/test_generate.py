@@ -1,4 +1,4 @@
-"""POST/GET /api/generate (SPEC §6, §7) over real HTTP: errors, headers, cache, metering."""
+"""POST/GET /api/generate (docs/rest-api.md) over real HTTP: errors, headers, cache, metering."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Signed URLs (SPEC §6): minting, verification, tampering, expiry, revocation, fallback card."""
+"""Signed URLs (docs/signed-urls.md): minting, verification, tampering, expiry, revocation, fallback
+card."""
 
 from __future__ import annotations
 
@@ -197,7 +198,7 @@ async def test_out_of_quota_serves_the_fallback_card(api, owner, pool):
     # a cached image is still served normally
     resp = await api.get(path_of(cached["url"]))
     assert resp.status == 200 and "X-OG-Degraded" not in resp.headers
-    # and the key-authenticated API answers the SPEC error
+    # and the key-authenticated API answers the error of docs/rest-api.md
     resp = await api.get("/api/generate", params={"title": "Too late"}, headers={"X-API-Key": key})
     await error(resp, 429, "QUOTA_EXCEEDED")
 

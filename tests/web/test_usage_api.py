@@ -1,4 +1,5 @@
-"""GET /api/user/usage (SPEC §6) over HTTP, with month rollover on the controllable clock."""
+"""GET /api/user/usage (docs/metering.md) over HTTP, with month rollover on the controllable
+clock."""
 
 from __future__ import annotations
 

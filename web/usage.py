@@ -1,7 +1,7 @@
 """`GET /api/user/usage` (docs/metering.md): this month's quota use for the `X-API-Key`'s account.
 
-A usage read counts as an API call ("API calls made") but not toward the rate
-  limit (docs/metering.md).
+A usage read counts as an API call ("API calls made") but not toward the rate limit
+(docs/metering.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent setup: system libraries, a venv in .venv, the package (editable) with extras.
+# Idempotent setup: system libraries, a venv in .venv, the locked packages, ogapi (editable).
 #   scripts/setup.sh            runtime only
 #   scripts/setup.sh test       + test tools and the services tests start (PostgreSQL, Redis)
-# A second run only re-installs Python packages when pyproject.toml changed.
+# A second run only re-installs Python packages when the lock or pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-run}
@@ -32,17 +32,21 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PY" -m venv .venv
 fi
-extras=prod
-[ "$MODE" = test ] && extras=prod,test
-stamp=".venv/.installed-$extras"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "==> installing ogapi[$extras]"
+# Python packages come from the lock (scripts/lock.sh), so this installs exactly the tested set;
+# the package itself is then installed editable without resolving anything again.
+lock=requirements.txt
+[ "$MODE" = test ] && lock=requirements-test.txt
+stamp=".venv/.installed-${lock%.txt}"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "==> installing $lock and ogapi (editable)"
   log=.venv/pip-install.log
-  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
-         .venv/bin/python -m pip install --disable-pip-version-check -e ".[$extras]"; } >"$log" 2>&1; then
+  pip=(.venv/bin/python -m pip install --disable-pip-version-check)
+  if ! { "${pip[@]}" --upgrade pip && "${pip[@]}" -r "$lock" && "${pip[@]}" --no-deps -e .; } \
+      >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "error: pip install failed (full log: $log)" >&2
     exit 1
   fi
+  rm -f .venv/.installed-*
   touch "$stamp"
 fi

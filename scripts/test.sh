@@ -12,4 +12,5 @@ if grep -rn 'SPEC §' --include='*.py' --include='*.md' --include='*.graphql' \
   echo "cite the docs/ page that states the rule, not SPEC §" >&2
   exit 1
 fi
+bash scripts/lock.sh --check  # requirements*.txt match pyproject.toml
 exec .venv/bin/pytest "$@"

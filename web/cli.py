@@ -171,8 +171,24 @@ def _non_negative(value: str) -> int:
     return n
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml's, when run from a checkout)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("ogapi")
+    except PackageNotFoundError:  # `python -m web.cli` from a checkout that was not installed
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        return tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ogapi", description="OG Image API service and tools.")
+    parser.add_argument("--version", action="version", version=f"ogapi {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP server")

@@ -1,7 +1,7 @@
 """Tortoise models. Every model module is listed in MODEL_MODULES (one Tortoise app: "models")."""
 
 from models.accounts import Account, ApiKey, LoginFailure, PasswordReset, Session
-from models.billing import Invoice, StripeEvent
+from models.billing import CreditPurchase, Invoice, StripeEvent, StripeSubscription
 from models.enums import (
     AccountStatus,
     NotificationKind,
@@ -19,6 +19,7 @@ __all__ = [
     "Account",
     "AccountStatus",
     "ApiKey",
+    "CreditPurchase",
     "DailyUsage",
     "IdempotencyRecord",
     "Invoice",
@@ -32,6 +33,7 @@ __all__ = [
     "PlanId",
     "Session",
     "StripeEvent",
+    "StripeSubscription",
     "SubscriptionStatus",
     "TransactionType",
 ]

@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.accounts import Account
+from models.enums import PlanId
 
 
 class Invoice(Model):
@@ -21,6 +22,9 @@ class Invoice(Model):
     status = fields.CharField(max_length=32)
     pdf_url = fields.CharField(max_length=1024, null=True)
     hosted_url = fields.CharField(max_length=1024, null=True)
+    # `created` (unix seconds) of the webhook event this row was last written from: an older
+    # event arriving late changes nothing.
+    version = fields.BigIntField(default=0)
 
     class Meta:
         table = "invoice"
@@ -36,3 +40,40 @@ class StripeEvent(Model):
 
     class Meta:
         table = "stripe_event"
+
+
+class StripeSubscription(Model):
+    # The last state seen of each Stripe subscription (webhooks, or fetched at checkout). The
+    # account's plan and subscription_status are derived from these rows (resolvers/subscriptions).
+
+    id = fields.CharField(max_length=255, primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="stripe_subscriptions", on_delete=fields.CASCADE
+    )
+    status = fields.CharField(max_length=32)
+    # The plan its price's lookup key names (None: a price this server does not sell).
+    plan = fields.CharEnumField(PlanId, max_length=16, null=True)
+    cancel_at_period_end = fields.BooleanField(default=False)
+    current_period_end = fields.DatetimeField(null=True)
+    created = fields.BigIntField()  # the subscription's own `created`: newest subscription wins
+    version = fields.BigIntField(default=0)  # `created` of the event last applied
+
+    class Meta:
+        table = "stripe_subscription"
+
+
+class CreditPurchase(Model):
+    # A paid credit Checkout Session; refunds of its charge take credits back up to its amount.
+    # `id` is the purchase's ledger external_ref (the PaymentIntent id, else the session id).
+
+    id = fields.CharField(max_length=255, primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="credit_purchases", on_delete=fields.CASCADE
+    )
+    session_id = fields.CharField(max_length=255, unique=True)
+    amount_cents = fields.IntField()
+    refunded_cents = fields.IntField(default=0)  # cumulative, as far as already taken back
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_purchase"

@@ -64,3 +64,9 @@ class ServiceUnavailable(AppError):
 
 class BillingNotConfigured(AppError):
     code, status = "BILLING_NOT_CONFIGURED", 503
+
+
+class BillingUnavailable(AppError):
+    """Stripe is unreachable or failing: nothing was charged or stored; retry later."""
+
+    code, status = "BILLING_UNAVAILABLE", 503

@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote
 
-from resolvers.crypto import SecretBox
+from resolvers.crypto import SecretBox, constant_time_equals
 from resolvers.errors import AppError
 from resolvers.keycache import KeyCache, KeySnapshot
 from resolvers.keys import check_account_usable
-from resolvers.params import ImageRequest
+from resolvers.params import ImageRequest, whole_number
 
 CONTEXT = b"ogapi-signed-url-v1"
 CONTROL = ("kid", "exp", "sig")
@@ -93,17 +93,18 @@ class SignatureVerifier:
         """The owner of a correctly signed, unexpired URL; else INVALID_SIGNATURE /
         SIGNATURE_EXPIRED (and the owner's SUBSCRIPTION_CANCELED / PAYMENT_PAST_DUE).
 
-        `query_string`, the raw string `params` was parsed from, lets a repeated URL skip the
-        HMAC; the key's liveness, the expiry and the owner's status are checked every time."""
+        `query_string`, the raw query exactly as sent (never a decoded form: decoding is not
+        one-to-one) that `params` was parsed from, lets a repeated URL skip the HMAC; the key's
+        liveness, the expiry and the owner's status are checked every time."""
         kid, sig = params.get("kid"), params.get("sig")
-        if not kid or not sig or len(kid) > 64 or len(sig) != 64:
+        if not kid or not sig or len(kid) > 64 or not kid.isascii() or len(sig) != 64:
             raise invalid()
         key = await self.keys.by_kid(kid)
         if key is None:
             raise invalid()
         if query_string is None or query_string not in self._verified:
             derived = self._key_for(key)
-            if derived is None or not hmac.compare_digest(signature(derived, params), sig.lower()):
+            if derived is None or not constant_time_equals(signature(derived, params), sig.lower()):
                 raise invalid()
             if query_string is not None and len(query_string) <= 4096:
                 if len(self._verified) >= self._max:
@@ -111,9 +112,10 @@ class SignatureVerifier:
                 self._verified[query_string] = None
         exp = params.get("exp")
         if exp is not None:
-            if not exp.isdigit():
+            when = whole_number(exp)
+            if when is None:
                 raise invalid()
-            if int(exp) <= now.timestamp():
+            if when <= now.timestamp():
                 raise AppError("This signed URL has expired.", code="SIGNATURE_EXPIRED", status=403)
         check_account_usable(key)
         return key
@@ -123,14 +125,14 @@ def expiry(expires_in: object, now: datetime) -> int | None:
     """`exp` for a `expires_in` parameter (seconds), or None when absent."""
     if expires_in is None or expires_in == "":
         return None
-    text = str(expires_in).strip()
-    if isinstance(expires_in, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_TTL:
+    seconds = whole_number(expires_in)
+    if seconds is None or not 1 <= seconds <= MAX_TTL:
         raise AppError(
             f"expires_in must be a whole number of seconds from 1 to {MAX_TTL}",
             code="INVALID_PARAMETER",
             status=400,
         )
-    return int(now.timestamp()) + int(text)
+    return int(now.timestamp()) + seconds
 
 
 def meta_block(url: str, req: ImageRequest, alt: str) -> str:

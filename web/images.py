@@ -41,7 +41,9 @@ routes = web.RouteTableDef()
 DAY = 86400
 PRIVATE_CACHE = f"private, max-age={DAY}"
 DEGRADED_CACHE = "public, max-age=300"
-# Parsed query strings (parsing is pure; a cache hit should not redo it), per allow_http.
+# Parsed query strings (parsing is pure; a cache hit should not redo it), per allow_http. Keyed
+# on the raw query exactly as sent: yarl's decoded `query_string` maps %2526 and %26 (and %253D
+# and %3D, ...) to one string, so it cannot name what was asked (docs/caching.md).
 _GENERATE_QUERIES: QueryMemo[ImageRequest] = QueryMemo()
 _SIGNED_QUERIES: QueryMemo[tuple[dict[str, str], ImageRequest]] = QueryMemo()
 
@@ -158,9 +160,8 @@ async def generate_get(request: web.Request) -> web.Response:
     async def read() -> Mapping[str, object]:
         return _query(request)
 
-    return await _with_key(
-        request, lambda owner, now: _generate(request, owner, now, read, request.query_string)
-    )
+    raw = request.rel_url.raw_query_string
+    return await _with_key(request, lambda owner, now: _generate(request, owner, now, read, raw))
 
 
 @routes.get("/api/signed/generate")
@@ -194,7 +195,7 @@ async def signed_generate(request: web.Request) -> web.Response:
 @routes.get("/api/signed/image")
 async def signed_image(request: web.Request) -> web.Response:
     app, now = request.app, _now(request)
-    memo = (not app[settings_key].production, request.query_string)
+    memo = (not app[settings_key].production, request.rel_url.raw_query_string)
     known = _SIGNED_QUERIES.get(memo)
     if known is None:
         if _repeated(request.query):
@@ -202,7 +203,7 @@ async def signed_image(request: web.Request) -> web.Response:
         raw = dict(request.query)
     else:
         raw, req = known
-    owner = await app[signer_key].verify(raw, now, request.query_string)
+    owner = await app[signer_key].verify(raw, now, request.rel_url.raw_query_string)
     if known is None:
         params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
         req = parse_params(params, allow_http=memo[0])

@@ -47,5 +47,20 @@ class SecretBox:
             return None  # SECRET_KEY changed: the key still works, it just can't be shown
 
 
+def as_bytes(value: str) -> bytes:
+    """UTF-8 for any str a request can carry: header values decoded with surrogateescape and
+    lone surrogates included (they encode as themselves instead of raising)."""
+    return value.encode("utf-8", "surrogatepass")
+
+
 def constant_time_equals(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    """Timing-safe equality of two secrets, compared as bytes (hmac.compare_digest refuses
+    non-ASCII str with a TypeError)."""
+    return hmac.compare_digest(as_bytes(a), as_bytes(b))
+
+
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """Whether an `Authorization` header value is `Bearer <token>` (scheme case-insensitive).
+    The one parser for the admin API and /metrics: a bare token without the scheme is refused."""
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    return scheme.lower() == "bearer" and constant_time_equals(given.strip(), token)

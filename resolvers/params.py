@@ -27,6 +27,23 @@ MIN_SIZE, MAX_SIZE = 200, 2400
 NUMBERS = {"width": (MIN_SIZE, MAX_SIZE), "height": (MIN_SIZE, MAX_SIZE), "quality": (1, 100)}
 FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+MAX_DIGITS = 18  # any number we accept (sizes, seconds, Unix times) fits; int() never sees more
+_DIGITS = re.compile(f"[0-9]{{1,{MAX_DIGITS}}}")
+
+
+def whole_number(value: object) -> int | None:
+    """The one reading of a whole number given by a client (width, height, quality, expires_in,
+    exp): an int (not a bool) or a string of ASCII digits with optional surrounding whitespace,
+    at most MAX_DIGITS long. Anything else is None,
+    including signs, Unicode digits such as "²" or "٣" (which str.isdigit() accepts and int()
+    refuses) and thousands of digits (which int() refuses past 4300)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(text := value.strip()):
+        return int(text)
+    return None
 
 
 def _bad(code: str, message: str) -> AppError:
@@ -71,15 +88,10 @@ def _not_a_number(name: str) -> InvalidParameter:
 
 def _int(name: str, value: object) -> int:
     low, high = NUMBERS[name]
-    if isinstance(value, bool):
-        value = None
-    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        value = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or not low <= value <= high:
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
         raise _not_a_number(name)
-    return value
+    return number
 
 
 def _colour(name: str, value: str) -> str:

@@ -5,12 +5,11 @@ Without ADMIN_TOKEN configured the API does not exist (404); a wrong token answe
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import web
 
 from models import LedgerEntry
 from resolvers import accounts, idempotency, ledger
+from resolvers.crypto import bearer_matches
 from resolvers.errors import AppError, InvalidParameter, NotFound
 from resolvers.timefmt import iso_utc
 from web.errors import read_json
@@ -23,10 +22,7 @@ def require_admin(request: web.Request) -> None:
     token = request.app[settings_key].admin_token
     if not token:
         raise NotFound("Not found.")
-    given = request.headers.get("Authorization", "")
-    scheme, _, value = given.partition(" ")
-    ok = scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
-    if not ok:
+    if not bearer_matches(request.headers.get("Authorization"), token):
         raise AppError(
             "Missing or wrong admin token (Authorization: Bearer ADMIN_TOKEN).",
             code="UNAUTHENTICATED",

@@ -7,13 +7,13 @@ label tells them apart) or sum them in Prometheus.
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections import Counter
 from collections.abc import Iterable
 
 from aiohttp import web
 
+from resolvers.crypto import bearer_matches
 from web.clientip import is_loopback_client
 from web.keys import error_code_key, settings_key
 
@@ -105,8 +105,7 @@ def record(request: web.Request, status: int, headers) -> None:
 def _allowed(request: web.Request) -> bool:
     token = request.app[settings_key].admin_token
     if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        return hmac.compare_digest(given.encode(), token.encode())
+        return bearer_matches(request.headers.get("Authorization"), token)
     return is_loopback_client(request)
 
 

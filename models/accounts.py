@@ -39,6 +39,7 @@ class ApiKey(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="api_keys", on_delete=fields.CASCADE
     )
+    account_id: int  # the foreign key's column (Tortoise sets it)
     # SHA-256 hex of the plain key: lookups never touch the plain key.
     key_hash = fields.CharField(max_length=64, unique=True)
     # The plain key, encrypted with a key derived from SECRET_KEY, so the dashboard can show it.

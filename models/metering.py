@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -48,6 +50,7 @@ class LedgerEntry(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="ledger", on_delete=fields.CASCADE
     )
+    account_id: int  # the foreign key's column (Tortoise sets it)
     created_at = fields.DatetimeField(db_index=True)
     type = fields.CharEnumField(TransactionType, max_length=16)
     service = fields.CharField(max_length=64)
@@ -92,7 +95,7 @@ class IdempotencyRecord(Model):
     key = fields.CharField(max_length=255, primary_key=True)
     request_hash = fields.CharField(max_length=64)
     status = fields.IntField()
-    body = fields.JSONField()
+    body: fields.JSONField[Any] = fields.JSONField()
     created_at = fields.DatetimeField()
 
     class Meta:

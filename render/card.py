@@ -60,7 +60,7 @@ def render_fallback(width: int = 1200, height: int = 630, fmt: str = "png") -> b
         title="Preview unavailable",
         template="minimal",
         theme="light",
-        format=fmt,  # type: ignore[arg-type]
+        format=fmt,  # type: ignore[arg-type]  # callers pass "png", "jpeg" or "webp"
         width=_clamp(width),
         height=_clamp(height),
         fields=(("brand", "OG Image API"),),

@@ -33,7 +33,7 @@ def hex_rgb(value: str | None, default: RGB) -> RGB:
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]  # 3 ints
 
 
 def luminance(c: RGB) -> float:
@@ -79,9 +79,9 @@ def decode_image(data: bytes | None) -> Image.Image | None:
     if not data:
         return None
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.draft("RGB", (1200, 1200))
-            im = ImageOps.exif_transpose(im)
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.draft("RGB", (1200, 1200))
+            im = ImageOps.exif_transpose(opened)
             im.thumbnail((2400, 2400))
             return im.convert("RGBA")
     except Exception:  # any broken image becomes a placeholder

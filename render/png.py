@@ -92,7 +92,7 @@ def encode_png(
     i = 0
     while i < n:
         y0 = i * BAND
-        if reusable[i]:
+        if reusable[i] and background is not None:  # reusable implies a background
             seg, a2, ln = background.band(y0, min(h, y0 + BAND))
             i += 1
         else:

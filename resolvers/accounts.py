@@ -98,6 +98,7 @@ async def login(email: object, password: object, ip: str, now: datetime) -> Acco
         raise AppError("Invalid email or password.", code="INVALID_CREDENTIALS", status=401)
     await throttle.succeeded(attempt)
     if passwords.needs_rehash(account.password_hash):
+        # it verified, so it is a str
         account.password_hash = await passwords.hash_password(password)  # type: ignore[arg-type]
         await account.save(update_fields=["password_hash"])
     return account
@@ -141,7 +142,7 @@ async def confirm_password_reset(token: object, password: object, now: datetime)
     )
     if not isinstance(token, str) or not token or len(token) > 128:
         raise invalid
-    hashed = await passwords.hash_password(password)  # type: ignore[arg-type]
+    hashed = await passwords.hash_password(password)  # type: ignore[arg-type]  # checked: a str
     async with in_transaction():
         # Claim the token atomically: two concurrent confirms cannot both succeed.
         claimed = await PasswordReset.filter(

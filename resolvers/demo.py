@@ -36,7 +36,8 @@ def _at(day: date, rng: random.Random) -> datetime:
 
 
 async def _renders(account: Account, days: list[date], now: datetime, rng: random.Random) -> None:
-    rows, months = [], {}
+    rows: list[DailyUsage] = []
+    months: dict[str, int] = {}
     for i, day in enumerate(days):
         weekday = day.weekday() < 5
         base = 25 + i * 0.35  # a growing site

@@ -28,8 +28,12 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tortoise import connections
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 from models import AccountStatus, PlanId, SubscriptionStatus
 
@@ -221,7 +225,7 @@ class KeyCache:
 class _Publisher:
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
-        self._client = None
+        self._client: Redis | None = None
 
     async def publish(self, account_id: int) -> None:
         try:

@@ -140,7 +140,7 @@ async def _post_in_tx(p: _Posting, now: datetime) -> LedgerEntry | None:
 
 def _same(entry: LedgerEntry, p: _Posting) -> bool:
     return (
-        entry.account_id == p.account_id  # type: ignore[attr-defined]
+        entry.account_id == p.account_id
         and entry.type == p.type
         and entry.service == p.service
         and (p.clamp or money(entry.amount) == p.amount)
@@ -192,7 +192,7 @@ async def _credit(
         external_ref=external_ref,
         rollup="",
     )
-    return await _post(p, now)  # type: ignore[return-value]
+    return await _post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def grant(
@@ -251,7 +251,7 @@ async def charge(
         external_ref=external_ref,
         rollup=rollup,
     )
-    return await _post(p, now)  # type: ignore[return-value]
+    return await _post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def purchase_refund(
@@ -319,7 +319,7 @@ async def record_usage(
 async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry:
     """Give back a usage charge whose service was not delivered (a `refund` entry, once)."""
     p = _Posting(
-        entry.account_id,  # type: ignore[attr-defined]
+        entry.account_id,
         TransactionType.REFUND,
         entry.service,
         money(entry.amount),
@@ -327,7 +327,7 @@ async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry
         external_ref=f"reversal:{entry.id}",
         rollup="reverse",
     )
-    return await _post(p, now)  # type: ignore[return-value]
+    return await _post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def balance_of(account_id: int) -> Decimal:

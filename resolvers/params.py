@@ -168,7 +168,8 @@ def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest
 
     spec = CardSpec.build(
         title, subtitle=subtitle, template=template, theme=theme, format=fmt, width=width,
-        height=height, quality=quality, fields=texts, **colours,
+        height=height, quality=quality, fields=texts, bg_color=colours.get("bg_color"),
+        text_color=colours.get("text_color"), accent_color=colours.get("accent_color"),
     )  # fmt: skip
     params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
     return ImageRequest(spec, urls, params)

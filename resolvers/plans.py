@@ -57,7 +57,7 @@ PLANS: dict[PlanId, Plan] = {
 
 
 def get_plan(plan_id: PlanId | str) -> Plan:
-    plan = PLANS.get(plan_id)  # type: ignore[call-overload]  # a PlanId or its value: no enum call
+    plan = PLANS.get(plan_id)  # type: ignore[arg-type]  # a StrEnum's value finds it: no enum call
     return plan if plan is not None else PLANS[PlanId(plan_id)]
 
 

@@ -73,7 +73,7 @@ async def used_in_month(account_id: int, month: str) -> int:
     rows = await MonthlyUsage.filter(account_id=account_id, month=month).values_list(
         "used", flat=True
     )
-    return rows[0] if rows else 0
+    return rows[0] if rows else 0  # type: ignore[return-value]  # flat values_list: ints
 
 
 async def used_this_month(account_id: int, now: datetime) -> int:

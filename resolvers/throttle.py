@@ -29,7 +29,8 @@ async def _retry_after(attempt: LoginFailure, filter_: dict, limit: int, now: da
     if len(earlier) < limit:
         return None
     # Locked until the oldest of the last `limit` attempts leaves the window.
-    return (earlier[-1] + WINDOW - now).total_seconds()
+    oldest: datetime = earlier[-1]  # type: ignore[assignment]  # flat values_list: datetimes
+    return (oldest + WINDOW - now).total_seconds()
 
 
 async def begin_attempt(email: str, ip: str, now: datetime) -> LoginFailure:

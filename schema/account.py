@@ -109,7 +109,7 @@ class AccountMutation:
         domain: str | None = strawberry.UNSET,
         overage_enabled: bool | None = strawberry.UNSET,
     ) -> Account:
-        changes = {}
+        changes: dict[str, object] = {}
         if domain is not strawberry.UNSET:
             changes["domain"] = domain
         if overage_enabled is not strawberry.UNSET:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from models.enums import NotificationKind, PlanId, SubscriptionStatus, TransactionType
 from resolvers.timefmt import iso_utc
@@ -64,4 +65,8 @@ DateTimeScalar = strawberry.scalar(
     parse_value=_parse_datetime,
 )
 
-SCALAR_MAP = {decimal.Decimal: DecimalScalar, BigInt: BigIntScalar, datetime: DateTimeScalar}
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    decimal.Decimal: DecimalScalar,
+    BigInt: BigIntScalar,
+    datetime: DateTimeScalar,
+}

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import strawberry
 
-from resolvers import quota, reports
+from resolvers import reports
 from resolvers.plans import get_plan
+from resolvers.quota import UsageSummary
 from schema.account import Plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated
@@ -66,7 +67,7 @@ class Usage:
         return [MonthUsage.from_model(p) for p in points]
 
     @classmethod
-    def from_model(cls, summary: quota.UsageSummary, account_id: int, today: date) -> Usage:
+    def from_model(cls, summary: UsageSummary, account_id: int, today: date) -> Usage:
         return cls(
             plan=Plan.from_model(get_plan(summary.plan)),
             quota=summary.quota,

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # layering contracts in pyproject.toml [tool.importlinter]
+.venv/bin/mypy  # the source packages, pyproject.toml [tool.mypy]
+.venv/bin/deptry .  # every import declared, pyproject.toml [tool.deptry]
 # Comments and docs cite docs/ pages; the product SPEC is not in this repository.
 if grep -rn 'SPEC §' --include='*.py' --include='*.md' --include='*.graphql' \
   README.md docs schema resolvers models render web tests bench; then

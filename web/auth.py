@@ -49,7 +49,7 @@ async def session_account(request: web.Request) -> Account | None:
         request[session_account_key] = await sessions.resolve_session(
             request.cookies.get(COOKIE), request.app[clock_key](), idle
         )
-    return request[session_account_key]  # type: ignore[return-value]
+    return request[session_account_key]
 
 
 async def require_session(request: web.Request) -> Account:

@@ -68,7 +68,7 @@ class OgGraphQLView(GraphQLView[Context, None]):
         except HTTPException as exc:
             return _error(exc.status_code, exc.reason)
 
-    async def get_context(self, request: web.Request, response: web.StreamResponse) -> Context:  # type: ignore[override]
+    async def get_context(self, request: web.Request, response: web.StreamResponse) -> Context:
         app = request.app
         context = Context(
             request=request,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from models import Account
 from render.pool import RenderPool
 from resolvers.cache import ImageCache
 from resolvers.crypto import SecretBox
@@ -24,7 +25,7 @@ meter_key = web.AppKey("meter", Meter)
 # API keys in memory for the image hot path (resolvers/keycache.py; invalidated on revocation).
 key_cache_key = web.AppKey("key_cache", KeyCache)
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
-clock_key = web.AppKey("clock", Callable[[], datetime])
+clock_key = web.AppKey[Callable[[], datetime]]("clock")
 # The image API (web/images.py): renderer, rendered-image cache, remote fetcher, URL signatures.
 render_pool_key = web.AppKey("render_pool", RenderPool)
 image_cache_key = web.AppKey("image_cache", ImageCache)
@@ -33,5 +34,5 @@ signer_key = web.AppKey("signer", SignatureVerifier)
 
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)
-session_account_key = web.RequestKey("session_account", object)  # Account | None once resolved
+session_account_key = web.RequestKey[Account | None]("session_account")  # once resolved
 error_code_key = web.RequestKey("error_code", str)  # the code of an error response

@@ -70,8 +70,8 @@ def draw_product(ctx: Ctx) -> None:
     brand_w = logo(
         ctx, x0 + min(width, ctx.px(200)), y0 + ctx.px(20), ctx.px(40), min(width, ctx.px(200))
     )
-    if not brand_w and ctx.f("brand"):
-        b = ctx.fit(ctx.f("brand").upper(), 700, 20, 12, width)
+    if not brand_w and (brand := ctx.f("brand")):
+        b = ctx.fit(brand.upper(), 700, 20, 12, width)
         ctx.canvas.text(b, x0, y, width, pal.accent_text)
     if ctx.f("badge"):
         pill(
@@ -102,8 +102,8 @@ def draw_product(ctx: Ctx) -> None:
             ctx.canvas.text(o, ox, oy, o.width + 1, pal.faint)
             mid = oy + o.height * 0.55
             ctx.canvas.rect((ox, mid - u, ox + o.width, mid + u), pal.faint)
-    if ctx.f("rating"):
-        _stars(ctx, x0, y1 - ctx.px(14), ctx.f("rating"))
+    if rating := ctx.f("rating"):
+        _stars(ctx, x0, y1 - ctx.px(14), rating)
 
 
 def draw_real_estate(ctx: Ctx) -> None:

@@ -22,7 +22,7 @@ def draw_vibrant(ctx: Ctx) -> None:
     pal, u = ctx.pal, ctx.u
     pad = ctx.px(80)
     width = ctx.w - 2 * pad
-    y = pad
+    y: float = pad
     _, ph = pill(ctx, pad, y, ctx.f("badge"), 22, pal.accent, pal.on_accent, width * 0.6)
     y += ph + (ctx.px(36) if ph else 0)
     foot = ctx.px(56)
@@ -45,7 +45,7 @@ def draw_event(ctx: Ctx) -> None:
     pal, u = ctx.pal, ctx.u
     pad = ctx.px(72)
     tile_w = ctx.px(200) if ctx.w >= ctx.h * 1.2 else 0
-    y = pad
+    y: float = pad
     _, ph = pill(ctx, pad, y, ctx.f("badge") or "Event", 20, pal.accent, pal.on_accent, ctx.w * 0.5)
     _brand(ctx, ctx.w - pad, y + ph / 2, 24)
     y += ph + ctx.px(40)
@@ -118,7 +118,7 @@ def draw_stats(ctx: Ctx) -> None:
     y = top + big.height + ctx.px(12)
     label = ctx.f("stat_label")
     trend = " ".join(v for v in (ctx.f("trend_icon"), ctx.f("trend_value")) if v)
-    x = pad
+    x: float = pad
     if trend:
         down = any(c in trend for c in "↓▼-−📉")
         col = DOWN if down else UP

@@ -38,7 +38,7 @@ def draw_default(ctx: Ctx) -> None:
     sub = ctx.spec.subtitle
     title = ctx.fit(ctx.spec.title, 700, 54, 30, width, 3, room * (0.72 if sub else 1))
     s = ctx.fit(sub, 400, 32, 20, width, 2, room - title.height - 24 * u, 1.25) if sub else None
-    y = pad_t
+    y: float = pad_t
     if ctx.h > ctx.w * 1.2:  # portrait: centre the text in the free space above the footer
         y += (room - title.height - (s.height + 24 * u if s else 0)) * 0.4
     ctx.canvas.text(title, pad_x, y, width, pal.text)
@@ -94,7 +94,7 @@ def draw_blog(ctx: Ctx) -> None:
             img_w = 0
     left = pad + bar
     width = ctx.w - left - pad - img_w
-    y = pad
+    y: float = pad
     _, ph = pill(
         ctx, left, y, ctx.f("badge") or "Blog", 20, pal.surface, pal.accent_text, width * 0.6
     )

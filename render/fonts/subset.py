@@ -42,7 +42,7 @@ CJK_FACE = 2  # 0 JP, 1 KR, 2 SC, 3 TC: one face serves all three languages
 
 
 def _double_byte(codec: str) -> set[int]:
-    out = set()
+    out: set[int] = set()
     for hi in range(0xA1, 0xFF):
         for lo in range(0xA1, 0xFF):
             with contextlib.suppress(UnicodeDecodeError):

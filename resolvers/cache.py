@@ -3,8 +3,10 @@
 Two levels. In front, in every process, a least-recently-used map of ready `CachedImage`s
 bounded by bytes (`IMAGE_CACHE_MB`, 256 by default): a hit there costs a dict lookup, no
 deserialising, no await on a backend. Behind it, shared by all workers, aiocache's Redis backend
-when `REDIS_URL` is set (values stored as one bytes blob: a small JSON header, a newline, the
-image); on the embedded default the in-process map is the whole cache. A key names its content
+when `REDIS_URL` is set, on the worker's one Redis client (resolvers/redisconn.py). Values are
+stored as one bytes blob (a small JSON header, a newline, the image) by `ImageSerializer`,
+which never decodes them as text; on the embedded default the in-process map is the whole
+cache. A key names its content
 for ever (a hash of the canonical spec and RENDER_VERSION), so the front never goes stale.
 
 Identical concurrent misses in one process are coalesced: one caller renders, the others wait
@@ -20,9 +22,13 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiocache.base import BaseCache
-from aiocache.serializers import NullSerializer
+from aiocache.serializers import BaseSerializer
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("ogapi.cache")
 REDIS_TTL = 7 * 86400
@@ -49,6 +55,19 @@ class CachedImage:
         head, _, body = blob.partition(b"\n")
         content_type, etag, render_ms = json.loads(head)
         return cls(body, content_type, etag, render_ms)
+
+
+class ImageSerializer(BaseSerializer):
+    """aiocache's serializer for `CachedImage`s: bytes in Redis, never decoded as text (a PNG
+    is not UTF-8; a decoding serializer turned every shared hit into a miss)."""
+
+    DEFAULT_ENCODING = None  # aiocache then hands `loads` the raw bytes
+
+    def dumps(self, value: CachedImage) -> bytes:
+        return value.pack()
+
+    def loads(self, value: bytes | None) -> CachedImage | None:
+        return None if value is None else CachedImage.unpack(value)
 
 
 class MemoryLru:
@@ -100,13 +119,12 @@ class ImageCache:
         if image is not None or self.backend is None:
             return image
         try:
-            blob = await self.backend.get(key)
+            image = await self.backend.get(key)
         except Exception:  # a cache outage must not take the API down: treat it as a miss
             log.exception("image cache get failed")
             return None
-        if not blob:
+        if image is None:
             return None
-        image = CachedImage.unpack(blob)
         self.memory.put(key, image)
         return image
 
@@ -115,7 +133,7 @@ class ImageCache:
         if self.backend is None:
             return
         try:
-            await self.backend.set(key, image.pack(), ttl=ttl or self.ttl)
+            await self.backend.set(key, image, ttl=ttl or self.ttl)
         except Exception:
             log.exception("image cache set failed")
 
@@ -164,32 +182,22 @@ class ImageCache:
             return False
 
     async def close(self) -> None:
-        if self.backend is None:
-            return
-        client = getattr(self.backend, "client", None)
-        if client is not None and hasattr(client, "aclose"):
-            await client.aclose()  # aiocache's close() calls redis-py's deprecated close()
-        else:
-            await self.backend.close()
+        """Nothing to release: the Redis client is the app's, which closes it last."""
 
 
-def make_image_cache(redis_url: str | None, memory_mb: int = DEFAULT_MEMORY_MB) -> ImageCache:
-    """The one place that picks and builds the aiocache backend (and sizes the memory front)."""
-    if not redis_url:
+def make_image_cache(redis: Redis | None, memory_mb: int = DEFAULT_MEMORY_MB) -> ImageCache:
+    """The one place that picks and builds the aiocache backend (and sizes the memory front);
+    `redis` is the worker's client (resolvers/redisconn.py), or None for in-process only."""
+    if redis is None:
         return ImageCache(None, 0, memory_mb << 20)
-    from urllib.parse import urlsplit
+    from aiocache import RedisCache
 
-    from aiocache import RedisCache  # needs the `redis` extra
+    class Backend(RedisCache):
+        async def _set(self, key, value, ttl=None, _cas_token=None, _conn=None):
+            if _cas_token is None and isinstance(ttl, int):  # redis-py 8 deprecates SETEX
+                return await self.client.set(key, value, ex=ttl)
+            return await super()._set(key, value, ttl, _cas_token, _conn)
 
-    u = urlsplit(redis_url)
-    backend = RedisCache(
-        serializer=NullSerializer(),
-        endpoint=u.hostname or "127.0.0.1",
-        port=u.port or 6379,
-        db=int((u.path or "/0").strip("/") or 0),
-        password=u.password,
-        ssl=u.scheme == "rediss",
-        namespace="ogapi:img",
-        timeout=2,
-    )
+    backend = Backend(serializer=ImageSerializer(), namespace="ogapi:img", timeout=2)
+    backend.client = redis  # the worker's one client, instead of a pool of aiocache's own
     return ImageCache(backend, REDIS_TTL, memory_mb << 20)

@@ -10,7 +10,8 @@ before that). Invalidation, so that a regenerated key fails at once on every wor
   an account's status or plan, evicts the account from every KeyCache in the process before it
   returns, then publishes the account id on the Redis channel `CHANNEL` (when REDIS_URL is set;
   the `ogapi admin` commands publish too).
-- other workers: each KeyCache with Redis subscribes to `CHANNEL` in a background task (`run`).
+- other workers: each KeyCache with Redis subscribes to `CHANNEL` in a background task (`run`),
+  on the worker's one Redis client (resolvers/redisconn.py).
   While it is not subscribed (startup, lost connection) it is bypassed: every lookup reads the
   database and nothing is kept. It starts empty again each time it (re)subscribes.
 - changes no one announced (a CLI run without REDIS_URL next to an embedded server, SQL by
@@ -32,10 +33,11 @@ from typing import TYPE_CHECKING
 
 from tortoise import connections
 
+from models import AccountStatus, PlanId, SubscriptionStatus
+from resolvers.redisconn import connect, where
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-from models import AccountStatus, PlanId, SubscriptionStatus
 
 log = logging.getLogger("ogapi.keycache")
 CHANNEL = "ogapi:keys:changed"
@@ -88,17 +90,17 @@ async def _load(column: str, value: str) -> KeySnapshot | None:
 
 
 class KeyCache:
-    def __init__(self, redis_url: str | None = None, ttl: float = TTL) -> None:
-        self.redis_url = redis_url
+    def __init__(self, redis: Redis | None = None, ttl: float = TTL) -> None:
+        self.redis = redis  # the worker's client (closed by its owner, not here)
         self.ttl = ttl
         # Without Redis there is no other worker to hear from: usable at once. With Redis, only
         # once subscribed (see `run`).
-        self.connected = redis_url is None
+        self.connected = redis is None
         self._by_hash: dict[str, KeySnapshot] = {}
         self._by_kid: dict[str, KeySnapshot] = {}
         self._generation = 0
         self._reads: dict[tuple[str, str], tuple[int, asyncio.Future[KeySnapshot | None]]] = {}
-        self._publisher: _Publisher | None = _Publisher(redis_url) if redis_url else None
+        self._publisher: _Publisher | None = _Publisher(redis) if redis is not None else None
         self.started = False  # between run() and close(): the app is serving
         _CACHES.add(self)
 
@@ -161,15 +163,12 @@ class KeyCache:
         """Listen for other workers' changes until cancelled; reconnect after failures. From
         now until `close()` this cache also announces this process's changes."""
         self.started = True
-        if self.redis_url is None:
+        if self.redis is None:
             return
-        from redis.asyncio import Redis
-
         delay = 0.2
         while True:
-            client = Redis.from_url(self.redis_url, socket_connect_timeout=2)
             try:
-                async with client.pubsub() as pubsub:
+                async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     await self._listen(pubsub)
             except asyncio.CancelledError:
@@ -180,8 +179,6 @@ class KeyCache:
             finally:
                 self.connected = False
                 self.clear()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -216,33 +213,20 @@ class KeyCache:
     async def close(self) -> None:
         self.started = False
         _CACHES.discard(self)
-        self.connected = self.redis_url is None
+        self.connected = self.redis is None
         self.clear()
-        if self._publisher is not None:
-            await self._publisher.close()
 
 
 class _Publisher:
-    def __init__(self, redis_url: str) -> None:
-        self.redis_url = redis_url
-        self._client: Redis | None = None
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self.where = where(client)
 
     async def publish(self, account_id: int) -> None:
         try:
-            if self._client is None:
-                from redis.asyncio import Redis
-
-                self._client = Redis.from_url(self.redis_url, socket_connect_timeout=2,
-                                              socket_timeout=2)  # fmt: skip
-            await self._client.publish(CHANNEL, str(account_id))
+            await self.client.publish(CHANNEL, str(account_id))
         except Exception as exc:  # other workers' entries then live at most TTL seconds
             log.error("could not announce a key change for account %s: %s", account_id, exc)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                await self._client.aclose()
-            self._client = None
 
 
 _CACHES: weakref.WeakSet[KeyCache] = weakref.WeakSet()
@@ -255,10 +239,10 @@ async def account_changed(account_id: int) -> None:
     caches = list(_CACHES)
     for cache in caches:
         cache.evict_account(account_id)
-    urls: set[str] = set()
+    servers: set[tuple] = set()
     for p in [c._publisher for c in caches if c._publisher and c.started] + _PUBLISHERS:
-        if p.redis_url not in urls:
-            urls.add(p.redis_url)
+        if p.where not in servers:
+            servers.add(p.where)
             await p.publish(account_id)
 
 
@@ -269,10 +253,11 @@ async def publishing(redis_url: str | None) -> AsyncIterator[None]:
     if not redis_url:
         yield
         return
-    publisher = _Publisher(redis_url)
+    client = connect(redis_url)
+    publisher = _Publisher(client)
     _PUBLISHERS.append(publisher)
     try:
         yield
     finally:
         _PUBLISHERS.remove(publisher)
-        await publisher.close()
+        await client.aclose()

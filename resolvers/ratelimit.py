@@ -137,8 +137,10 @@ class RedisRateLimiter:
         prefix: str = "ogapi:rl:",
         warn_every: float = 30.0,
         clock: Callable[[], float] | None = None,
+        owns_client: bool = True,
     ) -> None:
         self.client = client  # redis.asyncio.Redis
+        self.owns_client = owns_client  # False: the app's shared client, closed by the app
         self.prefix = prefix
         self._clock = clock  # None: the Redis server's clock, the one all workers share
         self.fallback = MemoryRateLimiter()
@@ -149,10 +151,9 @@ class RedisRateLimiter:
 
     @classmethod
     def from_url(cls, url: str, **kwargs) -> RedisRateLimiter:
-        import redis.asyncio as redis
+        from resolvers.redisconn import connect
 
-        client = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        return cls(client, **kwargs)
+        return cls(connect(url), **kwargs)
 
     async def ping(self) -> bool:
         """For /ready: is the shared limiter reachable (it fails open when not)?"""
@@ -193,4 +194,5 @@ class RedisRateLimiter:
         return RateDecision(False, rate, 0, int(value) / 1_000_000)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self.owns_client:
+            await self.client.aclose()

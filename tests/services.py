@@ -150,37 +150,101 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (PEM files), made with `cryptography`."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class RedisProcess:
+    """A private redis-server on 127.0.0.1 that a test can stop and start again (same port)."""
+
+    def __init__(self, *, tls: bool = False, users: dict[str, str] | None = None) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise FileNotFoundError("redis-server not found on PATH")
+        self.port = free_port()
+        self.tmp = Path(tempfile.mkdtemp(prefix="ogapi-redis-"))
+        args = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", str(self.tmp)]  # fmt: skip
+        self.cert: Path | None = None
+        if tls:
+            self.cert, key = _self_signed(self.tmp)
+            args += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
+                     str(self.cert), "--tls-key-file", str(key), "--tls-ca-cert-file",
+                     str(self.cert), "--tls-auth-clients", "no"]  # fmt: skip
+        else:
+            args += ["--port", str(self.port)]
+        for user, password in (users or {}).items():
+            args += ["--user", user, "on", f">{password}", "~*", "&*", "+@all"]
+        self.args = args
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if not _wait_port(self.port, 10):
+            raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: as if the host died (no goodbye to the clients)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise FileNotFoundError("redis-server not found on PATH")
-    port = free_port()
-    tmp = tempfile.mkdtemp(prefix="ogapi-redis-")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            tmp,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = RedisProcess()
     try:
-        if not _wait_port(port, 10):
-            raise RuntimeError("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        server.close()

@@ -17,6 +17,7 @@ from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from resolvers.redisconn import connect
 from web import admin, auth, exports, graphql, health, images, metrics, usage
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import (
@@ -24,6 +25,7 @@ from web.keys import (
     key_cache_key,
     mailer_key,
     meter_key,
+    redis_key,
     secret_box_key,
     settings_key,
 )
@@ -55,11 +57,18 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         await app[mailer_key].drain()  # deliveries in flight still record their outcome
 
 
-def _rate_limiter(settings: Settings) -> RateLimiter:
+def _rate_limiter(redis) -> RateLimiter:
     """Shared through Redis when REDIS_URL is set (several workers), else in-process."""
-    if settings.redis_url:
-        return RedisRateLimiter.from_url(settings.redis_url)
+    if redis is not None:
+        return RedisRateLimiter(redis, owns_client=False)
     return MemoryRateLimiter()
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The worker's one Redis client: closed last, after everything that uses it."""
+    yield
+    if (client := app[redis_key]) is not None:
+        await client.aclose()
 
 
 async def _rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -74,7 +83,11 @@ async def _background(coro) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
+        # Cancel until it ends: a library may swallow one cancellation (redis-py's read
+        # timeouts can turn it into a TimeoutError, which a reconnect loop then retries).
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
@@ -99,8 +112,10 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)
     app[mailer_key] = _mailer(settings)
-    app[meter_key] = Meter(_rate_limiter(settings), app[mailer_key])
-    app[key_cache_key] = KeyCache(settings.redis_url)
+    app[redis_key] = connect(settings.redis_url) if settings.redis_url else None
+    app[meter_key] = Meter(_rate_limiter(app[redis_key]), app[mailer_key])
+    app[key_cache_key] = KeyCache(app[redis_key])
+    app.cleanup_ctx.append(_redis_ctx)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_rate_limiter_ctx)
     app.cleanup_ctx.append(_meter_ctx)

@@ -30,6 +30,7 @@ from web.keys import (
     image_cache_key,
     key_cache_key,
     meter_key,
+    redis_key,
     render_pool_key,
     secret_box_key,
     settings_key,
@@ -54,7 +55,7 @@ def setup(app: web.Application) -> None:
     if render_pool_key not in app:
         app[render_pool_key] = RenderPool(settings.render_workers)
     if image_cache_key not in app:
-        app[image_cache_key] = make_image_cache(settings.redis_url, settings.image_cache_mb)
+        app[image_cache_key] = make_image_cache(app[redis_key], settings.image_cache_mb)
     allow_http = not settings.production
     app[fetcher_key] = RemoteImageFetcher(
         allow_private=settings.allow_private_fetch, allow_http=allow_http

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from models import Account
 from render.pool import RenderPool
@@ -22,6 +23,8 @@ settings_key = web.AppKey("settings", Settings)
 secret_box_key = web.AppKey("secret_box", SecretBox)
 mailer_key = web.AppKey("mailer", Mailer)
 meter_key = web.AppKey("meter", Meter)
+# The worker's one Redis client (resolvers/redisconn.py), None without REDIS_URL.
+redis_key: web.AppKey[Redis | None] = web.AppKey("redis")
 # API keys in memory for the image hot path (resolvers/keycache.py; invalidated on revocation).
 key_cache_key = web.AppKey("key_cache", KeyCache)
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.db import DEFAULT_DATABASE_URL
+from resolvers.redisconn import check_url
 
 
 class ConfigError(Exception):
@@ -141,6 +142,12 @@ class Settings:
         database_url = env.get("DATABASE_URL") or f"sqlite://{data_dir}/ogapi.sqlite3"
         if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise ConfigError("DATABASE_URL must start with sqlite:// or postgres://")
+        redis_url = env.get("REDIS_URL") or None
+        if redis_url is not None:
+            try:
+                check_url(redis_url)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
         return cls(
             secret_key=secret or _dev_secret(data_dir),
             env=mode,
@@ -148,7 +155,7 @@ class Settings:
             port=port,
             base_url=(base_url or f"http://{host}:{port}").rstrip("/"),
             database_url=database_url,
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=redis_url,
             stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,

@@ -12,28 +12,69 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
 DEFAULT_DATABASE_URL = "sqlite://data/ogapi.sqlite3"
-_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_SSL_FILES = ("sslrootcert", "sslcert", "sslkey")
+
+
+def _ssl_context(mode: str, rootcert: str | None, cert: str | None, key: str | None):
+    """libpq's meaning of `sslmode` (docs/operations.md), as asyncpg's `ssl` argument.
+
+    - disable: plain TCP. allow / prefer: asyncpg's own (plain first / TLS first).
+    - require: TLS, the certificate not checked (checked against `sslrootcert` when given, as
+      libpq does).
+    - verify-ca: TLS, the chain checked (`sslrootcert`, else the system's CAs), any host name.
+    - verify-full: verify-ca plus the host name.
+    """
+    import ssl
+
+    if mode == "disable":
+        return False
+    if mode in ("allow", "prefer"):
+        return mode
+    verify = mode != "require" or rootcert is not None
+    if verify:
+        ctx = ssl.create_default_context(cafile=rootcert)
+    else:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = mode == "verify-full"
+    ctx.verify_mode = ssl.CERT_REQUIRED if verify else ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 def _postgres_connection(url: str) -> dict[str, Any]:
-    """Tortoise's URL parser drops `sslmode`; asyncpg takes it as `ssl`."""
+    """Tortoise's connection config for a postgres:// URL. Tortoise's URL parser would read
+    `?ssl=` with bool() (every value, "disable" included, meaning verified TLS) and drop
+    `sslmode`: so TLS settings are taken out of the URL and handed to asyncpg as they mean."""
+    from tortoise.backends.base.config_generator import expand_db_url
+
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     sslmode = query.pop("sslmode", None)
     if sslmode is not None and sslmode not in _SSL_MODES:
-        raise ValueError(f"DATABASE_URL: unknown sslmode {sslmode!r}")
-    if sslmode:
-        query["ssl"] = sslmode
-    scheme = "postgres" if parts.scheme in ("postgres", "postgresql") else parts.scheme
-    return {"connection_url": urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))}
+        raise ValueError(
+            f"DATABASE_URL: unknown sslmode {sslmode!r} (one of {', '.join(_SSL_MODES)})"
+        )
+    files = {name: query.pop(name, None) for name in _SSL_FILES}
+    if "ssl" in query:
+        raise ValueError("DATABASE_URL: use sslmode=… (disable, require, verify-ca, verify-full)")
+    plain = urlunsplit(("postgres", parts.netloc, parts.path, urlencode(query), ""))
+    config = expand_db_url(plain)
+    if sslmode is not None:
+        config["credentials"]["ssl"] = _ssl_context(
+            sslmode, files["sslrootcert"], files["sslcert"], files["sslkey"]
+        )
+    return config
 
 
-def connection_url(database_url: str) -> str:
-    """Normalise DATABASE_URL into the form Tortoise accepts."""
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    """DATABASE_URL as a Tortoise connection: the URL itself for SQLite, a config for
+    PostgreSQL (see `_postgres_connection`)."""
     if database_url.startswith("sqlite://"):
         return database_url
     if database_url.startswith(("postgres://", "postgresql://")):
-        return _postgres_connection(database_url)["connection_url"]
+        return _postgres_connection(database_url)
     raise ValueError("DATABASE_URL must start with sqlite:// or postgres://")
 
 
@@ -50,7 +91,7 @@ def _ensure_sqlite_dir(database_url: str) -> None:
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": connection_url(database_url)},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": ["models"],

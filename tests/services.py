@@ -51,8 +51,10 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields the URL of a fresh database `ogapi` (user `postgres`, trust auth)."""
+def postgres_server(tls: bool = False) -> Iterator[str]:
+    """Yields the URL of a fresh database `ogapi` (user `postgres`, trust auth). With `tls`,
+    the server also speaks TLS with a self-signed certificate for 127.0.0.1, kept as
+    `<data>/server.crt` (see `postgres_cert`)."""
     bindir = postgres_bin()
     if bindir is None:
         raise FileNotFoundError("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin)")
@@ -81,6 +83,15 @@ def postgres_server() -> Iterator[str]:
         capture_output=True,
     )
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off -c max_connections=200"
+    if tls:
+        cert, key = _self_signed(data)
+        cert.rename(data / "server.crt")
+        key.rename(data / "server.key")
+        for f in (data / "server.crt", data / "server.key"):
+            f.chmod(0o600)
+            if os.geteuid() == 0:
+                shutil.chown(f, "postgres", "postgres")
+        opts += " -c ssl=on"
     subprocess.run(
         _as_postgres(
             [
@@ -100,6 +111,7 @@ def postgres_server() -> Iterator[str]:
     )
     try:
         _createdb(port)
+        _CERTS[port] = data / "server.crt"
         yield f"postgres://postgres@127.0.0.1:{port}/ogapi"
     finally:
         subprocess.run(
@@ -107,6 +119,16 @@ def postgres_server() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_CERTS: dict[int, Path] = {}
+
+
+def postgres_cert(url: str) -> Path:
+    """The certificate of a `postgres_server(tls=True)`, by its URL."""
+    from urllib.parse import urlsplit
+
+    return _CERTS[urlsplit(url).port or 5432]
 
 
 def run_in_thread(coro_fn, *args):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.db import DEFAULT_DATABASE_URL
+from models.db import DEFAULT_DATABASE_URL, connection_config
 from resolvers.redisconn import check_url
 
 
@@ -140,8 +140,10 @@ class Settings:
         host = env.get("HOST", "127.0.0.1")
         port = _int(env, "PORT", 8080, low=1)
         database_url = env.get("DATABASE_URL") or f"sqlite://{data_dir}/ogapi.sqlite3"
-        if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
-            raise ConfigError("DATABASE_URL must start with sqlite:// or postgres://")
+        try:
+            connection_config(database_url)  # the scheme, sslmode and TLS files
+        except (ValueError, OSError) as exc:
+            raise ConfigError(str(exc)) from None
         redis_url = env.get("REDIS_URL") or None
         if redis_url is not None:
             try:

@@ -67,15 +67,6 @@ def test_every_variable_is_documented_in_the_readme():
     assert missing == []
 
 
-def test_postgres_sslmode_is_passed_to_asyncpg():
-    from models.db import connection_url
-
-    url = connection_url("postgres://u:p@db:5432/og?sslmode=require")
-    assert url == "postgres://u:p@db:5432/og?ssl=require"
-    with pytest.raises(ValueError, match="sslmode"):
-        connection_url("postgres://u:p@db/og?sslmode=bogus")
-
-
 async def test_health_and_ready(client):
     resp = await client.get("/health")
     assert resp.status == 200 and (await resp.json())["status"] == "ok"

@@ -14,6 +14,7 @@ from resolvers.errors import InvalidParameter
 from resolvers.plans import get_plan
 
 MONEY = Decimal("0.000001")  # 6 decimal places, as stored
+ZERO_MONEY = Decimal("0.000000")
 OVERAGE_SERVICE = "og_image_overage"
 PURCHASE_REFUND_SERVICE = "purchase_refund"
 MILLION = Decimal(1_000_000)
@@ -39,7 +40,12 @@ METERED: dict[str, Price] = {
 }
 
 
-def money(value: Decimal) -> Decimal:
+def money(value: object) -> Decimal:
+    """An amount as the ledger stores it: 6 places, rounded half-up (docs/metering.md). Takes a
+    Decimal, or a SUM as the database returns it (Decimal on PostgreSQL, float or str on
+    SQLite, None over no rows). The one rounding rule for every amount, written or read."""
+    if not isinstance(value, Decimal):
+        value = Decimal(0 if value is None else str(value))
     return value.quantize(MONEY, rounding=ROUND_HALF_UP)
 
 

@@ -5,6 +5,7 @@ Everything is aggregated in SQL (GROUP BY / SUM); Python only folds the few aggr
 opaque cursors that carry the owning account, so a cursor never opens another account's data.
 """
 
+from resolvers.pricing import money
 from resolvers.reports.balance import (
     BalanceStats,
     Estimate,
@@ -24,7 +25,7 @@ from resolvers.reports.pages import (
     templates_catalog,
     transactions_page,
 )
-from resolvers.reports.rows import MAX_DAYS, MAX_MONTHS, MAX_PAGE, money
+from resolvers.reports.rows import MAX_DAYS, MAX_MONTHS, MAX_PAGE
 from resolvers.reports.series import DayPoint, MonthPoint, check_range, daily_usage, monthly_usage
 
 __all__ = [

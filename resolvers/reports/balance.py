@@ -17,10 +17,7 @@ from models import (
     TransactionType,
 )
 from resolvers.ledger import LOW_BALANCE
-from resolvers.pricing import PURCHASE_REFUND_SERVICE, price_list
-from resolvers.reports.rows import (
-    money,
-)
+from resolvers.pricing import PURCHASE_REFUND_SERVICE, money, price_list
 
 # ---- balance and statistics ---------------------------------------------------------------
 

@@ -20,12 +20,8 @@ from models import (
 )
 from render.templates import TEMPLATES, Template
 from resolvers.errors import InvalidParameter
-from resolvers.reports.rows import (
-    MAX_PAGE,
-    as_datetime,
-    fetch_rows,
-    money,
-)
+from resolvers.pricing import money
+from resolvers.reports.rows import MAX_PAGE, as_datetime, fetch_rows
 
 # ---- cursors ------------------------------------------------------------------------------
 

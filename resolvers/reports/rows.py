@@ -1,9 +1,8 @@
-"""Shared by the read side: limits, money from SQL sums, plain rows instead of ORM objects."""
+"""Shared by the read side: limits and plain rows instead of ORM objects."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from tortoise.queryset import ValuesQuery
@@ -11,15 +10,6 @@ from tortoise.queryset import ValuesQuery
 MAX_PAGE = 100
 MAX_DAYS = 366
 MAX_MONTHS = 36
-MONEY = Decimal("0.000001")
-ZERO_MONEY = Decimal("0.000000")
-
-
-def money(value: Any) -> Decimal:
-    """A SUM from the database (Decimal on PostgreSQL, float or str on SQLite) as 6-place money."""
-    if value is None:
-        return Decimal(0).quantize(MONEY)
-    return Decimal(str(value)).quantize(MONEY)
 
 
 # ---- raw rows -----------------------------------------------------------------------------

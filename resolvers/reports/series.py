@@ -17,14 +17,8 @@ from models import (
     DailyUsage,
 )
 from resolvers.errors import InvalidParameter
-from resolvers.reports.rows import (
-    MAX_DAYS,
-    MAX_MONTHS,
-    ZERO_MONEY,
-    as_date,
-    fetch_rows,
-    money,
-)
+from resolvers.pricing import ZERO_MONEY, money
+from resolvers.reports.rows import MAX_DAYS, MAX_MONTHS, as_date, fetch_rows
 from resolvers.rollups import IMAGE_SERVICE
 
 # ---- daily and monthly series -------------------------------------------------------------

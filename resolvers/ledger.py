@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypedDict, Unpack
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -172,15 +173,22 @@ async def _post(p: _Posting, now: datetime) -> LedgerEntry | None:
         raise
 
 
+class CreditOptions(TypedDict, total=False):
+    description: str  # default: "Credits purchased" / "Credits refunded"
+    service: str  # default: "credits"
+    external_ref: str | None  # posted once: the same reference again returns the first entry
+
+
 async def _credit(
     kind: TransactionType,
     default_description: str,
     account_id: int,
     amount: object,
     now: datetime,
-    description: str,
-    service: str,
-    external_ref: str | None,
+    *,
+    description: str = "",
+    service: str = "credits",
+    external_ref: str | None = None,
 ) -> LedgerEntry:
     """A positive posting: credits in (purchase) or returned (refund)."""
     p = _Posting(
@@ -196,35 +204,21 @@ async def _credit(
 
 
 async def grant(
-    account_id: int,
-    amount: object,
-    now: datetime,
-    *,
-    description: str = "",
-    service: str = "credits",
-    external_ref: str | None = None,
+    account_id: int, amount: object, now: datetime, **options: Unpack[CreditOptions]
 ) -> LedgerEntry:
     """Add purchased credits (a `purchase` entry): Stripe top-ups, `ogapi admin grant-credits`."""
     return await _credit(
-        TransactionType.PURCHASE, "Credits purchased", account_id, amount, now, description,
-        service, external_ref,
-    )  # fmt: skip
+        TransactionType.PURCHASE, "Credits purchased", account_id, amount, now, **options
+    )
 
 
 async def refund(
-    account_id: int,
-    amount: object,
-    now: datetime,
-    *,
-    description: str = "",
-    service: str = "credits",
-    external_ref: str | None = None,
+    account_id: int, amount: object, now: datetime, **options: Unpack[CreditOptions]
 ) -> LedgerEntry:
     """Credits returned to the account (operator compensation): a `refund` entry."""
     return await _credit(
-        TransactionType.REFUND, "Credits refunded", account_id, amount, now, description,
-        service, external_ref,
-    )  # fmt: skip
+        TransactionType.REFUND, "Credits refunded", account_id, amount, now, **options
+    )
 
 
 async def charge(

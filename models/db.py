@@ -11,7 +11,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
-DEFAULT_DATABASE_URL = "sqlite://data/ogapi.sqlite3"
+SCHEMES = ("sqlite://", "postgres://", "postgresql://")
+SCHEME_ERROR = "DATABASE_URL must start with sqlite:// or postgres://"
+
+
+def default_database_url(data_dir: str | os.PathLike[str] = "data") -> str:
+    """The embedded default: SQLite in the data directory (OGAPI_DATA_DIR, ./data)."""
+    return f"sqlite://{data_dir}/ogapi.sqlite3"
+
+
+def is_sqlite(database_url: str) -> bool:
+    return database_url.startswith("sqlite://")
+
+
+DEFAULT_DATABASE_URL = default_database_url()
 _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _SSL_FILES = ("sslrootcert", "sslcert", "sslkey")
 
@@ -71,19 +84,15 @@ def _postgres_connection(url: str) -> dict[str, Any]:
 def connection_config(database_url: str) -> str | dict[str, Any]:
     """DATABASE_URL as a Tortoise connection: the URL itself for SQLite, a config for
     PostgreSQL (see `_postgres_connection`)."""
-    if database_url.startswith("sqlite://"):
+    if is_sqlite(database_url):
         return database_url
-    if database_url.startswith(("postgres://", "postgresql://")):
+    if database_url.startswith(SCHEMES):
         return _postgres_connection(database_url)
-    raise ValueError("DATABASE_URL must start with sqlite:// or postgres://")
-
-
-def is_sqlite(database_url: str) -> bool:
-    return database_url.startswith("sqlite://")
+    raise ValueError(SCHEME_ERROR)
 
 
 def _ensure_sqlite_dir(database_url: str) -> None:
-    if database_url.startswith("sqlite://"):
+    if is_sqlite(database_url):
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
         if path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +116,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 # For the `tortoise` CLI (pyproject's [tool.tortoise]): makemigrations / migrate / history.
 TORTOISE_ORM = tortoise_config(
     os.environ.get("DATABASE_URL")
-    or f"sqlite://{os.environ.get('OGAPI_DATA_DIR') or 'data'}/ogapi.sqlite3"
+    or default_database_url(os.environ.get("OGAPI_DATA_DIR") or "data")
 )
 
 

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.db import DEFAULT_DATABASE_URL, connection_config
+from models.db import DEFAULT_DATABASE_URL, connection_config, default_database_url, is_sqlite
+from resolvers.cache import DEFAULT_MEMORY_MB
 from resolvers.redisconn import check_url
 
 
@@ -74,8 +75,14 @@ def _dev_secret(data_dir: Path) -> str:
     return value
 
 
+def default_render_workers() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
+    """Every setting with its default; `from_env` reads the environment over these defaults."""
+
     secret_key: str
     env: str = "development"
     host: str = "127.0.0.1"
@@ -95,9 +102,9 @@ class Settings:
     admin_token: str | None = None
     session_idle_minutes: int = 60
     allow_private_fetch: bool = False
-    render_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    render_workers: int = field(default_factory=lambda: default_render_workers())
     trusted_proxies: tuple[Network, ...] = ()
-    image_cache_mb: int = 256  # the in-process image cache's bound (resolvers/cache.py)
+    image_cache_mb: int = DEFAULT_MEMORY_MB  # the in-process image cache's bound
 
     @property
     def production(self) -> bool:
@@ -105,7 +112,7 @@ class Settings:
 
     def workers_problem(self, workers: int) -> str | None:
         """Why this configuration cannot run `workers` processes (None when it can)."""
-        if workers > 1 and self.database_url.startswith("sqlite://"):
+        if workers > 1 and is_sqlite(self.database_url):
             return (
                 f"{workers} workers need PostgreSQL and Redis: SQLite is a single-process "
                 "database. Set DATABASE_URL=postgres://… and REDIS_URL=redis://…, "
@@ -122,7 +129,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        mode = env.get("OGAPI_ENV", "development")
+        mode = env.get("OGAPI_ENV", cls.env)
         if mode not in ("development", "production"):
             raise ConfigError(f"OGAPI_ENV must be development or production, got {mode!r}")
         production = mode == "production"
@@ -137,9 +144,9 @@ class Settings:
                 raise ConfigError("SECRET_KEY must be at least 32 characters in production")
         if production and _bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False):
             raise ConfigError("OGAPI_ALLOW_PRIVATE_FETCH=1 is for tests only, never production")
-        host = env.get("HOST", "127.0.0.1")
-        port = _int(env, "PORT", 8080, low=1)
-        database_url = env.get("DATABASE_URL") or f"sqlite://{data_dir}/ogapi.sqlite3"
+        host = env.get("HOST", cls.host)
+        port = _int(env, "PORT", cls.port, low=1)
+        database_url = env.get("DATABASE_URL") or default_database_url(data_dir)
         try:
             connection_config(database_url)  # the scheme, sslmode and TLS files
         except (ValueError, OSError) as exc:
@@ -162,15 +169,15 @@ class Settings:
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
             smtp_host=env.get("SMTP_HOST") or None,
-            smtp_port=_int(env, "SMTP_PORT", 587, low=1),
+            smtp_port=_int(env, "SMTP_PORT", cls.smtp_port, low=1),
             smtp_username=env.get("SMTP_USERNAME") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
-            smtp_from=env.get("SMTP_FROM") or "OG Image API <no-reply@localhost>",
+            smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
             smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
             admin_token=env.get("ADMIN_TOKEN") or None,
-            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60, low=1),
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, low=1),
             allow_private_fetch=_bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False),
-            render_workers=_int(env, "OGAPI_RENDER_WORKERS", os.cpu_count() or 1),
+            render_workers=_int(env, "OGAPI_RENDER_WORKERS", default_render_workers()),
             trusted_proxies=_networks(env, "OGAPI_TRUSTED_PROXIES"),
-            image_cache_mb=_int(env, "IMAGE_CACHE_MB", 256),
+            image_cache_mb=_int(env, "IMAGE_CACHE_MB", cls.image_cache_mb),
         )

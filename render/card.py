@@ -7,7 +7,7 @@ import io
 from render import png
 from render.designs.base import Ctx, Palette
 from render.draw import Canvas, background
-from render.spec import DEFAULT_QUALITY, CardSpec
+from render.spec import DEFAULT_QUALITY, MAX_QUALITY, MAX_SIZE, MIN_QUALITY, MIN_SIZE, CardSpec
 from render.templates import LIGHT, TEMPLATES, get_template
 
 RENDER_VERSION = "2"
@@ -16,13 +16,13 @@ _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def _clamp(v: int) -> int:
-    return max(200, min(2400, int(v)))
+    return max(MIN_SIZE, min(MAX_SIZE, int(v)))
 
 
 def _encode(canvas: Canvas, fmt: str, quality: int | None) -> bytes:
     if fmt == "png":
         return png.encode_png(canvas.pixels(), PNG_LEVEL, canvas.bg, canvas.dirty)
-    q = max(1, min(100, quality or DEFAULT_QUALITY.get(fmt, 90)))
+    q = max(MIN_QUALITY, min(MAX_QUALITY, quality or DEFAULT_QUALITY.get(fmt, 90)))
     buf = io.BytesIO()
     if fmt == "jpeg":
         canvas.im.save(

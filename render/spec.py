@@ -32,6 +32,15 @@ IMAGE_FIELDS = ("author_avatar_url", "logo_url", "image_url")
 COLOR_FIELDS = ("bg_color", "text_color", "accent_color")
 DEFAULT_QUALITY = {"jpeg": 90, "webp": 85}
 
+# The parameter limits of docs/rest-api.md (Parameters): the one place they are written down;
+# resolvers.params validates with them, the template schemas publish them, the renderer clamps.
+MAX_TITLE = 200
+MAX_SUBTITLE = 300
+MAX_TEXT_FIELD = 100
+MAX_URL_LENGTH = 2048
+MIN_SIZE, MAX_SIZE = 200, 2400  # width and height, pixels
+MIN_QUALITY, MAX_QUALITY = 1, 100
+
 
 @dataclass(frozen=True)
 class CardSpec:

@@ -10,6 +10,7 @@ from PIL import Image
 from render.designs import backgrounds as bgs
 from render.designs import commerce, data, editorial
 from render.designs.base import Ctx, Palette
+from render.spec import MAX_SUBTITLE, MAX_TEXT_FIELD, MAX_TITLE, MAX_URL_LENGTH
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,15 @@ _COLOURS = ("bg_color", "text_color", "accent_color")
 
 
 def _schema(uses: tuple[str, ...]) -> list[FieldSpec]:
-    out = [FieldSpec("title", "string", True, 200), FieldSpec("subtitle", "string", False, 300)]
+    out = [
+        FieldSpec("title", "string", True, MAX_TITLE),
+        FieldSpec("subtitle", "string", False, MAX_SUBTITLE),
+    ]
     for name in uses:
         kind = _TYPES.get(name, "string")
-        out.append(FieldSpec(name, kind, False, 2048 if kind == "url" else 100))
+        out.append(
+            FieldSpec(name, kind, False, MAX_URL_LENGTH if kind == "url" else MAX_TEXT_FIELD)
+        )
     out.extend(FieldSpec(name, "color", False, 9) for name in _COLOURS)
     return out
 

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from yarl import URL
 
+from render.spec import MAX_URL_LENGTH
 from resolvers.errors import InvalidParameter
 
-MAX_URL_LENGTH = 2048
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _HOSTNAME = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?")

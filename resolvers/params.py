@@ -15,16 +15,30 @@ from functools import cached_property
 from typing import Generic, TypeVar
 
 from render.card import RENDER_VERSION, mime_type
-from render.spec import COLOR_FIELDS, IMAGE_FIELDS, TEXT_FIELDS, CardSpec
+from render.spec import (
+    COLOR_FIELDS,
+    IMAGE_FIELDS,
+    MAX_QUALITY,
+    MAX_SIZE,
+    MAX_SUBTITLE,
+    MAX_TEXT_FIELD,
+    MAX_TITLE,
+    MIN_QUALITY,
+    MIN_SIZE,
+    TEXT_FIELDS,
+    CardSpec,
+)
 from render.templates import TEMPLATES
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetch_policy import validate_image_url
 
 CORE = ("title", "subtitle", "template", "theme", "format", "width", "height", "quality")
 PARAMS = frozenset(CORE + TEXT_FIELDS + IMAGE_FIELDS + COLOR_FIELDS)
-MAX_TITLE, MAX_SUBTITLE, MAX_TEXT_FIELD, MAX_URL = 200, 300, 100, 2048
-MIN_SIZE, MAX_SIZE = 200, 2400
-NUMBERS = {"width": (MIN_SIZE, MAX_SIZE), "height": (MIN_SIZE, MAX_SIZE), "quality": (1, 100)}
+NUMBERS = {
+    "width": (MIN_SIZE, MAX_SIZE),
+    "height": (MIN_SIZE, MAX_SIZE),
+    "quality": (MIN_QUALITY, MAX_QUALITY),
+}
 FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 MAX_DIGITS = 18  # any number we accept (sizes, seconds, Unix times) fits; int() never sees more

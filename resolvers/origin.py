@@ -19,6 +19,12 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def allowed_origins(base_url: str, scheme: str, host: str) -> set[str]:
+    """Where a same-site request may come from: the configured BASE_URL and the address the
+    request itself was sent to (`scheme://host`, as the server saw it)."""
+    return {origin_of(base_url), f"{scheme}://{host}".lower()}
+
+
 def is_cross_site(headers: Mapping[str, str], allowed_origins: set[str]) -> bool:
     """True when a browser says the request comes from another site.
 

@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from resolvers.errors import Forbidden
-from resolvers.origin import check_same_site, origin_of
+from resolvers.origin import allowed_origins, check_same_site
 from schema.context import Context, Info
 
 
@@ -36,5 +36,5 @@ class IsSessionUser(BasePermission):
 def check_same_origin(context: Context) -> None:
     """CSRF: refuse mutations a browser says come from another site (resolvers.origin)."""
     request = context.request
-    allowed = {origin_of(context.settings.base_url), f"{request.scheme}://{request.host}".lower()}
+    allowed = allowed_origins(context.settings.base_url, request.scheme, request.host)
     check_same_site(request.headers, allowed)

@@ -10,7 +10,7 @@ from aiohttp import web
 from models import Account
 from resolvers import accounts, sessions
 from resolvers.errors import AppError
-from resolvers.origin import check_same_site, origin_of
+from resolvers.origin import allowed_origins, check_same_site
 from web.clientip import client_ip
 from web.errors import read_json
 from web.keys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
@@ -62,11 +62,8 @@ async def require_session(request: web.Request) -> Account:
 def guard_browser_post(request: web.Request) -> None:
     """CSRF for endpoints that set or use the session cookie: same site, JSON bodies only
     (an HTML form on another site can send neither a JSON content type nor our Origin)."""
-    allowed = {
-        origin_of(request.app[settings_key].base_url),
-        f"{request.scheme}://{request.host}".lower(),
-    }
-    check_same_site(request.headers, allowed)
+    base_url = request.app[settings_key].base_url
+    check_same_site(request.headers, allowed_origins(base_url, request.scheme, request.host))
     if request.body_exists and request.content_type != "application/json":
         raise AppError(
             "Send a JSON body (Content-Type: application/json).",

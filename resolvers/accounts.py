@@ -26,10 +26,22 @@ _DOMAIN = re.compile(
 )
 
 
+def email_key(value: str) -> str:
+    """An address as it is stored and looked up: trimmed, lower case."""
+    return value.strip().lower()
+
+
+def lookup_email(value: object) -> str:
+    """What to look an account up by: `email_key`, at most 254 characters; "" for a non-string
+    (no account has it)."""
+    return email_key(value)[:254] if isinstance(value, str) else ""
+
+
 def normalise_email(value: object) -> str:
+    """A new account's address: `email_key` of a valid address, or INVALID_PARAMETER."""
     if not isinstance(value, str):
         raise InvalidParameter("email must be a string")
-    email = value.strip().lower()
+    email = email_key(value)
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidParameter("email is not a valid email address")
     return email
@@ -88,7 +100,7 @@ async def create_account(
 
 async def login(email: object, password: object, ip: str, now: datetime) -> Account:
     """Verify credentials with throttling. Unknown email and wrong password look the same."""
-    email_n = email.strip().lower()[:254] if isinstance(email, str) else ""
+    email_n = lookup_email(email)
     attempt = await throttle.begin_attempt(email_n, ip, now)
     account = await Account.get_or_none(email=email_n) if email_n else None
     ok = await passwords.verify_password(
@@ -108,9 +120,8 @@ async def request_password_reset(
     email: object, base_url: str, mailer: Mailer, now: datetime
 ) -> None:
     """Mail a single-use link when the account exists; say nothing either way."""
-    if not isinstance(email, str):
-        return
-    account = await Account.get_or_none(email=email.strip().lower()[:254])
+    email_n = lookup_email(email)
+    account = await Account.get_or_none(email=email_n) if email_n else None
     if account is None:
         return
     since = now - RESET_LIFETIME
@@ -159,9 +170,9 @@ async def confirm_password_reset(token: object, password: object, now: datetime)
 
 
 async def get_account_by_email(email: str) -> Account:
-    account = await Account.get_or_none(email=email.strip().lower())
+    account = await Account.get_or_none(email=email_key(email))
     if account is None:
-        raise NotFound(f"No account with email {email.strip().lower()!r}.")
+        raise NotFound(f"No account with email {email_key(email)!r}.")
     return account
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,8 +43,14 @@ async def issue_key(account: Account, box: SecretBox) -> tuple[ApiKey, str]:
     return key, plain
 
 
+async def active_keys(account_ids: Sequence[int]) -> dict[int, ApiKey]:
+    """Each account's live key; should an account have several, its newest (highest id) wins."""
+    rows = await ApiKey.filter(account_id__in=list(account_ids), revoked_at=None).order_by("id")
+    return {k.account_id: k for k in rows}
+
+
 async def active_key(account: Account) -> ApiKey | None:
-    return await ApiKey.filter(account_id=account.id, revoked_at=None).order_by("-id").first()
+    return (await active_keys([account.id])).get(account.id)
 
 
 async def regenerate_api_key(account: Account, box: SecretBox) -> tuple[ApiKey, str]:

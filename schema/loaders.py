@@ -9,13 +9,12 @@ from datetime import date, datetime
 from strawberry.dataloader import DataLoader
 
 from models import Account, ApiKey
-from resolvers import quota, reports
+from resolvers import keys, quota, reports
 
 
 async def _api_keys(account_ids: Sequence[int]) -> list[ApiKey | None]:
-    rows = await ApiKey.filter(account_id__in=list(account_ids), revoked_at=None).order_by("id")
-    latest = {k.account_id: k for k in rows}  # the newest live key wins
-    return [latest.get(i) for i in account_ids]
+    live = await keys.active_keys(account_ids)
+    return [live.get(i) for i in account_ids]
 
 
 async def _usage(keys: Sequence[tuple[Account, datetime]]) -> list[quota.UsageSummary]:

@@ -68,6 +68,14 @@ def _unavailable(exc: Exception) -> ServiceUnavailable:
     )
 
 
+def _rate_key(account: Account | KeySnapshot) -> str:
+    return f"acct:{account.id}"
+
+
+def _rate_limit_headers(limit: int, remaining: int) -> dict[str, str]:
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
+
+
 def quota_exceeded(limit: int) -> AppError:
     return AppError(quota.quota_exceeded_message(limit), code="QUOTA_EXCEEDED", status=429)
 
@@ -86,15 +94,24 @@ class Meter:
 
     @staticmethod
     def rate_headers(decision: RateDecision) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(decision.limit),
-            "X-RateLimit-Remaining": str(decision.remaining),
-        }
+        return _rate_limit_headers(decision.limit, decision.remaining)
+
+    async def rate_limit_headers(
+        self, account: Account | KeySnapshot, decision: RateDecision | None
+    ) -> dict[str, str]:
+        """The X-RateLimit-* of a metered response: after the token the request spent, or, for
+        a request that spent none (a cache hit), read without spending one."""
+        rate = get_plan(account.plan).requests_per_second
+        if decision is None:
+            remaining = await self.limiter.remaining(_rate_key(account), rate)
+        else:
+            remaining = decision.remaining
+        return _rate_limit_headers(rate, remaining)
 
     async def check_rate(self, account: Account | KeySnapshot) -> RateDecision:
         """Spend one request of the account's per-second budget, or raise RATE_LIMITED."""
         rate = get_plan(account.plan).requests_per_second
-        decision = await self.limiter.hit(f"acct:{account.id}", rate)
+        decision = await self.limiter.hit(_rate_key(account), rate)
         if not decision.allowed:
             exc = TooManyRequests(
                 f"Rate limit exceeded: {rate} requests per second on your plan.",
@@ -103,11 +120,6 @@ class Meter:
             exc.headers.update(self.rate_headers(decision))
             raise exc
         return decision
-
-    async def rate_remaining(self, account: Account | KeySnapshot) -> int:
-        """The X-RateLimit-Remaining of a request that spent no token (a cache hit)."""
-        rate = get_plan(account.plan).requests_per_second
-        return await self.limiter.remaining(f"acct:{account.id}", rate)
 
     async def reserve(self, account: Account, now: datetime) -> RenderTicket:
         """Take one image of the quota before rendering, or raise QUOTA_EXCEEDED.

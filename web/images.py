@@ -21,7 +21,6 @@ from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
 from resolvers.keys import authenticate_cached, usable_account
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
-from resolvers.plans import get_plan
 from resolvers.timefmt import iso_utc
 from web.errors import read_json
 from web.keys import (
@@ -143,9 +142,7 @@ async def _generate(
     headers["Cache-Control"] = PRIVATE_CACHE
     headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
     headers["X-Render-Ms"] = f"{result.render_ms:.1f}" if result.render_ms else "0.0"
-    headers["X-RateLimit-Limit"] = str(get_plan(owner.plan).requests_per_second)
-    remaining = result.rate.remaining if result.rate else await meter.rate_remaining(owner)
-    headers["X-RateLimit-Remaining"] = str(remaining)
+    headers.update(await meter.rate_limit_headers(owner, result.rate))
     return _image_response(request, result.image, headers)
 
 

@@ -13,13 +13,13 @@ from aiohttp import web
 from cross_web import AiohttpHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
 
-from resolvers import keys
 from resolvers.errors import AppError
 from schema import build_schema
 from schema.context import Context
 from schema.loaders import Loaders
 from web.auth import session_account
-from web.keys import clock_key, meter_key, secret_box_key, settings_key
+from web.callers import key_owner
+from web.keys import clock_key, secret_box_key, settings_key
 
 MAX_BODY_BYTES = 100_000
 _CODES = {
@@ -78,15 +78,13 @@ class OgGraphQLView(GraphQLView[Context, None]):
             now=app[clock_key](),
             loaders=Loaders(),
         )
-        raw_key = request.headers.get("X-API-Key")
-        if raw_key is not None:
+        if request.headers.get("X-API-Key") is not None:
             try:
-                owner = await keys.authenticate(raw_key)
+                owner, _ = await key_owner(request)
             except AppError as exc:
                 context.auth_error = exc
                 return context
             context.account, context.auth = owner.account, "api_key"
-            await app[meter_key].record_api_call(owner.account.id, context.now)
             return context
         account = await session_account(request)
         if account is not None:

@@ -19,9 +19,10 @@ from resolvers.cache import CachedImage, make_image_cache
 from resolvers.errors import InvalidParameter
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
-from resolvers.keys import authenticate_cached, usable_account
+from resolvers.keys import usable_account
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
+from web.callers import key_snapshot
 from web.errors import read_json
 from web.keys import (
     clock_key,
@@ -110,15 +111,9 @@ def _image_response(
 async def _with_key(
     request: web.Request, run: Callable[[KeySnapshot, datetime], Awaitable[web.Response]]
 ) -> web.Response:
-    """Authenticate `X-API-Key` (key cache: no database read when warm), run, and count the API
-    call whatever happens (docs/caching.md; counted in memory, written by the meter's flusher)."""
-    app = request.app
-    owner = await authenticate_cached(request.headers.get("X-API-Key"), app[key_cache_key])
-    now = app[clock_key]()
-    try:
-        return await run(owner, now)
-    finally:
-        await app[meter_key].record_api_call(owner.id, now)
+    """Authenticate and count the `X-API-Key` caller (web.callers), then run."""
+    owner, now = await key_snapshot(request)
+    return await run(owner, now)
 
 
 async def _generate(

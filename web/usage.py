@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from resolvers import keys, quota
+from resolvers import quota
 from resolvers.metering import usage_headers
-from web.keys import clock_key, meter_key
+from web.callers import key_owner
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/api/user/usage")
 async def user_usage(request: web.Request) -> web.Response:
-    owner = await keys.authenticate(request.headers.get("X-API-Key"))
-    now = request.app[clock_key]()
-    await request.app[meter_key].record_api_call(owner.account.id, now)
+    owner, now = await key_owner(request)
     summary = await quota.usage_summary(owner.account, now)
     headers = {**usage_headers(summary.quota, summary.used), "Cache-Control": "no-store"}
     return web.json_response(summary.as_json(), headers=headers)

@@ -1,4 +1,4 @@
-"""Tortoise models. Every model module is listed in MODEL_MODULES (one Tortoise app: "models")."""
+"""Tortoise models: one Tortoise app, "models" (models/db.py), made of every model imported here."""
 
 from models.accounts import Account, ApiKey, LoginFailure, PasswordReset, Session
 from models.billing import CreditPurchase, Invoice, StripeEvent, StripeSubscription
@@ -12,10 +12,7 @@ from models.enums import (
 from models.mail import OutboxMail
 from models.metering import DailyUsage, IdempotencyRecord, LedgerEntry, MonthlyUsage, Notification
 
-MODEL_MODULES = ["models.accounts", "models.metering", "models.billing", "models.mail"]
-
 __all__ = [
-    "MODEL_MODULES",
     "Account",
     "AccountStatus",
     "ApiKey",

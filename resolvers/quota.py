@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
@@ -124,7 +124,3 @@ async def release(account_id: int, month: str) -> None:
 
 def quota_exceeded_message(quota: int) -> str:
     return f"Monthly quota exceeded. Limit: {quota} images."
-
-
-def today(now: datetime) -> date:
-    return now.astimezone(UTC).date()

@@ -9,7 +9,7 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from models.enums import NotificationKind, PlanId, SubscriptionStatus, TransactionType
+from models.enums import TransactionType
 from resolvers.timefmt import iso_utc
 
 
@@ -42,12 +42,10 @@ BigIntScalar = strawberry.scalar(
     parse_value=int,
 )
 
-PlanIdEnum = strawberry.enum(PlanId, name="PlanId", description="A plan (docs/metering.md).")
-TransactionTypeEnum = strawberry.enum(
-    TransactionType, name="TransactionType", description="A ledger entry's kind."
-)
-SubscriptionStatusEnum = strawberry.enum(SubscriptionStatus, name="SubscriptionStatus")
-NotificationKindEnum = strawberry.enum(NotificationKind, name="NotificationKind")
+
+# strawberry.enum registers an enum in place (GraphQL name, description); the types use the
+# models' enums directly, so only the one with a description needs the call.
+strawberry.enum(TransactionType, name="TransactionType", description="A ledger entry's kind.")
 
 
 def _parse_datetime(value: object) -> datetime:

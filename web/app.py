@@ -18,7 +18,7 @@ from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
-from web import admin, auth, exports, graphql, health, images, metrics, usage
+from web import admin, auth, exports, graphql, health, images, metrics, pages, playground, usage
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import (
     clock_key,
@@ -128,6 +128,8 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     images.setup(app)
     graphql.setup(app)
     metrics.setup(app)
+    playground.setup(app)
+    pages.setup(app)
     return app
 
 

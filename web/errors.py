@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from resolvers.errors import AppError
-from web.keys import error_code_key, request_id_key
+from web.keys import error_code_key, not_found_page_key, request_id_key
 from web.metrics import record as record_metrics
 
 log = logging.getLogger("ogapi.web")
@@ -68,13 +68,16 @@ async def error_middleware(request: web.Request, handler):
     except AppError as exc:
         response = error_response(request, exc.status, exc.code, exc.message, exc.headers)
     except web.HTTPException as exc:
-        if exc.status < 400 or not _wants_json(request):
+        if exc.status == 404 and not _wants_json(request) and not_found_page_key in request.app:
+            response = await request.app[not_found_page_key](request)  # web/pages.py
+        elif exc.status < 400 or not _wants_json(request):
             exc.headers[REQUEST_ID] = request_id
             record_metrics(request, exc.status, exc.headers)
             raise
-        code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
-        message = "Request body too large (max 1 MB)." if exc.status == 413 else exc.reason
-        response = error_response(request, exc.status, code, message)
+        else:
+            code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
+            message = "Request body too large (max 1 MB)." if exc.status == 413 else exc.reason
+            response = error_response(request, exc.status, code, message)
     except Exception:
         log.exception(
             "unhandled error request_id=%s %s %s", request_id, request.method, request.path

@@ -36,6 +36,7 @@ from web.keys import (
     settings_key,
     signer_key,
 )
+from web.settings import Settings
 
 log = logging.getLogger("ogapi.images")
 routes = web.RouteTableDef()
@@ -162,27 +163,32 @@ async def signed_generate(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
 
     async def run(owner: KeySnapshot, now: datetime) -> web.Response:
-        raw = _query(request)
-        exp = signing.expiry(raw.pop("expires_in", None), now)
-        req = parse_params(raw, allow_http=not settings.production)
         api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
-        query = signing.signed_query(api_key, owner.kid, dict(req.params), exp)
-        url = f"{settings.base_url}{signing.SIGNED_PATH}?{query}"
-        alt = alt_text(req.spec)
-        expires_at = None
-        if exp is not None:
-            expires_at = iso_utc(datetime.fromtimestamp(exp, UTC))
-        return web.json_response(
-            {
-                "url": url,
-                "expires_at": expires_at,
-                "alt": alt,
-                "meta": signing.meta_block(url, req, alt),
-                "kid": owner.kid,
-            }
-        )
+        return web.json_response(mint_signed(settings, api_key, owner.kid, _query(request), now))
 
     return await _with_key(request, run)
+
+
+def mint_signed(
+    settings: Settings, api_key: str, kid: str, raw: dict[str, str], now: datetime
+) -> dict[str, object]:
+    """The body of a signed-URL answer (`url`, `expires_at`, `alt`, `meta`, `kid`) for the
+    image parameters `raw` (plus an optional `expires_in`); also used by the dashboard."""
+    exp = signing.expiry(raw.pop("expires_in", None), now)
+    req = parse_params(raw, allow_http=not settings.production)
+    query = signing.signed_query(api_key, kid, dict(req.params), exp)
+    url = f"{settings.base_url}{signing.SIGNED_PATH}?{query}"
+    alt = alt_text(req.spec)
+    expires_at = None
+    if exp is not None:
+        expires_at = iso_utc(datetime.fromtimestamp(exp, UTC))
+    return {
+        "url": url,
+        "expires_at": expires_at,
+        "alt": alt,
+        "meta": signing.meta_block(url, req, alt),
+        "kid": kid,
+    }
 
 
 @routes.get("/api/signed/image")

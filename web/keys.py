@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -34,6 +34,10 @@ render_pool_key = web.AppKey("render_pool", RenderPool)
 image_cache_key = web.AppKey("image_cache", ImageCache)
 fetcher_key = web.AppKey("fetcher", RemoteImageFetcher)
 signer_key = web.AppKey("signer", SignatureVerifier)
+# The styled 404 page for HTML paths (web/pages.py); JSON paths keep JSON errors.
+not_found_page_key = web.AppKey(
+    "not_found_page", Callable[[web.Request], Awaitable[web.StreamResponse]]
+)
 
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)

@@ -1,0 +1,305 @@
+"""Every dashboard panel with `ogapi demo`'s data, in Chromium: numbers, charts, key, CSV,
+billing buttons, refresh, phone width, accessibility and the page's budgets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import axe_check, login, signup
+
+BUDGET_BYTES = 60_000
+PANELS = ["Usage This Month", "Current Plan", "Usage History", "Monthly Usage Trend",
+          "Your API Key", "Recent Invoices", "Account Overview", "Current Balance",
+          "Recent Transactions", "Notifications"]  # fmt: skip
+BUTTONS = ["Copy", "Regenerate", "Upgrade", "Manage Billing", "Purchase Credits", "Refresh Data",
+           "Download History", "Sign Out"]  # fmt: skip
+QUERY = """{ me { email domain apiKey memberSince plan { name } }
+  usage { used quota daysUntilReset daily(days: 30) { date images }
+          monthly(months: 12) { month images } }
+  balance { current totalPurchased totalSpent apiCalls tokensUsed imagesProcessed creditsUsed }
+  transactions(first: 100) { totalCount edges { node { description } } }
+  invoices(first: 12) { edges { node { date amount pdfUrl } } } }"""
+
+
+def gql(page, query: str) -> dict:
+    return page.request.post("/graphql", data={"query": query}).json()["data"]
+
+
+def _usd6(value: str) -> str:
+    return f"${Decimal(value):,.6f}"
+
+
+@pytest.fixture
+def demo_page(page_factory, live):
+    page, watch = page_factory()
+    login(page, live.demo["email"], live.demo["password"])
+    return page, watch
+
+
+def test_every_panel_shows_the_demo_accounts_data(demo_page, live):
+    page, _ = demo_page
+    truth = gql(page, QUERY)
+    for heading in PANELS:
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    for name in BUTTONS:
+        expect(page.get_by_role("button", name=name, exact=True).first).to_be_visible()
+    for link in ("Docs", "Help"):
+        expect(page.get_by_role("link", name=link, exact=True).first).to_be_visible()
+    me, usage, balance = truth["me"], truth["usage"], truth["balance"]
+    assert page.locator("#nav-email").inner_text() == me["email"]
+
+    text = page.locator("#usage").inner_text()
+    assert f"{usage['used']:,}" in text and f"/ {usage['quota']:,} images" in text
+    assert re.search(r"\d+% used", text)
+    assert f"Resets in {usage['daysUntilReset']} day" in text
+    assert page.locator("#usage [role=progressbar]").get_attribute("aria-valuenow") is not None
+
+    assert page.locator("#plan .plan-name").inner_text() == "Pro"
+    expect(page.locator("#billing-off")).to_contain_text("Billing is not configured")
+
+    # 30-day chart: a bar per day, blue with usage and grey without, "Jun 30: 123" titles.
+    chart = page.locator("#history svg[role=img]")
+    assert chart.get_attribute("aria-label").startswith("Images per day, last 30 days")
+    titles = chart.locator("rect title").all_text_contents()
+    assert len(titles) == 30
+    expected = []
+    for d in usage["daily"]:
+        _, m, day = map(int, d["date"].split("-"))
+        month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec"][m - 1]  # fmt: skip
+        expected.append(f"{month} {day}: {d['images']:,}")
+    assert titles == expected
+    classes = chart.locator("rect").evaluate_all("rs => rs.map(r => r.getAttribute('class'))")
+    assert classes == ["b" if d["images"] else "z" for d in usage["daily"]]
+    texts = chart.locator("text").all_text_contents()
+    assert texts[:1] == [str(int(usage["daily"][0]["date"][-2:]))]  # day number on top
+    assert {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"} <= set(texts)
+    colour = chart.locator("rect.b").first.evaluate("r => getComputedStyle(r).fill")
+    grey = page.evaluate(
+        "() => { const s = document.createElementNS('http://www.w3.org/2000/svg','rect');"
+        "s.setAttribute('class','z'); document.querySelector('#history svg').append(s);"
+        "const c = getComputedStyle(s).fill; s.remove(); return c; }"
+    )
+    assert colour == "rgb(59, 110, 245)" and grey == "rgb(196, 202, 211)"
+    chart.locator("rect.b").first.hover()  # the tooltip is the bar's own <title>
+    expect(page.locator("#forecast")).to_contain_text("Month-end forecast")
+
+    trend = page.locator("#trend svg[role=img]")
+    assert trend.get_attribute("aria-label").startswith("Images per month")
+    assert trend.locator("rect").count() == 12
+    assert (
+        trend.locator("rect title")
+        .all_text_contents()[-1]
+        .endswith(f": {usage['monthly'][-1]['images']:,}")
+    )
+    page.locator("#trend").get_by_role("button", name="Spend").click()
+    assert page.locator("#trend svg").get_attribute("aria-label").startswith("Spend per month")
+
+    assert page.locator("#api-key").inner_text() == me["apiKey"]
+    expect(page.locator("#apikey").get_by_role("link", name="View Docs")).to_be_visible()
+
+    account = page.locator("#account").inner_text()
+    assert me["email"] in account and "demo.example.com" in account and "Pro" in account
+    assert "Member since" in account
+    assert page.get_by_role("switch").is_checked()
+
+    value = page.locator("#balance-value")
+    assert value.inner_text() == _usd6(balance["current"])
+    assert "pos" in value.get_attribute("class")  # green at or above $1.00
+    stats = page.locator("#balance").inner_text()
+    for label, v in (("Total purchased", _usd6(balance["totalPurchased"])),
+                     ("Total spent", _usd6(balance["totalSpent"])),
+                     ("Credits used", _usd6(balance["creditsUsed"])),
+                     ("API calls made", f"{balance['apiCalls']:,}"),
+                     ("Tokens used", f"{balance['tokensUsed']:,}"),
+                     ("Images processed", f"{balance['imagesProcessed']:,}")):  # fmt: skip
+        assert re.search(re.escape(label) + r"\s+" + re.escape(v), stats), (label, v)
+    assert "Last updated" in stats and "Estimated usage remaining" in stats
+    assert "Low balance" not in stats
+
+    tx = truth["transactions"]
+    rows = page.locator("#transactions tbody tr")
+    assert rows.count() == min(100, tx["totalCount"])
+    first = rows.first.locator("td")
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{2}:\d{2}", first.nth(0).inner_text())
+    long = [e["node"]["description"] for e in tx["edges"] if len(e["node"]["description"]) > 50]
+    if long:
+        cell = page.locator("#transactions td.desc", has_text=long[0][:50]).first
+        assert cell.get_attribute("title") == long[0]
+        assert cell.inner_text() == long[0][:50] + "…"
+    types = page.locator("#transactions .badge").all_inner_texts()
+    assert {"Purchase", "Usage"} <= set(types)
+    summary = page.locator("#transactions .summary").inner_text()
+    assert "Average per transaction" in summary and "Total transactions" in summary
+    assert "Service breakdown" in page.locator("#transactions").inner_text()
+
+    invoices = truth["invoices"]["edges"]
+    links = page.locator("#invoices").get_by_role("link", name="Download PDF")
+    assert links.count() == len(invoices) > 0
+    assert links.first.get_attribute("href") == invoices[0]["node"]["pdfUrl"]
+    assert "$19.00" in page.locator("#invoices").inner_text()
+    axe_check(page, "/dashboard (demo)")
+
+
+def test_first_paint_budget_one_graphql_request(page_factory, live, record_property):
+    page, watch = page_factory()  # a cold cache: nothing loaded yet in this context
+    creds = {"email": live.demo["email"], "password": live.demo["password"]}
+    assert page.request.post("/api/auth/login", data=creds).ok  # the context's cookie jar
+    sizes: dict[str, int] = {}
+
+    def measure(response) -> None:
+        if response.request.resource_type in ("script", "stylesheet") and response.status == 200:
+            sizes[response.url.split("?")[0]] = len(response.body())
+
+    page.on("response", measure)
+    page.goto("/dashboard")
+    page.wait_for_selector("body[data-loaded]")
+    filled = page.evaluate("performance.getEntriesByName('panels-filled')[0].startTime")
+    own = sum(sizes.values())
+    graphql = len(watch.graphql())
+    print(f"\nBUDGET dashboard JS+CSS {own} bytes {sorted(sizes)}; graphql requests {graphql}; "
+          f"navigation to all panels filled {filled:.0f} ms")  # fmt: skip
+    record_property("js_css_bytes", own)
+    record_property("panels_filled_ms", round(filled))
+    assert graphql == 1
+    assert own <= BUDGET_BYTES
+
+
+def test_copy_and_regenerate_kill_the_old_key(page_factory, live, context_factory):
+    page, _ = page_factory(permissions=["clipboard-read", "clipboard-write"])
+    signup(page, live.email("key"))
+    old = page.locator("#api-key").inner_text()
+    assert re.fullmatch(r"og_[A-Za-z0-9]{32}", old)
+    page.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.get_by_role("button", name="Copied!")).to_be_visible()
+    expect(page.locator("#copy-status")).to_contain_text("copied")
+    assert page.evaluate("navigator.clipboard.readText()") == old
+    api = context_factory().request
+    assert api.get("/api/user/usage", headers={"X-API-Key": old}).status == 200
+
+    page.get_by_role("button", name="Regenerate", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Regenerate your API key?")
+    expect(dialog).to_be_visible()
+    axe_check(page, "regenerate dialog")
+    for _ in range(4):  # focus stays inside the dialog
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('dialog') !== null")
+    dialog.get_by_role("button", name="Regenerate key").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#api-key")).not_to_have_text(old)
+    new = page.locator("#api-key").inner_text()
+    assert re.fullmatch(r"og_[A-Za-z0-9]{32}", new)
+    dead = api.get("/api/user/usage", headers={"X-API-Key": old})
+    assert (dead.status, dead.json()["code"]) == (401, "INVALID_API_KEY")
+    assert api.get("/api/user/usage", headers={"X-API-Key": new}).status == 200
+
+
+def test_csv_download_name_and_content(demo_page, live):
+    page, _ = demo_page
+    count = gql(page, "{ transactions { totalCount } }")["transactions"]["totalCount"]
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download History").click()
+    download = info.value
+    assert re.fullmatch(
+        r"token_usage_history_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.csv", download.suggested_filename
+    )
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0][:3] == ["id", "created_at", "type"] or "type" in rows[0]
+    assert len(rows) - 1 == count
+    with page.expect_download() as info:  # Download Report: the same file
+        page.get_by_role("button", name="Download Report").click()
+    assert info.value.suggested_filename.startswith("token_usage_history_")
+
+
+def test_billing_buttons_without_stripe_say_so(demo_page):
+    page, _ = demo_page
+    page.get_by_role("button", name="Upgrade", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Choose a plan")
+    for name, price in (("Starter", "$9/mo"), ("Agency", "$49/mo"), ("Publishing", "$99/mo")):
+        expect(dialog.get_by_role("heading", name=name)).to_be_visible()
+        expect(dialog).to_contain_text(price)
+    expect(dialog).to_contain_text("Current plan")  # Pro
+    axe_check(page, "plan picker")
+    dialog.get_by_role("button", name=re.compile("^Choose Agency")).click()
+    expect(dialog.locator("#plan-error")).to_contain_text("Billing is not configured")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    page.locator("#actions").get_by_role("button", name="Purchase Credits").click()
+    credits = page.get_by_role("dialog", name="Purchase Credits")
+    for amount in ("$5", "$10", "$25", "$50", "$100"):
+        expect(credits.get_by_role("button", name=amount, exact=True)).to_be_visible()
+    credits.get_by_role("button", name="$25", exact=True).click()
+    expect(credits.locator("#credits-error")).to_contain_text("Billing is not configured")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name="Manage Billing").click()
+    expect(page.locator("#plan-panel-error")).to_contain_text("Billing is not configured")
+
+
+def test_refresh_shows_new_usage_and_the_time(page_factory, live, context_factory):
+    page, watch = page_factory()
+    signup(page, live.email("refresh"))
+    key = page.locator("#api-key").inner_text()
+    stamp = page.locator("#updated").inner_text()
+    assert stamp.startswith("Last updated ")
+    api = context_factory().request
+    assert api.post("/api/generate", data={"title": "Counted"}, headers={"X-API-Key": key}).ok
+    before = len(watch.graphql())
+    page.wait_for_timeout(1100)  # a different second on the clock
+    page.get_by_role("button", name="Refresh Data").click()
+    expect(page.locator("#usage")).to_contain_text("1 / 25 images")
+    assert len(watch.graphql()) == before + 1
+    expect(page.locator("#updated")).not_to_have_text(stamp)
+
+
+def test_low_balance_warning_flashes_and_offers_credits(page_factory, live):
+    from models import Account
+    from resolvers import ledger
+
+    page, _ = page_factory(reduced_motion="no-preference")
+    email = live.email("low")
+    signup(page, email)
+
+    async def spend():
+        from datetime import UTC, datetime
+
+        account = await Account.get(email=email)
+        now = datetime.now(UTC)
+        await ledger.grant(account.id, "1.50", now, description="Top-up")
+        await ledger.record_usage(account.id, "ai_images", now, images=10_000, description="x")
+
+    live.server.call(spend())
+    page.get_by_role("button", name="Refresh Data").click()
+    warning = page.locator(".lowbal")
+    expect(warning).to_contain_text("Low balance")
+    assert warning.evaluate("e => getComputedStyle(e).animationName") == "flash"
+    expect(page.locator("#balance-value")).to_have_text("$0.500000")
+    assert "neg" in page.locator("#balance-value").get_attribute("class")  # red below $1.00
+    expect(page.locator("#notifications")).to_contain_text("balance")
+    warning.get_by_role("button", name="Purchase Credits").click()
+    expect(page.get_by_role("dialog", name="Purchase Credits")).to_be_visible()
+    page.emulate_media(reduced_motion="reduce")
+    assert warning.evaluate("e => getComputedStyle(e).animationName") == "none"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_width_has_no_horizontal_scroll(page_factory, live, scheme):
+    page, _ = page_factory(width=390, scheme=scheme)
+    for path in ("/login", "/signup", "/reset-password"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    login(page, live.demo["email"], live.demo["password"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.get_by_role("button", name="Sign Out").is_visible()
+    if scheme == "dark":
+        bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert bg == "rgb(12, 16, 24)"
+        axe_check(page, "/dashboard dark 390px")

@@ -1,0 +1,146 @@
+// Test API playground: a form generated from /api/templates, a live debounced preview through
+// the session's preview route (never counts toward quota), the signed URL and <meta> block,
+// and the card as X, LinkedIn, Facebook, Slack and Discord would show it.
+import { $, $$, api, html, setHTML, toast } from "./lib.js";
+
+const LABELS = { bg_color: "Background colour", text_color: "Text colour", accent_color: "Accent colour", sqft: "Square feet", stat_value: "Stat value", stat_label: "Stat label" };
+const label = (n) => LABELS[n] || n.replace(/_url$/, " URL").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+const SAMPLE = { title: "Ship beautiful link previews in minutes", subtitle: "Open Graph cards rendered from templates, signed and cached" };
+const PLATFORMS = [["x", "X / Twitter"], ["linkedin", "LinkedIn"], ["facebook", "Facebook"], ["slack", "Slack"], ["discord", "Discord"]];
+let templates, root, timer, controller, imageUrl, site, platform = "x";
+
+export async function mount(el, domain) {
+  site = domain || location.host;
+  if (root) { $("#pg-template", root)?.focus(); return; }
+  root = el;
+  setHTML(el, html`<p class="muted" role="status">Loading templates…</p>`);
+  try {
+    templates = (await api("/api/templates", { method: "GET" })).templates;
+  } catch (err) {
+    root = null;
+    setHTML(el, html`<p class="err" role="alert">Couldn't load templates: ${err.message}</p>`);
+    return;
+  }
+  setHTML(el, html`<div class="pg">
+    <form id="pg-form" novalidate>
+      <div class="pg-fields">
+        <div class="field"><label for="pg-template">Template</label><select id="pg-template" name="template">${templates.map((t) => html`<option value="${t.name}">${t.name}</option>`)}</select></div>
+        <div class="field"><label for="pg-theme">Theme</label><select id="pg-theme" name="theme"><option>dark</option><option>light</option></select></div>
+        <p class="hint wide" id="pg-desc"></p>
+        <div class="wide pg-fields" id="pg-fields"></div>
+      </div>
+    </form>
+    <div>
+      <div class="pg-img" id="pg-img" aria-live="polite"><span class="muted small">Preview appears here</span></div>
+      <p class="small muted" id="pg-status" role="status">Previews are free: they never count toward your quota.</p>
+      <div class="pg-out">
+        <div class="row between"><b class="small">Signed URL</b><button class="btn btn-sm" type="button" id="pg-copy-url">Copy URL</button></div>
+        <pre id="pg-url" tabindex="0" aria-label="Signed URL">…</pre>
+      </div>
+      <div class="pg-out">
+        <div class="row between"><b class="small">&lt;meta&gt; tags</b><button class="btn btn-sm" type="button" id="pg-copy-meta">Copy meta tags</button></div>
+        <pre id="pg-meta" tabindex="0" aria-label="Meta tags">…</pre>
+      </div>
+    </div>
+  </div>
+  <h3>Link previews</h3>
+  <div class="tabs" role="tablist" aria-label="Platform">${PLATFORMS.map(([id, name]) => html`<button class="btn btn-sm" type="button" role="tab" id="tab-${id}" aria-controls="pg-mock" aria-selected="${id === platform}" tabindex="${id === platform ? 0 : -1}" data-platform="${id}">${name}</button>`)}</div>
+  <div id="pg-mock" role="tabpanel" aria-labelledby="tab-${platform}"></div>`);
+  const form = $("#pg-form");
+  form.addEventListener("input", (e) => { if (e.target.type === "color") sync(e.target); schedule(); });
+  $("#pg-template").addEventListener("change", () => { fields(); schedule(0); });
+  $(".tabs", root).addEventListener("click", (e) => { const b = e.target.closest("[data-platform]"); if (b) pick(b.dataset.platform); });
+  $(".tabs", root).addEventListener("keydown", (e) => {
+    const i = PLATFORMS.findIndex(([id]) => id === platform), n = PLATFORMS.length;
+    const j = e.key === "ArrowRight" ? (i + 1) % n : e.key === "ArrowLeft" ? (i + n - 1) % n : -1;
+    if (j >= 0) { e.preventDefault(); pick(PLATFORMS[j][0]); $(`#tab-${platform}`).focus(); }
+  });
+  $("#pg-copy-url").addEventListener("click", (e) => copy($("#pg-url").textContent, e.currentTarget, "Copy URL"));
+  $("#pg-copy-meta").addEventListener("click", (e) => copy($("#pg-meta").textContent, e.currentTarget, "Copy meta tags"));
+  fields();
+  schedule(0);
+  $("#pg-template").focus();
+}
+
+function fields() {
+  const t = templates.find((x) => x.name === $("#pg-template").value);
+  const old = Object.fromEntries(new FormData($("#pg-form")));
+  $("#pg-desc").textContent = t.description;
+  setHTML($("#pg-fields"), html`${t.fields.map((f) => {
+    const id = `pg-f-${f.name}`, value = old[f.name] ?? SAMPLE[f.name] ?? "";
+    const wide = f.name === "title" || f.name === "subtitle" || f.type === "url";
+    const input = f.type === "color"
+      ? html`<div class="row"><input id="${id}" name="${f.name}" value="${value}" placeholder="#1e40af" maxlength="9" pattern="#[0-9a-fA-F]{3,8}"><input type="color" data-for="${id}" aria-label="Pick ${label(f.name).toLowerCase()}" value="${/^#[0-9a-f]{6}$/i.test(value) ? value : "#2f5bea"}"></div>`
+      : html`<input id="${id}" name="${f.name}" value="${value}" ${f.required ? "required" : ""} maxlength="${f.max_length || 2048}" type="${f.type === "url" ? "url" : "text"}" ${f.type === "number" ? "inputmode=decimal" : ""} ${f.type === "url" ? "placeholder=https://…" : ""}>`;
+    return html`<div class="field ${wide ? "wide" : ""}"><label for="${id}">${label(f.name)}${f.required ? " (required)" : ""}</label>${input}</div>`;
+  })}`);
+}
+
+function sync(picker) { const t = $(`#${picker.dataset.for}`); t.value = picker.value; }
+
+function params() {
+  const out = {};
+  for (const [k, v] of new FormData($("#pg-form"))) if (String(v).trim()) out[k] = String(v).trim();
+  return out;
+}
+
+function schedule(ms = 400) { clearTimeout(timer); timer = setTimeout(update, ms); }
+
+async function update() {
+  const p = params(), status = $("#pg-status");
+  controller?.abort();
+  controller = new AbortController();
+  const { signal } = controller;
+  if (!p.title) { status.textContent = "Enter a title to render the card."; return; }
+  status.textContent = "Rendering…";
+  const t0 = performance.now();
+  try {
+    const res = await fetch(`/api/dashboard/preview?${new URLSearchParams(p)}`, { credentials: "same-origin", signal });
+    if (!res.ok) {
+      const err = await res.json().catch(() => ({}));
+      if (res.status === 401) { const { sessionEnded } = await import("./lib.js"); sessionEnded(); return; }
+      status.textContent = err.message || `Preview failed (${res.status}).`;
+      if (res.status === 429) schedule(1000);
+      return;
+    }
+    const blob = await res.blob();
+    if (imageUrl) URL.revokeObjectURL(imageUrl);
+    imageUrl = URL.createObjectURL(blob);
+    setHTML($("#pg-img"), html`<img id="pg-image" src="${imageUrl}" alt="Preview of the ${p.template} card: ${p.title}">`);
+    status.textContent = `Rendered in ${Math.round(performance.now() - t0)} ms · free preview, not counted`;
+    mock();
+    const signed = await api("/api/dashboard/sign", { body: p });
+    if (signal.aborted) return;
+    $("#pg-url").textContent = signed.url;
+    $("#pg-meta").textContent = signed.meta;
+  } catch (err) {
+    if (err.name !== "AbortError") status.textContent = err.message;
+  }
+}
+
+function pick(id) {
+  platform = id;
+  for (const b of $$("[role=tab]", root)) { const on = b.dataset.platform === id; b.setAttribute("aria-selected", on); b.tabIndex = on ? 0 : -1; }
+  $("#pg-mock").setAttribute("aria-labelledby", `tab-${id}`);
+  mock();
+}
+
+function mock() {
+  if (!imageUrl) return;
+  const p = params();
+  const title = p.title, desc = p.subtitle || "", img = html`<img src="${imageUrl}" alt="">`;
+  const views = {
+    x: html`<div class="mock mock-x">${img}<span class="m-u">${site}</span></div><p class="small muted">${title}</p>`,
+    linkedin: html`<div class="mock mock-li">${img}<div><div class="m-t">${title}</div><div class="m-u">${site}</div></div></div>`,
+    facebook: html`<div class="mock mock-fb">${img}<div><div class="m-u">${site}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div></div></div>`,
+    slack: html`<div class="mock mock-slack"><div class="m-u"><b>${site}</b></div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
+    discord: html`<div class="mock mock-dc"><div class="m-u">${site}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
+  };
+  setHTML($("#pg-mock"), views[platform]);
+}
+
+async function copy(text, button, labelText) {
+  try { await navigator.clipboard.writeText(text); button.textContent = "Copied!"; }
+  catch { toast("Copy failed: select the text and copy it by hand."); }
+  setTimeout(() => { button.textContent = labelText; }, 2000);
+}

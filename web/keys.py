@@ -35,8 +35,8 @@ image_cache_key = web.AppKey("image_cache", ImageCache)
 fetcher_key = web.AppKey("fetcher", RemoteImageFetcher)
 signer_key = web.AppKey("signer", SignatureVerifier)
 # The styled 404 page for HTML paths (web/pages.py); JSON paths keep JSON errors.
-not_found_page_key = web.AppKey(
-    "not_found_page", Callable[[web.Request], Awaitable[web.StreamResponse]]
+not_found_page_key = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]](
+    "not_found_page"
 )
 
 # Per-request state.

@@ -41,11 +41,11 @@ export async function mount(el, domain) {
         <div class="row between"><b class="small">&lt;meta&gt; tags</b><button class="btn btn-sm" type="button" id="pg-copy-meta">Copy meta tags</button></div>
         <pre id="pg-meta" tabindex="0" aria-label="Meta tags">…</pre>
       </div>
+      <h3>Link previews</h3>
+      <div class="tabs" role="tablist" aria-label="Platform">${PLATFORMS.map(([id, name]) => html`<button class="btn btn-sm" type="button" role="tab" id="tab-${id}" aria-controls="pg-mock" aria-selected="${id === platform}" tabindex="${id === platform ? 0 : -1}" data-platform="${id}">${name}</button>`)}</div>
+      <div id="pg-mock" role="tabpanel" aria-labelledby="tab-${platform}"></div>
     </div>
-  </div>
-  <h3>Link previews</h3>
-  <div class="tabs" role="tablist" aria-label="Platform">${PLATFORMS.map(([id, name]) => html`<button class="btn btn-sm" type="button" role="tab" id="tab-${id}" aria-controls="pg-mock" aria-selected="${id === platform}" tabindex="${id === platform ? 0 : -1}" data-platform="${id}">${name}</button>`)}</div>
-  <div id="pg-mock" role="tabpanel" aria-labelledby="tab-${platform}"></div>`);
+  </div>`);
   const form = $("#pg-form");
   form.addEventListener("input", (e) => { if (e.target.type === "color") sync(e.target); schedule(); });
   $("#pg-template").addEventListener("change", () => { fields(); schedule(0); });

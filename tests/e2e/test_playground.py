@@ -1,0 +1,73 @@
+"""The Test API playground in Chromium: a form from /api/templates, live previews that count
+nothing, the signed URL and <meta> block, and the link-preview mocks."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import axe_check, signup
+
+USED = "{ usage { used } balance { apiCalls } }"
+
+
+def test_playground_renders_live_and_signs_without_counting(page_factory, live, context_factory):
+    page, watch = page_factory(permissions=["clipboard-read", "clipboard-write"])
+    signup(page, live.email("play"))
+    before = page.request.post("/graphql", data={"query": USED}).json()["data"]
+    page.locator("#actions").get_by_role("button", name="Test API").click()
+    image = page.locator("#pg-image")
+    expect(image).to_be_visible()
+    page.wait_for_function("document.querySelector('#pg-image').naturalWidth === 1200")
+    expect(page.locator("#pg-url")).to_contain_text(f"{live.url}/api/signed/image?")
+
+    # Another template: its own fields; typing re-renders after a pause (debounced).
+    page.get_by_label("Template").select_option("product")
+    expect(page.get_by_label("Price", exact=True)).to_be_visible()
+    previews = len([r for r in watch.requests if "/api/dashboard/preview" in r.url])
+    title = page.get_by_label("Title (required)")
+    title.fill("")
+    title.press_sequentially("Noise cancelling", delay=20)
+    page.get_by_label("Price", exact=True).fill("$199")
+    expect(page.locator("#pg-url")).to_contain_text("Noise%20cancelling")
+    after = len([r for r in watch.requests if "/api/dashboard/preview" in r.url])
+    assert 1 <= after - previews <= 3  # not one per keystroke
+    alt = image.get_attribute("alt")
+    assert "product" in alt and "Noise cancelling" in alt
+
+    url = page.locator("#pg-url").inner_text()
+    query = parse_qs(urlsplit(url).query)
+    assert query["template"] == ["product"] and query["price"] == ["$199"] and "sig" in query
+    page.get_by_role("button", name="Copy URL").click()
+    expect(page.get_by_role("button", name="Copied!")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    meta = page.locator("#pg-meta").inner_text()
+    assert '<meta property="og:image" content="' in meta and "twitter:card" in meta
+    page.get_by_role("button", name="Copy meta tags").click()
+    assert page.evaluate("navigator.clipboard.readText()") == meta
+
+    after_data = page.request.post("/graphql", data={"query": USED}).json()["data"]
+    assert after_data["usage"]["used"] == before["usage"]["used"] == 0
+    assert after_data["balance"]["apiCalls"] == before["balance"]["apiCalls"]
+
+    # The signed URL works for anyone (no key, no cookie): it is the real thing.
+    crawler = context_factory().request.get(url)
+    assert crawler.ok and crawler.headers["content-type"] == "image/png"
+
+    mocks = {"X / Twitter": "mock-x", "LinkedIn": "mock-li", "Facebook": "mock-fb",
+             "Slack": "mock-slack", "Discord": "mock-dc"}  # fmt: skip
+    for name, cls in mocks.items():
+        page.get_by_role("tab", name=name).click()
+        expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+        mock = page.locator(f"#pg-mock .{cls}")
+        expect(page.locator("#pg-mock")).to_contain_text("Noise cancelling")
+        assert mock.locator("img").evaluate("i => i.naturalWidth") == 1200
+    page.get_by_role("tab", name="Discord").press("ArrowRight")  # arrow keys move between tabs
+    expect(page.get_by_role("tab", name="X / Twitter")).to_be_focused()
+    axe_check(page, "/dashboard playground")
+
+    # The crawler's fetch of the signed URL was a real render: it counts, the previews did not.
+    page.get_by_role("button", name="Refresh Data").click()
+    expect(page.locator("#usage")).to_contain_text(re.compile(r"1\s*/ 25 images"))

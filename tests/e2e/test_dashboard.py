@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from resolvers.exports import HEADER
 from tests.e2e.conftest import axe_check, login, signup
 
 BUDGET_BYTES = 60_000
@@ -203,7 +204,8 @@ def test_copy_and_regenerate_kill_the_old_key(page_factory, live, context_factor
 
 def test_csv_download_name_and_content(demo_page, live):
     page, _ = demo_page
-    count = gql(page, "{ transactions { totalCount } }")["transactions"]["totalCount"]
+    truth = gql(page, "{ transactions { totalCount edges { node { description } } } }")
+    count = truth["transactions"]["totalCount"]
     with page.expect_download() as info:
         page.get_by_role("button", name="Download History").click()
     download = info.value
@@ -211,8 +213,10 @@ def test_csv_download_name_and_content(demo_page, live):
         r"token_usage_history_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.csv", download.suggested_filename
     )
     rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    assert rows[0][:3] == ["id", "created_at", "type"] or "type" in rows[0]
+    assert rows[0] == HEADER
     assert len(rows) - 1 == count
+    descriptions = {e["node"]["description"] for e in truth["transactions"]["edges"]}
+    assert descriptions <= {row[HEADER.index("description")] for row in rows[1:]}
     with page.expect_download() as info:  # Download Report: the same file
         page.get_by_role("button", name="Download Report").click()
     assert info.value.suggested_filename.startswith("token_usage_history_")

@@ -429,9 +429,14 @@ $("#signout").addEventListener("click", async (e) => {
 
 // Back from Stripe: say what happened, then drop the parameters from the address.
 const back = new URLSearchParams(location.search).get("checkout");
-if (back) {
-  const msg = back === "success" ? "Payment received. Your plan or credits update as soon as Stripe confirms it." : "Checkout canceled: nothing was charged.";
-  setHTML($("#banners"), html`<p class="notice ${back === "success" ? "notice-ok" : ""}" role="status">${msg}</p>`);
+const BACK = {
+  complete: "Payment received: your new plan or credits are in place.",
+  pending: "Payment started: the credits arrive as soon as your bank confirms it.",
+  open: "Checkout wasn't completed, so nothing changed.",
+  canceled: "Checkout canceled: nothing was charged.",
+};
+if (BACK[back]) {
+  setHTML($("#banners"), html`<p class="notice ${back === "complete" ? "notice-ok" : ""}" role="status" id="checkout-banner">${BACK[back]}</p>`);
   history.replaceState(null, "", "/dashboard");
 }
 load();

@@ -185,8 +185,17 @@ def test_copy_and_regenerate_kill_the_old_key(page_factory, live, context_factor
     api = context_factory().request
     assert api.get("/api/user/usage", headers={"X-API-Key": old}).status == 200
 
-    page.get_by_role("button", name="Regenerate", exact=True).click()
+    regenerate = page.get_by_role("button", name="Regenerate", exact=True)
+    regenerate.focus()
+    page.keyboard.press("Enter")  # keyboard only: open, cancel, focus comes back
     dialog = page.get_by_role("dialog", name="Regenerate your API key?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(regenerate).to_be_focused()
+    assert page.locator("#api-key").inner_text() == old
+    regenerate.click()
     expect(dialog).to_be_visible()
     axe_check(page, "regenerate dialog")
     for _ in range(4):  # focus stays inside the dialog
@@ -307,3 +316,57 @@ def test_phone_width_has_no_horizontal_scroll(page_factory, live, scheme):
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert bg == "rgb(12, 16, 24)"
         axe_check(page, "/dashboard dark 390px")
+
+
+def test_forecast_names_the_plan_that_fits_and_settings_save(page_factory, live):
+    """Day 10 of the month, 12:00 UTC, on both clocks: 300 images so far on Starter."""
+    from datetime import UTC, datetime
+
+    from models import Account, MonthlyUsage, PlanId
+    from resolvers import accounts
+
+    real = datetime.now(UTC)
+    at = datetime(real.year, real.month, 10, 12, tzinfo=UTC)
+    page, _ = page_factory()
+    page.clock.set_fixed_time(at)
+    live.server.clock.set(at)
+    email = live.email("fc")
+    try:
+        signup(page, email)
+
+        async def setup(used: int) -> None:
+            account = await Account.get(email=email)
+            await accounts.set_plan(email, PlanId.STARTER)
+            await MonthlyUsage.update_or_create(
+                defaults={"used": used}, account_id=account.id, month=at.strftime("%Y-%m")
+            )
+
+        async def account() -> Account:  # built and awaited on the server's loop
+            return await Account.get(email=email)
+
+        live.server.call(setup(300))
+        page.get_by_role("button", name="Refresh Data").click()
+        forecast = page.locator("#forecast")
+        # 300 images in 9.5 of the month's days: about 979 (Dec) by its end.
+        expect(forecast).to_contain_text(re.compile(r"~9\d\d images"))
+        expect(forecast).to_contain_text("hit the Starter quota")
+        expect(forecast).to_contain_text("Pro ($19/mo, 2,000 images) would fit")
+
+        switch = page.get_by_role("switch")  # overage on: Starter plus overage is cheaper
+        switch.check()
+        expect(page.locator("#toast")).to_contain_text("Overage on")
+        expect(forecast).to_contain_text("Starter still fits best")
+        assert live.server.call(account()).overage_enabled is True
+
+        live.server.call(setup(400))  # ~1,305 images: Starter's overage would pass Pro's price
+        page.get_by_role("button", name="Refresh Data").click()
+        expect(forecast).to_contain_text("Pro ($19/mo) would fit this pace and save")
+
+        page.get_by_role("button", name="Edit domain").click()
+        page.get_by_label("Domain").fill("example.org")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#domain-cell")).to_contain_text("example.org")
+        assert live.server.call(account()).domain == "example.org"
+        expect(page.get_by_role("button", name="Edit domain")).to_be_focused()
+    finally:
+        live.server.clock.fixed = None

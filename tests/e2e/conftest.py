@@ -163,6 +163,7 @@ class Watch:
         self.errors: list[str] = []
         self.requests: list = []
         self.expected: list[str] = []  # e.g. the browser's own log line for an expected 401
+        self.other_origins: list[str] = []  # where a test means to go (Stripe's pages)
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", lambda r: self.requests.append(r))
@@ -170,7 +171,7 @@ class Watch:
     def foreign(self) -> list[str]:
         return [
             r.url for r in self.requests
-            if not r.url.startswith((self.base + "/", "blob:", "data:"))
+            if not r.url.startswith((self.base + "/", "blob:", "data:", *self.other_origins))
         ]  # fmt: skip
 
     def graphql(self) -> list:
@@ -181,10 +182,10 @@ class Watch:
 def context_factory(browser, live):
     made = []
 
-    def make(width: int = 1280, scheme: str = "light", **kw):
+    def make(width: int = 1280, scheme: str = "light", base_url: str | None = None, **kw):
         ctx = browser.new_context(
             viewport={"width": width, "height": 900}, color_scheme=scheme,
-            timezone_id="UTC", base_url=live.url, accept_downloads=True, **kw,
+            timezone_id="UTC", base_url=base_url or live.url, accept_downloads=True, **kw,
         )  # fmt: skip
         ctx.set_default_timeout(15_000)
         made.append(ctx)
@@ -203,7 +204,7 @@ def page_factory(context_factory, live):
 
     def make(**kw):
         page = context_factory(**kw).new_page()
-        watch = Watch(page, live.url)
+        watch = Watch(page, kw.get("base_url") or live.url)
         watches.append(watch)
         return page, watch
 

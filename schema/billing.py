@@ -99,7 +99,7 @@ class BillingMutation:
         context = info.context
         link = await billing.start_checkout(
             context.user,
-            billing_configured=context.settings.billing_configured,
+            context.stripe,
             base_url=context.settings.base_url,
             plan=plan,
             credits=credits,
@@ -110,8 +110,6 @@ class BillingMutation:
     async def create_billing_portal_session(self, info: Info) -> PortalSession:
         context = info.context
         link = await billing.open_portal(
-            context.user,
-            billing_configured=context.settings.billing_configured,
-            base_url=context.settings.base_url,
+            context.user, context.stripe, base_url=context.settings.base_url
         )
         return PortalSession(url=link.url)

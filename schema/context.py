@@ -11,6 +11,7 @@ import strawberry
 from models import Account
 from resolvers.crypto import SecretBox
 from resolvers.errors import AppError
+from resolvers.stripe_api import StripeGateway
 from schema.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class Context:
     secret_box: SecretBox
     now: datetime
     loaders: Loaders
+    stripe: StripeGateway | None = None  # None: billing is not configured
     account: Account | None = None
     auth: AuthMethod | None = None
     # Why a presented credential was refused (e.g. INVALID_API_KEY), reported on first use.

@@ -162,3 +162,44 @@ def smtp_settings(settings, smtp_server):
     return replace(
         settings, smtp_host="127.0.0.1", smtp_port=port, smtp_from="OG Image API <noreply@og.test>"
     )
+
+
+@pytest.fixture
+async def stripe_fake():
+    """A fake Stripe API on 127.0.0.1 (tests/stripe_fake.py), in the test's event loop."""
+    from tests.stripe_fake import running
+
+    async with running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def billing_settings(settings, stripe_fake):
+    """Settings with billing on, against the fake Stripe (no retries: failures show at once)."""
+    return replace(
+        settings,
+        stripe_secret_key=stripe_fake.key,
+        stripe_api_base=stripe_fake.url,
+        stripe_webhook_secret=stripe_fake.webhook_secret,
+        stripe_max_network_retries=0,
+    )
+
+
+@pytest.fixture
+async def billing_client(aiohttp_client, billing_settings, clock):
+    """A client of the real app with billing on, against `stripe_fake`."""
+    return await aiohttp_client(create_app(billing_settings, clock=clock))
+
+
+@pytest.fixture
+async def stripe_prices(stripe_fake):
+    """The paid plans' products and prices, made by `ogapi stripe sync`'s resolver."""
+    from resolvers.stripe_api import StripeGateway
+    from resolvers.stripe_sync import sync
+
+    gateway = StripeGateway(stripe_fake.key, stripe_fake.url, max_network_retries=0)
+    try:
+        await sync(gateway)
+    finally:
+        await gateway.close()
+    return {p["lookup_key"]: p for p in stripe_fake.all("price")}

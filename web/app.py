@@ -18,7 +18,20 @@ from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
-from web import admin, auth, exports, graphql, health, images, metrics, pages, playground, usage
+from resolvers.stripe_api import StripeGateway
+from web import (
+    admin,
+    auth,
+    billing,
+    exports,
+    graphql,
+    health,
+    images,
+    metrics,
+    pages,
+    playground,
+    usage,
+)
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import (
     clock_key,
@@ -28,6 +41,7 @@ from web.keys import (
     redis_key,
     secret_box_key,
     settings_key,
+    stripe_key,
 )
 from web.settings import ConfigError, Settings
 
@@ -106,6 +120,24 @@ async def _key_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     await cache.close()
 
 
+def _stripe_gateway(settings: Settings) -> StripeGateway | None:
+    """The one Stripe client (only with STRIPE_SECRET_KEY); it opens its session lazily."""
+    if not settings.stripe_secret_key:
+        return None
+    return StripeGateway(
+        settings.stripe_secret_key,
+        settings.stripe_api_base,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+
+
+async def _stripe_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Close the Stripe gateway's HTTP session at shutdown."""
+    yield
+    if (gateway := app.get(stripe_key)) is not None:
+        await gateway.close()
+
+
 def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_JSON_BYTES)
     app[settings_key] = settings
@@ -115,16 +147,20 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[redis_key] = connect(settings.redis_url) if settings.redis_url else None
     app[meter_key] = Meter(_rate_limiter(app[redis_key]), app[mailer_key])
     app[key_cache_key] = KeyCache(app[redis_key])
+    if (gateway := _stripe_gateway(settings)) is not None:
+        app[stripe_key] = gateway
     app.cleanup_ctx.append(_redis_ctx)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_rate_limiter_ctx)
     app.cleanup_ctx.append(_meter_ctx)
     app.cleanup_ctx.append(_key_cache_ctx)
+    app.cleanup_ctx.append(_stripe_ctx)
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
     app.add_routes(usage.routes)
     app.add_routes(exports.routes)
     app.add_routes(admin.routes)
+    app.add_routes(billing.routes)
     images.setup(app)
     graphql.setup(app)
     metrics.setup(app)

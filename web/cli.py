@@ -143,6 +143,30 @@ async def cmd_set_plan(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_stripe_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Create or verify the Stripe product and monthly price of each paid plan."""
+    if not settings.stripe_secret_key:
+        return _fail("STRIPE_SECRET_KEY is not set: there is no Stripe account to sync", 2)
+    from resolvers.stripe_api import StripeGateway
+    from resolvers.stripe_sync import sync
+
+    async def main() -> int:
+        gateway = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)  # type: ignore[arg-type]
+        try:
+            steps = await sync(gateway)
+        except AppError as exc:
+            return _fail(exc.message)
+        finally:
+            await gateway.close()
+        for step in steps:
+            print(step)
+        changed = sum(step.action != "ok" for step in steps)
+        print(f"{changed} change(s), {len(steps) - changed} already in place")
+        return 0
+
+    return asyncio.run(main())
+
+
 def _status_command(status_name: str) -> Command:
     async def run(args: argparse.Namespace, settings: Settings) -> int:
         from models import AccountStatus
@@ -201,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("export-schema", help="print the GraphQL SDL (schema.graphql)").set_defaults(
         func=cmd_export_schema
     )
+
+    stripe = sub.add_parser("stripe", help="Stripe billing setup").add_subparsers(
+        dest="stripe_command", required=True
+    )
+    stripe.add_parser(
+        "sync", help="create or verify the products and prices of the paid plans (idempotent)"
+    ).set_defaults(func=cmd_stripe_sync)
 
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
         dest="admin_command", required=True

@@ -19,7 +19,7 @@ from schema.context import Context
 from schema.loaders import Loaders
 from web.auth import session_account
 from web.callers import key_owner
-from web.keys import clock_key, secret_box_key, settings_key
+from web.keys import clock_key, secret_box_key, settings_key, stripe_key
 
 MAX_BODY_BYTES = 100_000
 _CODES = {
@@ -77,6 +77,7 @@ class OgGraphQLView(GraphQLView[Context, None]):
             secret_box=app[secret_box_key],
             now=app[clock_key](),
             loaders=Loaders(),
+            stripe=app.get(stripe_key),
         )
         if request.headers.get("X-API-Key") is not None:
             try:

@@ -17,6 +17,7 @@ from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer
 from resolvers.metering import Meter
 from resolvers.signing import SignatureVerifier
+from resolvers.stripe_api import StripeGateway
 from web.settings import Settings
 
 settings_key = web.AppKey("settings", Settings)
@@ -38,6 +39,8 @@ signer_key = web.AppKey("signer", SignatureVerifier)
 not_found_page_key = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]](
     "not_found_page"
 )
+# The Stripe gateway (resolvers/stripe_api.py); absent when STRIPE_SECRET_KEY is unset.
+stripe_key = web.AppKey("stripe", StripeGateway)
 
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)

@@ -93,6 +93,7 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    stripe_max_network_retries: int = 2  # Stripe calls retried on network errors and 5xx
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -157,6 +158,15 @@ class Settings:
                 check_url(redis_url)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+        stripe_key = env.get("STRIPE_SECRET_KEY") or None
+        stripe_base = env.get("STRIPE_API_BASE") or None
+        if stripe_key:
+            from resolvers.stripe_api import StripeConfigError, check_config
+
+            try:
+                check_config(stripe_key, stripe_base)
+            except StripeConfigError as exc:
+                raise ConfigError(str(exc)) from None
         return cls(
             secret_key=secret or _dev_secret(data_dir),
             env=mode,
@@ -165,9 +175,9 @@ class Settings:
             base_url=(base_url or f"http://{host}:{port}").rstrip("/"),
             database_url=database_url,
             redis_url=redis_url,
-            stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+            stripe_secret_key=stripe_key,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
-            stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            stripe_api_base=stripe_base,
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=_int(env, "SMTP_PORT", cls.smtp_port, low=1),
             smtp_username=env.get("SMTP_USERNAME") or None,

@@ -1,0 +1,131 @@
+"""Stripe subscriptions → the account's plan and subscription status (docs/billing.md).
+
+Each subscription's last known state is a `StripeSubscription` row, written from webhook
+events and from the subscription fetched when a checkout completes. Events are applied by
+state, not by arrival order:
+- `customer.subscription.created` only ever creates the row (it is an object's first event, so
+  a row already there is at least as new);
+- other events apply when their `created` is not older than the row's `version`;
+- an ended subscription (`canceled`, `incomplete_expired`) is final.
+
+The account then follows its newest live subscription: its price's lookup key gives the plan
+(resolvers/plans.py) and its status goes to `Account.subscription_status`, which the image hot
+path reads (`past_due` and `unpaid` answer 403 PAYMENT_PAST_DUE). No live subscription left →
+the free plan. A cancellation at period end keeps the plan until Stripe ends the subscription.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Account, PlanId, StripeSubscription, SubscriptionStatus
+from resolvers.plans import plan_by_lookup_key
+
+log = logging.getLogger("ogapi.billing")
+LIVE = frozenset({"active", "trialing", "past_due", "unpaid", "paused"})
+ENDED = frozenset({"canceled", "incomplete_expired"})
+CREATED = "customer.subscription.created"
+_STATUS = {
+    "active": SubscriptionStatus.ACTIVE,
+    "trialing": SubscriptionStatus.TRIALING,
+    "past_due": SubscriptionStatus.PAST_DUE,
+    "unpaid": SubscriptionStatus.UNPAID,
+    "paused": SubscriptionStatus.UNPAID,  # no payment method at the trial's end: no service
+    "incomplete": SubscriptionStatus.INCOMPLETE,
+}
+
+
+def _item(sub: dict) -> dict:
+    items = (sub.get("items") or {}).get("data") or [{}]
+    return items[0]
+
+
+def plan_of(sub: dict) -> PlanId | None:
+    price = _item(sub).get("price") or {}
+    plan = plan_by_lookup_key(price.get("lookup_key") or "")
+    return plan.id if plan is not None else None
+
+
+def _period_end(sub: dict) -> datetime | None:
+    # Current API versions keep billing periods on the subscription items.
+    end = _item(sub).get("current_period_end") or sub.get("current_period_end")
+    return datetime.fromtimestamp(end, UTC) if end else None
+
+
+async def account_for(customer: str | None, metadata: dict | None) -> int | None:
+    """The account a Stripe object belongs to: by its customer, else by `metadata[account_id]`."""
+    if customer:
+        ids = await Account.filter(stripe_customer_id=customer).values_list("id", flat=True)
+        if ids:
+            return ids[0]
+    raw = (metadata or {}).get("account_id")
+    if raw and str(raw).isdigit() and await Account.exists(id=int(raw)):
+        return int(raw)
+    return None
+
+
+def _fields(sub: dict) -> dict:
+    return {
+        "status": sub.get("status") or "incomplete",
+        "plan": plan_of(sub),
+        "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
+        "current_period_end": _period_end(sub),
+        "created": int(sub.get("created") or 0),
+    }
+
+
+async def apply_subscription(
+    sub: dict, account_id: int, *, version: int | None, event_type: str | None = None
+) -> bool:
+    """Store this snapshot of `sub` unless it is older than what is stored, then update the
+    account. `version` is the event's `created`; None for a snapshot fetched from Stripe just
+    now (newest so far, keeps the stored version). Runs inside the caller's transaction;
+    returns whether the account's plan or status changed."""
+    row = await StripeSubscription.select_for_update().get_or_none(id=sub["id"])
+    if row is None:
+        try:
+            async with in_transaction():
+                await StripeSubscription.create(
+                    id=sub["id"], account_id=account_id, version=version or 0, **_fields(sub)
+                )
+        except IntegrityError:  # created concurrently: treat this one as an update
+            row = await StripeSubscription.select_for_update().get(id=sub["id"])
+    if row is not None:
+        stale = event_type == CREATED or (version is not None and version < row.version)
+        if row.status in ENDED or stale:
+            return False
+        for name, value in _fields(sub).items():
+            setattr(row, name, value)
+        row.version = max(row.version, version or 0)
+        await row.save()
+    return await sync_account(account_id)
+
+
+async def sync_account(account_id: int) -> bool:
+    """Derive the account's plan and subscription status from its subscriptions."""
+    rows = await StripeSubscription.filter(account_id=account_id).order_by("-created", "-id")
+    if not rows:
+        return False
+    live = [r for r in rows if r.status in LIVE and r.plan is not None]
+    current = live[0] if live else rows[0]
+    plan = current.plan if live else PlanId.FREE
+    status = _STATUS.get(current.status, SubscriptionStatus.CANCELED)
+    sub_id = current.id if live else None
+    account = await Account.select_for_update().get(id=account_id)
+    if (account.plan, account.subscription_status, account.stripe_subscription_id) == (
+        plan,
+        status,
+        sub_id,
+    ):
+        return False
+    log.info(
+        "account %s: plan %s -> %s, subscription %s (%s)",
+        account_id, account.plan.value, plan.value, status.value, current.id,
+    )  # fmt: skip
+    account.plan, account.subscription_status, account.stripe_subscription_id = plan, status, sub_id
+    await account.save(update_fields=["plan", "subscription_status", "stripe_subscription_id"])
+    return True

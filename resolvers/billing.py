@@ -71,8 +71,8 @@ _customer_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakVa
 
 
 async def _stored_customer(account_id: int) -> str | None:
-    ids = await Account.filter(id=account_id).values_list("stripe_customer_id", flat=True)
-    return ids[0] if ids else None
+    found = await Account.filter(id=account_id).first().values("stripe_customer_id")
+    return str(found["stripe_customer_id"]) if found and found["stripe_customer_id"] else None
 
 
 async def ensure_customer(account: Account, gateway: StripeGateway) -> str:

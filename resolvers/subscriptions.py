@@ -59,9 +59,9 @@ def _period_end(sub: dict) -> datetime | None:
 async def account_for(customer: str | None, metadata: dict | None) -> int | None:
     """The account a Stripe object belongs to: by its customer, else by `metadata[account_id]`."""
     if customer:
-        ids = await Account.filter(stripe_customer_id=customer).values_list("id", flat=True)
-        if ids:
-            return ids[0]
+        found = await Account.filter(stripe_customer_id=customer).first().values("id")
+        if found:
+            return int(found["id"])
     raw = (metadata or {}).get("account_id")
     if raw and str(raw).isdigit() and await Account.exists(id=int(raw)):
         return int(raw)

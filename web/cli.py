@@ -145,13 +145,14 @@ async def cmd_set_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_stripe_sync(args: argparse.Namespace, settings: Settings) -> int:
     """Create or verify the Stripe product and monthly price of each paid plan."""
-    if not settings.stripe_secret_key:
+    key = settings.stripe_secret_key
+    if not key:
         return _fail("STRIPE_SECRET_KEY is not set: there is no Stripe account to sync", 2)
     from resolvers.stripe_api import StripeGateway
     from resolvers.stripe_sync import sync
 
     async def main() -> int:
-        gateway = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)  # type: ignore[arg-type]
+        gateway = StripeGateway(key, settings.stripe_api_base)
         try:
             steps = await sync(gateway)
         except AppError as exc:

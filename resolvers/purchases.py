@@ -46,7 +46,7 @@ def credits_of(session: dict) -> int:
         raise AppError(
             f"Checkout session {session.get('id')} does not match a credit purchase of ours.",
             code="BILLING_MISMATCH",
-            status=422,
+            status=500,
         )
     return credits
 

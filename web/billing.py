@@ -3,10 +3,15 @@ webhook endpoint. Both hand over to resolvers; nothing here knows Stripe's objec
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
-from resolvers import billing
-from web.keys import clock_key, stripe_key
+from resolvers import billing, webhooks
+from resolvers.errors import AppError, BillingNotConfigured, InvalidParameter
+from resolvers.stripe_api import InvalidSignature, verify_webhook
+from web.keys import clock_key, settings_key, stripe_key
+from web.metrics import count_webhook
 
 routes = web.RouteTableDef()
 
@@ -20,3 +25,36 @@ async def checkout_return(request: web.Request) -> web.StreamResponse:
         session_id, request.app.get(stripe_key), request.app[clock_key]()
     )
     raise web.HTTPSeeOther(f"/dashboard?checkout={outcome}")
+
+
+@routes.post("/api/stripe/webhook")
+async def stripe_webhook(request: web.Request) -> web.Response:
+    """Verify the signature of the raw body, then apply the event once (resolvers/webhooks).
+    2xx: done (or a duplicate, or a type we do not use); 4xx: refused; 5xx: Stripe retries."""
+    gateway = request.app.get(stripe_key)
+    secrets = request.app[settings_key].stripe_webhook_secrets
+    if gateway is None or not secrets:
+        count_webhook(request, "not_configured")
+        raise BillingNotConfigured(
+            "Stripe webhooks are not configured on this server "
+            "(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)."
+        )
+    body = await request.read()
+    try:
+        verify_webhook(body, request.headers.get("Stripe-Signature"), secrets)
+    except InvalidSignature as exc:
+        count_webhook(request, "invalid_signature")
+        message = f"Invalid Stripe signature: {exc}."
+        raise AppError(message, code="INVALID_SIGNATURE", status=400) from None
+    try:
+        event = json.loads(body)
+    except ValueError:
+        count_webhook(request, "failed")
+        raise InvalidParameter("The webhook body is not JSON.") from None
+    try:
+        outcome = await webhooks.handle_event(event, gateway, request.app[clock_key]())
+    except Exception:
+        count_webhook(request, "failed")
+        raise
+    count_webhook(request, outcome)
+    return web.json_response({"received": True, "outcome": outcome})

@@ -24,6 +24,7 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, str, str]] = Counter()  # (method, route, status)
         self.counters: Counter[str] = Counter()
+        self.webhooks: Counter[str] = Counter()  # Stripe webhook deliveries by outcome
         self.render_buckets = [0] * len(BUCKETS)
         self.render_sum = 0.0
         self.render_count = 0
@@ -49,6 +50,13 @@ class Metrics:
         )  # fmt: skip
         for name, help_ in COUNTERS.items():
             family(name, "counter", help_, [f'{name}{{pid="{pid}"}} {self.counters[name]}'])
+        family(
+            "ogapi_stripe_webhooks_total", "counter",
+            "Stripe webhook deliveries by outcome (processed, duplicate, ignored, failed, "
+            "invalid_signature, not_configured).",
+            (f'ogapi_stripe_webhooks_total{{pid="{pid}",outcome="{o}"}} {n}'
+             for o, n in sorted(self.webhooks.items())),
+        )  # fmt: skip
         samples = [
             f'ogapi_render_seconds_bucket{{pid="{pid}",le="{b}"}} {n}'
             for b, n in zip(BUCKETS, self.render_buckets, strict=True)
@@ -100,6 +108,13 @@ def record(request: web.Request, status: int, headers) -> None:
         m.counters["ogapi_rate_limited_total"] += 1
     if status >= 500:
         m.counters["ogapi_server_errors_total"] += 1
+
+
+def count_webhook(request: web.Request, outcome: str) -> None:
+    """Count one Stripe webhook delivery's outcome (web/billing.py)."""
+    m = request.app.get(metrics_key)
+    if m is not None:
+        m.webhooks[outcome] += 1
 
 
 def _allowed(request: web.Request) -> bool:

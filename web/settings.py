@@ -124,6 +124,12 @@ class Settings:
         return None
 
     @property
+    def stripe_webhook_secrets(self) -> tuple[str, ...]:
+        """STRIPE_WEBHOOK_SECRET split on commas (several during a rotation)."""
+        raw = self.stripe_webhook_secret or ""
+        return tuple(s.strip() for s in raw.split(",") if s.strip())
+
+    @property
     def billing_configured(self) -> bool:
         return bool(self.stripe_secret_key)
 

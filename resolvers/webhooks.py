@@ -1,0 +1,128 @@
+"""Stripe webhook events (docs/billing.md): each event id takes effect once, by state.
+
+`handle_event` gets an event whose signature web/billing.py already checked:
+- Types not in HANDLED are acknowledged and left alone.
+- Stripe is read first, outside any transaction (the subscription a checkout created, the
+  session a refunded payment came from). Then one transaction writes the `StripeEvent` row and
+  the event's effect together: a replay, concurrent or not, finds the row (or collides on its
+  primary key) and changes nothing; a handler that fails rolls back both, so the event is not
+  marked done and Stripe's retry runs it again.
+- Order does not matter: subscriptions and invoices keep the `created` of the event they were
+  written from (resolvers/subscriptions.py, resolvers/invoices.py), a checkout's payment only
+  moves forward (unpaid → paid), and refunds apply the charge's cumulative refunded amount.
+- Accounts whose plan or status changed are announced to the key caches once committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import CreditPurchase, StripeEvent
+from resolvers import billing, invoices, keycache, purchases, subscriptions
+from resolvers.errors import InvalidParameter
+from resolvers.stripe_api import StripeGateway
+
+log = logging.getLogger("ogapi.billing")
+CHECKOUT = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+SUBSCRIPTION = frozenset(
+    {
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+    }
+)
+INVOICE = frozenset({"invoice.paid", "invoice.payment_failed"})
+REFUND = "charge.refunded"
+HANDLED = CHECKOUT | SUBSCRIPTION | INVOICE | {REFUND}
+
+
+@dataclass
+class _Fetched:
+    subscription: dict | None = None  # of a completed subscription-mode session
+    session: dict | None = None  # the credit session a refunded charge paid for
+    changed: set[int] = field(default_factory=set)
+
+
+def _parse(event: object) -> tuple[str, str, dict, int]:
+    if not isinstance(event, dict):
+        raise InvalidParameter("The event is not a JSON object.")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    event_id, kind, created = event.get("id"), event.get("type"), event.get("created")
+    if not (isinstance(event_id, str) and event_id and isinstance(kind, str)):
+        raise InvalidParameter("The event has no id or type.")
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        raise InvalidParameter("The event has no data.object.")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise InvalidParameter("The event has no created time.")
+    return event_id, kind, obj, created
+
+
+def _credit_session(session: dict) -> bool:
+    return session.get("mode") == "payment" and bool((session.get("metadata") or {}).get("credits"))
+
+
+async def _prefetch(kind: str, obj: dict, gateway: StripeGateway) -> _Fetched:
+    fetched = _Fetched()
+    if kind in CHECKOUT:
+        fetched.subscription = await billing.subscription_of(obj, gateway)
+    elif (
+        kind == REFUND
+        and (pi := obj.get("payment_intent"))
+        and not await CreditPurchase.exists(id=pi)  # the refund came before the purchase
+    ):
+        sessions = await gateway.checkout_sessions_for_payment(pi)
+        fetched.session = next((s for s in sessions if _credit_session(s)), None)
+    return fetched
+
+
+async def _apply(kind: str, obj: dict, version: int, f: _Fetched, now: datetime) -> set[int]:
+    if kind in CHECKOUT:
+        return await billing.apply_checkout(obj, f.subscription, now)
+    if kind in SUBSCRIPTION:
+        account_id = await subscriptions.account_for(obj.get("customer"), obj.get("metadata"))
+        if account_id is None:
+            log.warning(
+                "subscription %s: no account has customer %s", obj["id"], obj.get("customer")
+            )
+            return set()
+        moved = await subscriptions.apply_subscription(
+            obj, account_id, version=version, event_type=kind
+        )
+        return {account_id} if moved else set()
+    if kind in INVOICE:
+        await invoices.store_invoice(obj, version)
+        return set()
+    changed: set[int] = set()
+    if f.session is not None:
+        changed = await billing.apply_checkout(f.session, None, now)
+    await purchases.take_back_refund(obj, now)
+    return changed
+
+
+async def handle_event(event: object, gateway: StripeGateway, now: datetime) -> str:
+    """Apply one verified event: `processed`, `duplicate` (already done) or `ignored` (a type
+    this service does not use). Raises when the effect could not be applied (not marked)."""
+    event_id, kind, obj, created = _parse(event)
+    if kind not in HANDLED:
+        return "ignored"
+    if await StripeEvent.exists(id=event_id):
+        return "duplicate"
+    fetched = await _prefetch(kind, obj, gateway)
+    try:
+        async with in_transaction():
+            await StripeEvent.create(id=event_id, type=kind, processed_at=now)
+            changed = await _apply(kind, obj, created, fetched, now)
+    except IntegrityError:
+        if await StripeEvent.exists(id=event_id):  # a concurrent delivery won
+            return "duplicate"
+        raise
+    for account_id in changed:
+        await keycache.account_changed(account_id)
+    log.info("stripe event %s %s processed", event_id, kind)
+    return "processed"

@@ -370,3 +370,29 @@ def test_forecast_names_the_plan_that_fits_and_settings_save(page_factory, live)
         expect(page.get_by_role("button", name="Edit domain")).to_be_focused()
     finally:
         live.server.clock.fixed = None
+
+
+def test_refreshes_every_five_minutes_and_recovers_from_errors(page_factory, live):
+    page, watch = page_factory()
+    watch.expected.append("Failed to load resource")  # the aborted request below
+    page.clock.install()
+    creds = {"email": live.demo["email"], "password": live.demo["password"]}
+    assert page.request.post("/api/auth/login", data=creds).ok
+    page.route("**/graphql", lambda route: route.abort())  # the server is unreachable
+    page.goto("/dashboard")
+    expect(page.locator("#updated")).to_contain_text("Couldn't refresh")
+    for panel in ("usage", "balance", "transactions", "history"):
+        expect(page.locator(f"#{panel} [role=alert]")).to_contain_text("Couldn't load")
+    axe_check(page, "/dashboard error state")
+    page.unroute("**/graphql")
+    page.locator("#usage").get_by_role("button", name="Retry").click()
+    expect(page.locator("#usage")).to_contain_text("/ 2,000 images")
+    expect(page.locator("#updated")).to_contain_text("Last updated")
+    before = len(watch.graphql())
+    loads = int(page.evaluate("document.body.dataset.loaded"))
+    page.clock.run_for("04:50")
+    page.wait_for_timeout(200)
+    assert len(watch.graphql()) == before
+    page.clock.run_for("00:15")  # five minutes after the last load: a refresh by itself
+    page.wait_for_function("n => Number(document.body.dataset.loaded) > n", arg=loads)
+    assert len(watch.graphql()) == before + 1

@@ -130,8 +130,8 @@ function mock() {
   const p = params();
   const title = p.title, desc = p.subtitle || "", img = html`<img src="${imageUrl}" alt="">`;
   const views = {
-    x: html`<div class="mock mock-x">${img}<span class="m-u">${site}</span></div><p class="small muted">${title}</p>`,
-    linkedin: html`<div class="mock mock-li">${img}<div><div class="m-t">${title}</div><div class="m-u">${site}</div></div></div>`,
+    x: html`<div class="post"><span class="av" aria-hidden="true"></span><div><b>Your site</b> <span class="muted">@${site.split(".")[0]} · 1m</span><p>New on the blog: ${title}</p><div class="mock mock-x">${img}<span class="m-u">${site}</span></div></div></div>`,
+    linkedin: html`<div class="post"><span class="av" aria-hidden="true"></span><div><b>Your company</b><p class="muted small">1m · 🌐</p><div class="mock mock-li">${img}<div><div class="m-t">${title}</div><div class="m-u">${site}</div></div></div></div></div>`,
     facebook: html`<div class="mock mock-fb">${img}<div><div class="m-u">${site}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div></div></div>`,
     slack: html`<div class="mock mock-slack"><div class="m-u"><b>${site}</b></div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
     discord: html`<div class="mock mock-dc"><div class="m-u">${site}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,

@@ -170,7 +170,11 @@ def test_first_paint_budget_one_graphql_request(page_factory, live, record_prope
     record_property("js_css_bytes", own)
     record_property("panels_filled_ms", round(filled))
     assert graphql == 1
-    assert own <= BUDGET_BYTES
+    page.get_by_role("button", name="Open the playground").click()  # loads its module lazily
+    page.locator("#pg-image").wait_for()
+    total = sum(sizes.values())
+    print(f"BUDGET with the playground open: JS+CSS {total} bytes")
+    assert own <= total <= BUDGET_BYTES
 
 
 def test_copy_and_regenerate_kill_the_old_key(page_factory, live, context_factory):

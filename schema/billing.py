@@ -11,7 +11,7 @@ from models import Invoice as InvoiceModel
 from models import PlanId
 from resolvers import billing, reports
 from schema.context import Info
-from schema.pagination import PageInfo
+from schema.pagination import PageInfo, edges
 from schema.permissions import IsAuthenticated, IsSessionUser
 
 
@@ -78,10 +78,7 @@ class BillingQuery:
         account = info.context.user
         page = await reports.invoices_page(account.id, 12 if first is None else first, after)
         return InvoiceConnection(
-            edges=[
-                InvoiceEdge(node=Invoice.from_model(r), cursor=c)
-                for r, c in zip(page.rows, page.cursors, strict=True)
-            ],
+            edges=edges(page, InvoiceEdge, Invoice.from_model),
             page_info=PageInfo.from_model(page, after),
             account_id=account.id,
         )

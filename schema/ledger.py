@@ -10,7 +10,7 @@ import strawberry
 from models import TransactionType
 from resolvers import reports
 from schema.context import Info
-from schema.pagination import PageInfo
+from schema.pagination import PageInfo, edges
 from schema.permissions import IsAuthenticated
 from schema.scalars import BigInt
 
@@ -164,10 +164,7 @@ class LedgerQuery:
             account.id, 100 if first is None else first, after, type, service
         )
         return TransactionConnection(
-            edges=[
-                TransactionEdge(node=Transaction.from_model(r), cursor=c)
-                for r, c in zip(page.rows, page.cursors, strict=True)
-            ],
+            edges=edges(page, TransactionEdge, Transaction.from_model),
             page_info=PageInfo.from_model(page, after),
             account_id=account.id,
             type=type,

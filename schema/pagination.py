@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
 import strawberry
 
 from resolvers.reports import Page
+
+E = TypeVar("E", covariant=True)
+
+
+class EdgeType(Protocol[E]):
+    def __call__(self, *, node: Any, cursor: str) -> E: ...
 
 
 @strawberry.type(description="Relay page information (forward pagination with `first`/`after`).")
@@ -22,3 +31,8 @@ class PageInfo:
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         )
+
+
+def edges(page: Page, edge: EdgeType[E], node: Callable[[Any], Any]) -> list[E]:
+    """A connection's edges: one `edge(node=node(row), cursor=…)` per row of the page."""
+    return [edge(node=node(r), cursor=c) for r, c in zip(page.rows, page.cursors, strict=True)]

@@ -1,4 +1,6 @@
-"""Credits and the ledger (docs/metering.md): the only code that changes `Account.balance`.
+"""Credits and the ledger (docs/metering.md): every change of `Account.balance` is one of the
+postings built here (grant, refund, charge, purchase_refund, record_usage, reverse) and written
+by resolvers/posting.py.
 
 Every change writes its LedgerEntry in the same transaction, so balance == Σ purchases +
 Σ refunds - Σ usage at every commit, and the balance never goes below zero. The account row is
@@ -12,26 +14,31 @@ entry already written instead of moving money twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypedDict, Unpack
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
-from models import Account, LedgerEntry, Notification, NotificationKind, TransactionType
-from resolvers import rollups
-from resolvers.errors import AppError, Conflict, InvalidParameter, NotFound, ServiceUnavailable
+from models import Account, LedgerEntry, TransactionType
+from resolvers.errors import InvalidParameter, NotFound
+from resolvers.posting import LOW_BALANCE, InsufficientCredits, Posting, post
 from resolvers.pricing import MONEY, PURCHASE_REFUND_SERVICE, money, usage_cost
 
-LOW_BALANCE = Decimal("1.00")
+__all__ = [
+    "LOW_BALANCE",
+    "CreditOptions",
+    "InsufficientCredits",
+    "balance_of",
+    "charge",
+    "grant",
+    "parse_amount",
+    "purchase_refund",
+    "record_usage",
+    "refund",
+    "reverse",
+]
+
 MAX_AMOUNT = Decimal("1000000")  # per entry; well inside DECIMAL(18, 6)
 DESCRIPTION_MAX = 255
-
-
-class InsufficientCredits(AppError):
-    code, status = "INSUFFICIENT_CREDITS", 402
 
 
 def parse_amount(value: object, name: str = "amount") -> Decimal:
@@ -64,115 +71,6 @@ def _description(text: str | None) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class _Posting:
-    account_id: int
-    type: TransactionType
-    service: str
-    amount: Decimal
-    tokens: int = 0
-    images: int = 0
-    description: str = ""
-    external_ref: str | None = None
-    clamp: bool = False  # take at most the balance instead of refusing (purchase_refund)
-    # What the entry adds to the day's roll-up of its service: "usage" (spend, tokens, images),
-    # "spend" (spend only), "reverse" (takes the spend back) or "" (nothing).
-    rollup: str = "usage"
-
-
-async def _locked_balance(account_id: int) -> Decimal:
-    account = await Account.select_for_update().get_or_none(id=account_id)
-    if account is None:
-        raise NotFound(f"No account with id {account_id}.")
-    return money(Decimal(account.balance))
-
-
-async def _post_in_tx(p: _Posting, now: datetime) -> LedgerEntry | None:
-    amount = p.amount
-    for _ in range(20):
-        old = await _locked_balance(p.account_id)
-        if p.type == TransactionType.USAGE:
-            if p.clamp:
-                amount = min(p.amount, old)
-                if amount <= 0:
-                    return None
-            elif old < amount:
-                raise InsufficientCredits(
-                    f"Insufficient credits: balance ${old}, needed ${amount}."
-                )
-            new = old - amount
-        else:
-            new = old + amount
-        # Compare-and-set: a writer outside this process (another SQLite client) cannot slip in.
-        if await Account.filter(id=p.account_id, balance=old).update(balance=new):
-            break
-    else:
-        raise ServiceUnavailable("The balance is busy; retry the request.", code="LEDGER_BUSY")
-    entry = await LedgerEntry.create(
-        account_id=p.account_id,
-        created_at=now,
-        type=p.type,
-        service=p.service,
-        amount=amount,
-        tokens=p.tokens,
-        images=p.images,
-        description=p.description,
-        external_ref=p.external_ref,
-        balance_after=new,
-    )
-    if p.rollup == "usage":
-        await rollups.bump_daily(
-            p.account_id, now, p.service, spend=amount, tokens=p.tokens, images=p.images
-        )
-    elif p.rollup == "spend":
-        await rollups.bump_daily(p.account_id, now, p.service, spend=amount)
-    elif p.rollup == "reverse":
-        await rollups.bump_daily(p.account_id, now, p.service, spend=-amount)
-    if old >= LOW_BALANCE > new:
-        await Notification.create(
-            account_id=p.account_id,
-            created_at=now,
-            kind=NotificationKind.LOW_BALANCE,
-            message=f"Low balance: ${new} left. Purchase credits to keep paid usage running.",
-            dedupe_key=f"LOW_BALANCE:{entry.id}",
-        )
-    return entry
-
-
-def _same(entry: LedgerEntry, p: _Posting) -> bool:
-    return (
-        entry.account_id == p.account_id
-        and entry.type == p.type
-        and entry.service == p.service
-        and (p.clamp or money(entry.amount) == p.amount)
-    )
-
-
-async def _replayed(p: _Posting) -> LedgerEntry | None:
-    if p.external_ref is None:
-        return None
-    entry = await LedgerEntry.get_or_none(external_ref=p.external_ref)
-    if entry is not None and not _same(entry, p):
-        raise Conflict(
-            f"Reference {p.external_ref!r} was already used for a different entry.",
-            code="IDEMPOTENCY_CONFLICT",
-        )
-    return entry
-
-
-async def _post(p: _Posting, now: datetime) -> LedgerEntry | None:
-    if (entry := await _replayed(p)) is not None:
-        return entry
-    try:
-        async with in_transaction():
-            return await _post_in_tx(p, now)
-    except IntegrityError:
-        # A concurrent post with the same external_ref won the race: answer with its entry.
-        if (entry := await _replayed(p)) is not None:
-            return entry
-        raise
-
-
 class CreditOptions(TypedDict, total=False):
     description: str  # default: "Credits purchased" / "Credits refunded"
     service: str  # default: "credits"
@@ -191,7 +89,7 @@ async def _credit(
     external_ref: str | None = None,
 ) -> LedgerEntry:
     """A positive posting: credits in (purchase) or returned (refund)."""
-    p = _Posting(
+    p = Posting(
         account_id,
         kind,
         service,
@@ -200,7 +98,7 @@ async def _credit(
         external_ref=external_ref,
         rollup="",
     )
-    return await _post(p, now)  # type: ignore[return-value]  # None only for clamped usage
+    return await post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def grant(
@@ -234,7 +132,7 @@ async def charge(
     rollup: str = "usage",
 ) -> LedgerEntry:
     """Take credits for usage (a `usage` entry); InsufficientCredits when the balance is short."""
-    p = _Posting(
+    p = Posting(
         account_id,
         TransactionType.USAGE,
         service,
@@ -245,7 +143,7 @@ async def charge(
         external_ref=external_ref,
         rollup=rollup,
     )
-    return await _post(p, now)  # type: ignore[return-value]  # None only for clamped usage
+    return await post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def purchase_refund(
@@ -260,7 +158,7 @@ async def purchase_refund(
 
     Returns the `usage` entry (service `purchase_refund`), or None when the balance was zero.
     """
-    p = _Posting(
+    p = Posting(
         account_id,
         TransactionType.USAGE,
         PURCHASE_REFUND_SERVICE,
@@ -270,7 +168,7 @@ async def purchase_refund(
         clamp=True,
         rollup="",
     )
-    return await _post(p, now)
+    return await post(p, now)
 
 
 def _count(value: object, name: str) -> int:
@@ -312,7 +210,7 @@ async def record_usage(
 
 async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry:
     """Give back a usage charge whose service was not delivered (a `refund` entry, once)."""
-    p = _Posting(
+    p = Posting(
         entry.account_id,
         TransactionType.REFUND,
         entry.service,
@@ -321,7 +219,7 @@ async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry
         external_ref=f"reversal:{entry.id}",
         rollup="reverse",
     )
-    return await _post(p, now)  # type: ignore[return-value]  # None only for clamped usage
+    return await post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def balance_of(account_id: int) -> Decimal:

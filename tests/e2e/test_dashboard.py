@@ -400,3 +400,31 @@ def test_refreshes_every_five_minutes_and_recovers_from_errors(page_factory, liv
     page.clock.run_for("00:15")  # five minutes after the last load: a refresh by itself
     page.wait_for_function("n => Number(document.body.dataset.loaded) > n", arg=loads)
     assert len(watch.graphql()) == before + 1
+
+
+def test_quota_alert_reaches_notifications_and_the_usage_bar(page_factory, live, context_factory):
+    from datetime import UTC, datetime
+
+    from models import Account, MonthlyUsage
+
+    page, _ = page_factory()
+    email = live.email("alert")
+    signup(page, email)
+    key = page.locator("#api-key").inner_text()
+
+    async def nineteen() -> None:
+        account = await Account.get(email=email)
+        month = datetime.now(UTC).strftime("%Y-%m")
+        await MonthlyUsage.update_or_create(
+            defaults={"used": 19}, account_id=account.id, month=month
+        )
+
+    live.server.call(nineteen())
+    api = context_factory().request
+    assert api.post("/api/generate", data={"title": "The 20th"}, headers={"X-API-Key": key}).ok
+    page.get_by_role("button", name="Refresh Data").click()
+    expect(page.locator("#usage")).to_contain_text("20 / 25 images")
+    expect(page.locator("#usage")).to_contain_text("80% used")
+    assert "hot" in page.locator("#usage .progress").get_attribute("class")
+    expect(page.locator("#notifications li")).to_have_count(1)
+    expect(page.locator("#notifications")).to_contain_text("80%")

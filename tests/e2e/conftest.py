@@ -35,6 +35,7 @@ PASSWORD = "correct horse battery"
 if not Path(CHROMIUM).exists():  # scripts/setup.sh test installs it
     pytest.skip(f"{CHROMIUM} is not installed (scripts/setup.sh test)", allow_module_level=True)
 playwright_sync = pytest.importorskip("playwright.sync_api")
+playwright_sync.expect.set_options(timeout=10_000)  # CI machines are slower than laptops
 
 
 class LiveServer:

@@ -33,7 +33,7 @@ def test_playground_renders_live_and_signs_without_counting(page_factory, live, 
     page.get_by_label("Price", exact=True).fill("$199")
     expect(page.locator("#pg-url")).to_contain_text("Noise%20cancelling")
     after = len([r for r in watch.requests if "/api/dashboard/preview" in r.url])
-    assert 1 <= after - previews <= 3  # not one per keystroke
+    assert 1 <= after - previews <= 6  # debounced: not one per keystroke (17 of them)
     alt = image.get_attribute("alt")
     assert "product" in alt and "Noise cancelling" in alt
 

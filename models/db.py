@@ -25,6 +25,8 @@ def is_sqlite(database_url: str) -> bool:
 
 
 DEFAULT_DATABASE_URL = default_database_url()
+# Read-only connections beside SQLite's one writer (models/sqlite_readers.py); 0 turns them off.
+SQLITE_READERS = int(os.environ.get("OGAPI_SQLITE_READERS", "2") or 0)
 _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _SSL_FILES = ("sslrootcert", "sslcert", "sslkey")
 
@@ -98,9 +100,23 @@ def _ensure_sqlite_dir(database_url: str) -> None:
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def _connection(database_url: str, readers: int) -> str | dict[str, Any]:
+    """`connection_config`; on SQLite with `readers`, the client with read-only connections
+    beside the writer (models/sqlite_readers.py)."""
+    config = connection_config(database_url)
+    if not readers or not isinstance(config, str) or not is_sqlite(database_url):
+        return config
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    expanded = expand_db_url(config)
+    expanded["engine"] = "models.sqlite_readers"
+    expanded["credentials"]["readers"] = readers
+    return expanded
+
+
+def tortoise_config(database_url: str, readers: int = 0) -> dict[str, Any]:
     return {
-        "connections": {"default": connection_config(database_url)},
+        "connections": {"default": _connection(database_url, readers)},
         "apps": {
             "models": {
                 "models": ["models"],
@@ -133,11 +149,12 @@ async def migrate(database_url: str) -> None:
 
 
 @asynccontextmanager
-async def database(database_url: str):
-    """Open the ORM for the app's lifetime and close exactly the context we opened."""
+async def database(database_url: str, readers: int = SQLITE_READERS):
+    """Open the ORM for the app's lifetime and close exactly the context we opened. On SQLite,
+    `readers` read-only connections serve plain SELECTs beside the one writer."""
     _ensure_sqlite_dir(database_url)
     ctx: TortoiseContext = await Tortoise.init(
-        config=tortoise_config(database_url), _enable_global_fallback=True
+        config=tortoise_config(database_url, readers), _enable_global_fallback=True
     )
     try:
         yield ctx

@@ -138,8 +138,17 @@ async def _stripe_ctx(app: web.Application) -> AsyncIterator[None]:
         await gateway.close()
 
 
+# The longest valid GET /api/generate (every field at its maximum, percent-encoded UTF-8) is
+# ~50 KB: aiohttp's default 8 KB request line would refuse valid URLs before our middleware.
+MAX_REQUEST_LINE = 64 * 1024
+
+
 def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_JSON_BYTES)
+    app = web.Application(
+        middlewares=[error_middleware],
+        client_max_size=MAX_JSON_BYTES,
+        handler_args={"max_line_size": MAX_REQUEST_LINE},
+    )
     app[settings_key] = settings
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)

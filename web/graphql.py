@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 from cross_web import AiohttpHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
@@ -56,6 +58,17 @@ def _error(status: int, message: str, code: str | None = None) -> web.Response:
 
 class OgGraphQLView(GraphQLView[Context, None]):
     request_adapter_class = CappedRequestAdapter
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A JSON object, or 400 (strawberry reads `.get` of anything it decoded: a body of
+        `"text"`, `null` or `[…]` was a 500; bytes that are not UTF-8 too)."""
+        try:
+            value = json.loads(data)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(value, dict):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return value
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if request.method == "POST":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from tortoise.backends.sqlite.client import SqliteClient, translate_exceptions
@@ -85,7 +85,8 @@ class SqliteReadersClient(SqliteClient):
         if reader is None:
             return await super().execute_query(query, values)
         rows = await reader.fetchall(query.replace("\x00", "'||CHAR(0)||'"), values)
-        return len(rows), rows
+        # sqlite3.Row, as Tortoise's own client returns (its executor reads rows by name)
+        return len(rows), cast("Sequence[dict]", rows)
 
     @translate_exceptions
     async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:

@@ -24,11 +24,13 @@ from web.callers import key_owner
 from web.keys import clock_key, secret_box_key, settings_key, stripe_key
 
 MAX_BODY_BYTES = 100_000
+MAX_GET_QUERY = 8190  # GET carries short queries; longer documents are POSTed
 _CODES = {
     400: "BAD_REQUEST",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 
@@ -76,6 +78,8 @@ class OgGraphQLView(GraphQLView[Context, None]):
                 return _error(415, "POST a JSON body (Content-Type: application/json).")
             if (request.content_length or 0) > MAX_BODY_BYTES:
                 return _error(413, f"Request body too large (max {MAX_BODY_BYTES} bytes).")
+        elif len(request.raw_path) > MAX_GET_QUERY:
+            return _error(414, f"Query string too long (max {MAX_GET_QUERY} bytes): POST it.")
         try:
             return await self.run(request=request)
         except HTTPException as exc:

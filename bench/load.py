@@ -62,7 +62,25 @@ WEIGHTS = {
     "webhook": 6,
     "health": 2,  # the event loop's own delay: /health does no I/O
 }
-QUERIES = (("usage", USAGE), ("transactions", TRANSACTIONS), ("balance", BALANCE))
+
+
+def dashboard_query() -> str:
+    """The dashboard's own query (web/static/dashboard.js `QUERY`, its `${…}` filled in), so
+    the load is what the browser sends."""
+    import re
+
+    js = (ROOT / "web" / "static" / "dashboard.js").read_text()
+    consts = dict(re.findall(r'^const ([A-Z]+) = [`"](.*?)[`"];$', js, re.M))
+    query = re.search(r"^const QUERY = `(.*?)`;$", js, re.M | re.S).group(1)
+    for _ in range(3):
+        query = re.sub(r"\$\{([A-Z]+)\}", lambda m: consts[m.group(1)], query)
+    return query
+
+
+# "dashboard" is the page's one query (every panel); the others are the narrower reads of
+# bench/gql_bench.py that scripts make.
+QUERIES = (("dashboard", dashboard_query()), ("usage", USAGE), ("transactions", TRANSACTIONS),
+           ("balance", BALANCE))  # fmt: skip
 
 
 @dataclass
@@ -252,7 +270,7 @@ class Traffic:
         elif route == "usage":
             req = http.get(f"{self.base}/api/user/usage", headers=key)
         elif route == "graphql":
-            name, query = QUERIES[n % len(QUERIES)]
+            name, query = QUERIES[0] if n % 2 else QUERIES[1 + n // 2 % 3]
             route = f"graphql {name}"
             req = http.post(f"{self.base}/graphql", json={"query": query}, cookies=acct.cookies)
         else:
@@ -274,6 +292,8 @@ class Traffic:
         self.stats.latencies[route].append(ms)
         self.stats.statuses[route][status] += 1
         bad = status >= 500 or (route.startswith("graphql") and b'"errors"' in data)
+        if bad and status < 500:
+            self.stats.errors[f"{route}: GraphQL errors"] += 1
         if (bad or status >= 400) and len(self.stats.samples) < 10:
             self.stats.samples.append(f"{route} {status}: {data[:200]!r}")
 
@@ -390,7 +410,7 @@ def print_report(r: dict) -> None:
     print(f"\n{r['backend']}, {r['workers']} worker(s), {r['clients']} clients, "
           f"{'rate ' + str(r['rate']) + '/s' if r['rate'] else 'closed loop'}, "
           f"{r['seconds']} s: {r['requests']} requests, {r['rps']} req/s, "
-          f"5xx: {r['5xx']}, connection errors: {sum(r['client_errors'].values())}")  # fmt: skip
+          f"5xx: {r['5xx']}, other errors: {r['client_errors'] or 0}")  # fmt: skip
     print("\n| route | req/s | p50 ms | p99 ms | max ms | statuses |")
     print("|---|---|---|---|---|---|")
     for name, v in r["routes"].items():

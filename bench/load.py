@@ -134,6 +134,8 @@ def _server_env(database_url: str, redis_url: str | None, port: int) -> dict[str
         "PORT": str(port),
         "BASE_URL": f"http://127.0.0.1:{port}",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # A test key: webhooks need billing configured; the events sent call no Stripe API.
+        "STRIPE_SECRET_KEY": "sk_test_load_benchmark",
         "OGAPI_ENV": "development",
     }
     env.pop("REDIS_URL", None)

@@ -3,8 +3,8 @@ the signed-in account, authenticated by the session cookie.
 
 - `GET /api/dashboard/preview?<image params>` renders the card. It never counts toward quota,
   API calls or the API's per-second budget: it has its own small per-account rate limit
-  (PREVIEW_RATE a second) and its own cache entries, keyed on the account and the exact
-  normalised parameters, so a preview can never turn into a free cache hit for `/api/generate`.
+  (PREVIEW_RATE a second), and it never touches the image cache, so a preview can never turn
+  into a free cache hit for `/api/generate` (nor fill the shared cache with drafts).
 - `POST /api/dashboard/sign` (JSON image params, optional `expires_in`) mints the signed URL and
   `<meta>` block with the account's live key, exactly as `GET /api/signed/generate` does.
 """
@@ -25,7 +25,6 @@ from web.images import _image_response, _query, mint_signed
 from web.keys import (
     clock_key,
     fetcher_key,
-    image_cache_key,
     meter_key,
     render_pool_key,
     secret_box_key,
@@ -49,20 +48,15 @@ async def preview(request: web.Request) -> web.Response:
         )
     req = parse_params(_query(request), allow_http=not app[settings_key].production)
 
-    async def create() -> CachedImage:
-        spec = req.spec
-        if req.urls:
-            images = await app[fetcher_key].fetch_many(req.urls)
-            spec = replace(spec, images=tuple(sorted(images.items())))
-        try:
-            return CachedImage.of(await app[render_pool_key].render(spec), req.content_type)
-        except AppError:
-            raise
-        except Exception as exc:
-            raise renders.generation_failed() from exc
-
-    key = f"dashboard-preview:{account.id}:{req.cache_key}"
-    image, _ = await app[image_cache_key].get_or_create(key, create)
+    spec = req.spec
+    if req.urls:
+        images = await app[fetcher_key].fetch_many(req.urls)
+        spec = replace(spec, images=tuple(sorted(images.items())))
+    try:
+        body = await app[render_pool_key].render(spec)
+    except Exception as exc:
+        raise renders.generation_failed() from exc
+    image = CachedImage.of(body, req.content_type)
     return _image_response(request, image, {"Cache-Control": "private, no-store"})
 
 

@@ -6,8 +6,12 @@ deserialising, no await on a backend. Behind it, shared by all workers, aiocache
 when `REDIS_URL` is set, on the worker's one Redis client (resolvers/redisconn.py). Values are
 stored as one bytes blob (a small JSON header, a newline, the image) by `ImageSerializer`,
 which never decodes them as text; on the embedded default the in-process map is the whole
-cache. A key names its content
-for ever (a hash of the canonical spec and RENDER_VERSION), so the front never goes stale.
+cache. A key names its content for ever (a hash of the canonical spec and RENDER_VERSION, under
+the owning account: see `image_key`), so the front never goes stale.
+
+A card drawn with a placeholder because a remote image failed (`CachedImage.partial`) is kept
+`DEGRADED_TTL` seconds, in this process's memory only: the same request a little later fetches
+the image again (docs/caching.md).
 
 Identical concurrent misses in one process are coalesced: one caller renders, the others wait
 for its result (across workers a duplicate render is possible and harmless).
@@ -19,6 +23,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("ogapi.cache")
 REDIS_TTL = 7 * 86400
 DEFAULT_MEMORY_MB = 256
+DEGRADED_TTL = 5.0  # seconds a card with a placeholder for a failed remote image is kept
+
+
+def image_key(account_id: int, content_key: str) -> str:
+    """The cache key of an account's render: the cache is per account, so another account's
+    identical parameters are never a hit that reveals what someone else rendered."""
+    return f"a{account_id}:{content_key}"
 
 
 @dataclass(frozen=True)
@@ -41,10 +53,16 @@ class CachedImage:
     content_type: str
     etag: str  # quoted, as sent in the ETag header
     render_ms: float = 0.0
+    # A remote image failed and a placeholder was drawn instead: kept DEGRADED_TTL seconds in
+    # memory only (never packed into the shared backend).
+    partial: bool = False
 
     @classmethod
-    def of(cls, body: bytes, content_type: str, render_ms: float = 0.0) -> CachedImage:
-        return cls(body, content_type, f'"{hashlib.sha256(body).hexdigest()[:32]}"', render_ms)
+    def of(
+        cls, body: bytes, content_type: str, render_ms: float = 0.0, *, partial: bool = False
+    ) -> CachedImage:
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        return cls(body, content_type, etag, render_ms, partial)
 
     def pack(self) -> bytes:
         head = json.dumps([self.content_type, self.etag, round(self.render_ms, 2)])
@@ -71,12 +89,14 @@ class ImageSerializer(BaseSerializer):
 
 
 class MemoryLru:
-    """Images by key, least recently used first out once `max_bytes` is passed."""
+    """Images by key, least recently used first out once `max_bytes` is passed; an entry put
+    with a `ttl` is gone `ttl` seconds later (time.monotonic)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
         self._items: OrderedDict[str, CachedImage] = OrderedDict()
+        self._expires: dict[str, float] = {}  # only the entries put with a ttl
 
     def __len__(self) -> int:
         return len(self._items)
@@ -84,21 +104,29 @@ class MemoryLru:
     def get(self, key: str) -> CachedImage | None:
         image = self._items.get(key)
         if image is not None:
+            if self._expires and self._expires.get(key, float("inf")) <= time.monotonic():
+                self._pop(key)
+                return None
             self._items.move_to_end(key)
         return image
 
-    def put(self, key: str, image: CachedImage) -> None:
+    def put(self, key: str, image: CachedImage, ttl: float | None = None) -> None:
         cost = len(image.body) + len(key) + 200
         if cost > self.max_bytes:
             return
+        self._pop(key)
+        self._items[key] = image
+        if ttl is not None:
+            self._expires[key] = time.monotonic() + ttl
+        self.size += cost
+        while self.size > self.max_bytes:
+            self._pop(next(iter(self._items)))
+
+    def _pop(self, key: str) -> None:
         old = self._items.pop(key, None)
         if old is not None:
             self.size -= len(old.body) + len(key) + 200
-        self._items[key] = image
-        self.size += cost
-        while self.size > self.max_bytes:
-            k, v = self._items.popitem(last=False)
-            self.size -= len(v.body) + len(k) + 200
+            self._expires.pop(key, None)
 
 
 class ImageCache:
@@ -129,6 +157,9 @@ class ImageCache:
         return image
 
     async def set(self, key: str, image: CachedImage, ttl: int | None = None) -> None:
+        if image.partial:  # not kept as if complete: briefly, and in this process only
+            self.memory.put(key, image, DEGRADED_TTL)
+            return
         self.memory.put(key, image)
         if self.backend is None:
             return

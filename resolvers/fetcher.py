@@ -11,6 +11,12 @@ any address is not public, and pins the connection to exactly the vetted address
 `_PinnedResolver` - aiohttp never performs a lookup of its own, so DNS rebinding between the
 check and the connect is impossible, while the Host header and TLS SNI still carry the name.
 
+Fairness: each account (the `owner` of a fetch) has its own share of the download slots,
+`per_owner` of the connector's `max_connections`, so one account's slow image URLs queue behind
+each other and never starve other accounts' fetches (docs/remote-images.md). DNS lookups run
+on a small pool of their own (`DNS_THREADS`) under a hard timeout: a hung resolver never pins
+threads of the loop's shared default executor.
+
 Memory: an image over `max_pixels` (16 MP) is refused from its header, before decoding; at most
 `max_decodes` images decode at once however many downloads are in flight; and a JPEG decodes
 at the reduced DCT scale the renderer itself uses (`Image.draft`, render/draw.py).
@@ -19,6 +25,7 @@ at the reduced DCT scale the renderer itself uses (`Image.draft`, render/draw.py
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import io
 import ipaddress
@@ -27,6 +34,8 @@ import socket
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -51,13 +60,33 @@ CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/gif", 
 PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")  # SVG is never rasterised
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DRAFT_SIZE = (1200, 1200)  # as render.draw.decode_image: JPEGs decode at >= this, not full size
+FAILURE_TTL = 5.0  # seconds a failed URL is not retried (a card with its placeholder is kept as
+# briefly: resolvers.cache.DEGRADED_TTL)
+DNS_THREADS = 8
+DNS_TIMEOUT = 3.0  # seconds; the whole fetch (5 s by default) is bounded too
+_dns_pool: ThreadPoolExecutor | None = None
+
+
+def _dns_executor() -> ThreadPoolExecutor:
+    global _dns_pool
+    if _dns_pool is None:
+        _dns_pool = ThreadPoolExecutor(DNS_THREADS, thread_name_prefix="ogapi-dns")
+    return _dns_pool
 
 
 async def lookup_addresses(host: str, port: int) -> list[str]:
-    """The one DNS lookup per hop (tests replace this to point names at 127.0.0.1)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    """The one DNS lookup per hop (tests replace this to point names at 127.0.0.1), on the
+    fetcher's own threads: a lookup that hangs holds one of those, never a default-executor
+    thread, and its caller gives up after DNS_TIMEOUT seconds."""
+    loop = asyncio.get_running_loop()
+    lookup = loop.run_in_executor(
+        _dns_executor(), socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP
     )
+    try:
+        async with asyncio.timeout(DNS_TIMEOUT):
+            infos = await lookup
+    except TimeoutError:
+        raise _Rejected(f"DNS lookup of {host} timed out after {DNS_TIMEOUT}s") from None
     return [str(info[4][0]) for info in infos]
 
 
@@ -84,6 +113,28 @@ class _PinnedResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+class _Shares:
+    """At most `per_owner` fetches in flight per owner; waiters queue behind their own owner."""
+
+    def __init__(self, per_owner: int) -> None:
+        self.per_owner = per_owner
+        self._owners: dict[Hashable, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, owner: Hashable) -> AsyncIterator[None]:
+        entry = self._owners.get(owner)
+        if entry is None:
+            entry = self._owners[owner] = (asyncio.Semaphore(self.per_owner), [0])
+        entry[1][0] += 1  # users (holding or waiting): the entry goes when the last one leaves
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1][0] -= 1
+            if entry[1][0] == 0:
+                del self._owners[owner]
 
 
 class _TTLCache:
@@ -130,13 +181,16 @@ class RemoteImageFetcher:
         max_decodes: int = 2,
         max_redirects: int = 3,
         success_ttl: float = 600.0,
-        failure_ttl: float = 60.0,
+        failure_ttl: float | None = None,
+        max_connections: int = 32,
+        per_owner: int = 8,
     ) -> None:
         self.allow_private, self.allow_http = allow_private, allow_http
         self.timeout, self.max_bytes, self.max_pixels = timeout, max_bytes, max_pixels
-        self.max_redirects, self.success_ttl, self.failure_ttl = (
-            max_redirects, success_ttl, failure_ttl
-        )  # fmt: skip
+        self.max_redirects, self.success_ttl = max_redirects, success_ttl
+        self.failure_ttl = FAILURE_TTL if failure_ttl is None else failure_ttl
+        self.max_connections = max_connections
+        self._shares = _Shares(min(per_owner, max_connections))
         self._cache = _TTLCache()
         # Decoding is the memory peak (width x height x 4 bytes): bound it, not the downloads.
         self._decodes = asyncio.Semaphore(max_decodes)
@@ -145,7 +199,10 @@ class RemoteImageFetcher:
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
-            resolver=_PinnedResolver(), use_dns_cache=False, limit=32, limit_per_host=4
+            resolver=_PinnedResolver(),
+            use_dns_cache=False,
+            limit=self.max_connections,
+            limit_per_host=4,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -175,13 +232,17 @@ class RemoteImageFetcher:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def fetch_many(self, urls: dict[str, str]) -> dict[str, bytes | None]:
-        """Fetch several fields' URLs concurrently: `{field: bytes-or-None}`."""
-        results = await asyncio.gather(*(self.fetch(url) for url in urls.values()))
+    async def fetch_many(
+        self, urls: dict[str, str], owner: Hashable = None
+    ) -> dict[str, bytes | None]:
+        """Fetch several fields' URLs concurrently for `owner` (an account id): `{field:
+        bytes-or-None}`."""
+        results = await asyncio.gather(*(self.fetch(url, owner) for url in urls.values()))
         return dict(zip(urls, results, strict=True))
 
-    async def fetch(self, url: str) -> bytes | None:
-        """The bytes of a validated image, or `None` for any failure (cached, coalesced)."""
+    async def fetch(self, url: str, owner: Hashable = None) -> bytes | None:
+        """The bytes of a validated image, or `None` for any failure (cached, coalesced). A
+        download this call starts takes one of `owner`'s slots (see `_Shares`)."""
         if self._session is None:
             raise RuntimeError("RemoteImageFetcher.start() was not called")
         try:
@@ -194,15 +255,15 @@ class RemoteImageFetcher:
             return value
         task = self._inflight.get(url)
         if task is None:
-            task = asyncio.create_task(self._fetch_and_cache(url))
+            task = asyncio.create_task(self._fetch_and_cache(url, owner))
             self._inflight[url] = task
             task.add_done_callback(lambda _: self._inflight.pop(url, None))
         return await asyncio.shield(task)
 
-    async def _fetch_and_cache(self, url: str) -> bytes | None:
+    async def _fetch_and_cache(self, url: str, owner: Hashable) -> bytes | None:
         shown = URL(url).with_query(None)  # query strings may carry tokens: keep them out of logs
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout), self._shares.slot(owner):
                 data = await self._download(URL(url, encoded=True))
             await self._check_image(data)
         except _Rejected as exc:

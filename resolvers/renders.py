@@ -1,5 +1,7 @@
 """Image generation: cache first, then metering around the render (docs/metering.md).
 
+Cached per account (`cache.image_key`): the owner is part of the key.
+
     hit  -> served, nothing counted (no rate-limit token, no quota)
     miss -> meter.check_rate -> meter.reserve -> fetch remote images -> pool.render
             -> cache.set -> meter.commit        (any failure: meter.release, nothing counted)
@@ -21,7 +23,7 @@ from models import Account
 from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
 from render.templates import TEMPLATES
-from resolvers.cache import CachedImage, ImageCache
+from resolvers.cache import CachedImage, ImageCache, image_key
 from resolvers.errors import AppError
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
@@ -45,6 +47,11 @@ class RenderResult:
     render_ms: float = 0.0  # spent on this request (0 when served from cache)
     rate: RateDecision | None = None  # the rate-limit decision, when a token was spent
     degraded: str | None = None  # "quota": the fallback card was served instead
+
+    @property
+    def partial(self) -> bool:
+        """A remote image failed and the card has a placeholder (kept only briefly)."""
+        return self.image.partial
 
 
 def generation_failed() -> AppError:
@@ -73,6 +80,7 @@ async def generate(
     account: Account | Callable[[], Awaitable[Account]],
     req: ImageRequest,
     *,
+    account_id: int,
     meter: Meter,
     cache: ImageCache,
     pool: Renderer,
@@ -80,13 +88,14 @@ async def generate(
     now: datetime,
     fallback_on_quota: bool = False,
 ) -> RenderResult:
-    """The image for `req`, from cache or rendered and metered on `account` (or on what the
-    async callable `account` returns: hits then never load the account).
+    """The image for `req`, from `account_id`'s cache or rendered and metered on `account` (or
+    on what the async callable `account` returns: hits then never load the account).
 
     With `fallback_on_quota` (signed URLs) an owner out of quota gets the plain fallback card
     (`degraded="quota"`, counting nothing) instead of QUOTA_EXCEEDED.
     """
-    image = cache.peek(req.cache_key)  # the common case: in this process's memory
+    key = image_key(account_id, req.cache_key)
+    image = cache.peek(key)  # the common case: in this process's memory
     if image is not None:
         return RenderResult(image, True)
     spent: list[RateDecision] = []
@@ -97,10 +106,11 @@ async def generate(
         spent.append(await meter.check_rate(acct))
         ticket = await meter.reserve(acct, now)
         try:
-            spec = req.spec
+            spec, partial = req.spec, False
             if req.urls:
-                images = await fetcher.fetch_many(req.urls)
+                images = await fetcher.fetch_many(req.urls, owner=acct.id)
                 spec = replace(spec, images=tuple(sorted(images.items())))
+                partial = any(data is None for data in images.values())
             t0 = time.perf_counter()
             body = await pool.render(spec)
             took.append((time.perf_counter() - t0) * 1000)
@@ -111,10 +121,10 @@ async def generate(
                 raise generation_failed() from exc
             raise
         await meter.commit(ticket, now)
-        return CachedImage.of(body, req.content_type, took[0])
+        return CachedImage.of(body, req.content_type, took[0], partial=partial)
 
     try:
-        image, hit = await cache.get_or_create(req.cache_key, create)
+        image, hit = await cache.get_or_create(key, create)
     except AppError as exc:
         if not (fallback_on_quota and exc.code == "QUOTA_EXCEEDED"):
             raise

@@ -42,7 +42,8 @@ log = logging.getLogger("ogapi.images")
 routes = web.RouteTableDef()
 DAY = 86400
 PRIVATE_CACHE = f"private, max-age={DAY}"
-DEGRADED_CACHE = "public, max-age=300"
+DEGRADED_MAX_AGE = 300  # the fallback card, and a card with a placeholder for a failed image
+DEGRADED_CACHE = f"public, max-age={DEGRADED_MAX_AGE}"
 # Parsed query strings (parsing is pure; a cache hit should not redo it), per allow_http. Keyed
 # on the raw query exactly as sent: yarl's decoded `query_string` maps %2526 and %26 (and %253D
 # and %3D, ...) to one string, so it cannot name what was asked (docs/caching.md).
@@ -131,11 +132,13 @@ async def _generate(
             _GENERATE_QUERIES.put(memo, req)
     account_id = owner.id
     result = await renders.generate(
-        lambda: usable_account(account_id), req, meter=meter, cache=app[image_cache_key],
-        pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
+        lambda: usable_account(account_id), req, account_id=account_id, meter=meter,
+        cache=app[image_cache_key], pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
     )  # fmt: skip
     headers = await meter.quota_headers(owner, now)
     headers["Cache-Control"] = PRIVATE_CACHE
+    if result.partial:
+        headers["Cache-Control"] = f"private, max-age={DEGRADED_MAX_AGE}"
     headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
     headers["X-Render-Ms"] = f"{result.render_ms:.1f}" if result.render_ms else "0.0"
     headers.update(await meter.rate_limit_headers(owner, result.rate))
@@ -209,7 +212,8 @@ async def signed_image(request: web.Request) -> web.Response:
         _SIGNED_QUERIES.put(memo, (raw, req))
     account_id = owner.id  # a snapshot: load the account only to render
     result = await renders.generate(
-        lambda: usable_account(account_id), req, meter=app[meter_key], cache=app[image_cache_key],
+        lambda: usable_account(account_id), req, account_id=account_id, meter=app[meter_key],
+        cache=app[image_cache_key],
         pool=app[render_pool_key], fetcher=app[fetcher_key], now=now, fallback_on_quota=True,
     )  # fmt: skip
     if result.degraded:
@@ -218,6 +222,8 @@ async def signed_image(request: web.Request) -> web.Response:
         max_age = DAY
         if "exp" in raw:
             max_age = max(0, min(DAY, int(raw["exp"]) - int(now.timestamp())))
+        if result.partial:
+            max_age = min(max_age, DEGRADED_MAX_AGE)
         headers = {"Cache-Control": f"public, max-age={max_age}"}
     if not result.degraded:  # the fallback card is neither a hit nor a render of this image
         headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"

@@ -93,11 +93,18 @@ def connection_config(database_url: str) -> str | dict[str, Any]:
     raise ValueError(SCHEME_ERROR)
 
 
+def sqlite_path(database_url: str) -> str | None:
+    """The file of a `sqlite://` DATABASE_URL (None for PostgreSQL and `:memory:`)."""
+    if not is_sqlite(database_url):
+        return None
+    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    return None if path == ":memory:" else str(Path(path).expanduser())
+
+
 def _ensure_sqlite_dir(database_url: str) -> None:
-    if is_sqlite(database_url):
-        path = database_url.removeprefix("sqlite://").split("?", 1)[0]
-        if path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(database_url)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _connection(database_url: str, readers: int) -> str | dict[str, Any]:

@@ -146,26 +146,36 @@ async def request_password_reset(
     )
 
 
-async def confirm_password_reset(token: object, password: object, now: datetime) -> Account:
+async def confirm_password_reset(
+    token: object, password: object, ip: str, now: datetime
+) -> Account:
+    """Set a new password with a reset token (docs/accounts.md). Throttled per IP like logins
+    (a failed confirm counts as a failed attempt); the token is checked before the password is
+    hashed, so bogus tokens cost no argon2 run; success revokes every session and ends every
+    other outstanding token of the account."""
     check_password(password)
     invalid = AppError(
         "This reset link is invalid or has expired.", code="INVALID_TOKEN", status=400
     )
+    attempt = await throttle.begin_attempt(None, ip, now)
     if not isinstance(token, str) or not token or len(token) > 128:
+        raise invalid
+    token_hash = sha256_hex(token)
+    live = PasswordReset.filter(token_hash=token_hash, used_at=None, expires_at__gt=now)
+    reset = await live.first()
+    if reset is None:
         raise invalid
     hashed = await passwords.hash_password(password)  # type: ignore[arg-type]  # checked: a str
     async with in_transaction():
         # Claim the token atomically: two concurrent confirms cannot both succeed.
-        claimed = await PasswordReset.filter(
-            token_hash=sha256_hex(token), used_at=None, expires_at__gt=now
-        ).update(used_at=now)
-        if claimed != 1:
+        if await live.update(used_at=now) != 1:
             raise invalid
-        reset = await PasswordReset.get(token_hash=sha256_hex(token)).select_related("account")
-        account = reset.account
+        await PasswordReset.filter(account_id=reset.account_id, used_at=None).update(used_at=now)
+        account = await Account.get(id=reset.account_id)
         account.password_hash = hashed
         await account.save(update_fields=["password_hash"])
         await sessions.revoke_all_sessions(account.id)
+    await throttle.succeeded(attempt)
     return account
 
 

@@ -14,8 +14,13 @@ before that). Invalidation, so that a regenerated key fails at once on every wor
   on the worker's one Redis client (resolvers/redisconn.py).
   While it is not subscribed (startup, lost connection) it is bypassed: every lookup reads the
   database and nothing is kept. It starts empty again each time it (re)subscribes.
-- changes no one announced (a CLI run without REDIS_URL next to an embedded server, SQL by
-  hand): entries older than `TTL` seconds are read again, so they show within 5 s.
+- the embedded default (SQLite, no Redis): an `ogapi admin` run, or SQL by hand, is another
+  process. Every lookup first asks SQLite whether any other connection committed since the last
+  look (`PRAGMA data_version` on a connection of the cache's own, `SqliteChanges`: a few
+  microseconds, no I/O wait) and forgets everything when one did, so such changes apply to the
+  very next request.
+- changes no one announced otherwise (PostgreSQL without Redis, SQL by hand): entries older
+  than `TTL` seconds are read again, so they show within 5 s.
 
 A lookup that raced an invalidation does not keep what it read (`_generation`).
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -89,10 +95,48 @@ async def _load(column: str, value: str) -> KeySnapshot | None:
     )
 
 
+class SqliteChanges:
+    """Whether another connection committed to a SQLite database since the last call.
+
+    `PRAGMA data_version` changes when any connection other than the one asking commits; the
+    asking connection is this object's own, so the server's writes count too (they merely
+    make the key cache read a key again). Any error counts as a change."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        try:
+            if self._conn is None:
+                # timeout=0: never wait for a lock on the event loop (WAL readers rarely need to)
+                self._conn = sqlite3.connect(self.path, timeout=0, isolation_level=None,
+                                             check_same_thread=False)  # fmt: skip
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            self.close()
+            return True
+        if version == self._version:
+            return False
+        self._version = version
+        return True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._version = None
+
+
 class KeyCache:
-    def __init__(self, redis: Redis | None = None, ttl: float = TTL) -> None:
+    def __init__(
+        self, redis: Redis | None = None, ttl: float = TTL, sqlite_path: str | None = None
+    ) -> None:
         self.redis = redis  # the worker's client (closed by its owner, not here)
         self.ttl = ttl
+        # Without Redis, on SQLite: other processes' commits are seen per lookup (module doc).
+        self._changes = SqliteChanges(sqlite_path) if sqlite_path and redis is None else None
         # Without Redis there is no other worker to hear from: usable at once. With Redis, only
         # once subscribed (see `run`).
         self.connected = redis is None
@@ -106,6 +150,8 @@ class KeyCache:
 
     async def by_hash(self, key_hash: str) -> KeySnapshot | None:
         """The owner of the live key with this SHA-256 hex, or None."""
+        if self._changes is not None and self._changes.changed():
+            self.clear()
         snap = self._by_hash.get(key_hash)
         if snap is not None and self.connected and time.monotonic() - snap.loaded < self.ttl:
             return snap
@@ -113,6 +159,8 @@ class KeyCache:
 
     async def by_kid(self, kid: str) -> KeySnapshot | None:
         """The owner of the live key `kid` (signed URLs), or None."""
+        if self._changes is not None and self._changes.changed():
+            self.clear()
         snap = self._by_kid.get(kid)
         if snap is not None and self.connected and time.monotonic() - snap.loaded < self.ttl:
             return snap
@@ -215,6 +263,8 @@ class KeyCache:
         _CACHES.discard(self)
         self.connected = self.redis is None
         self.clear()
+        if self._changes is not None:
+            self._changes.close()
 
 
 class _Publisher:

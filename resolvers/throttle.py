@@ -1,5 +1,6 @@
 """Login throttling (docs/accounts.md): 5 failures per email or 20 per IP within 15 minutes lock
-further attempts, even with the right password, until the window has passed.
+further attempts, even with the right password, until the window has passed. Password-reset
+confirms count per IP the same way (an attempt without an email).
 
 An attempt is written down *before* its password is checked and erased only when it succeeds,
 so a burst of parallel guesses cannot all pass the check while argon2 is still verifying the
@@ -33,13 +34,14 @@ async def _retry_after(attempt: LoginFailure, filter_: dict, limit: int, now: da
     return (oldest + WINDOW - now).total_seconds()
 
 
-async def begin_attempt(email: str, ip: str, now: datetime) -> LoginFailure:
-    """Record an attempt (counted as a failure until `succeeded`), or raise TOO_MANY_ATTEMPTS."""
-    attempt = await LoginFailure.create(email=email[:254], ip=ip[:64], created_at=now)
-    for filter_, limit in (
-        ({"email": attempt.email}, MAX_PER_EMAIL),
-        ({"ip": attempt.ip}, MAX_PER_IP),
-    ):
+async def begin_attempt(email: str | None, ip: str, now: datetime) -> LoginFailure:
+    """Record an attempt (counted as a failure until `succeeded`), or raise TOO_MANY_ATTEMPTS.
+    `email` None (a reset confirm): limited per IP only."""
+    attempt = await LoginFailure.create(email=(email or "")[:254], ip=ip[:64], created_at=now)
+    limits: list[tuple[dict, int]] = [({"ip": attempt.ip}, MAX_PER_IP)]
+    if email is not None:
+        limits.insert(0, ({"email": attempt.email}, MAX_PER_EMAIL))
+    for filter_, limit in limits:
         wait = await _retry_after(attempt, filter_, limit, now)
         if wait is not None:
             await attempt.delete()  # a refused attempt does not extend the lock

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from models.db import database
+from models.db import database, sqlite_path
 from resolvers.crypto import SecretBox
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
@@ -155,7 +155,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[mailer_key] = _mailer(settings)
     app[redis_key] = connect(settings.redis_url) if settings.redis_url else None
     app[meter_key] = Meter(_rate_limiter(app[redis_key]), app[mailer_key])
-    app[key_cache_key] = KeyCache(app[redis_key])
+    app[key_cache_key] = KeyCache(app[redis_key], sqlite_path=sqlite_path(settings.database_url))
     if (gateway := _stripe_gateway(settings)) is not None:
         app[stripe_key] = gateway
     app.cleanup_ctx.append(_redis_ctx)

@@ -135,7 +135,7 @@ async def password_reset(request: web.Request) -> web.Response:
 async def password_reset_confirm(request: web.Request) -> web.Response:
     body = await read_auth_json(request)
     await accounts.confirm_password_reset(
-        body.get("token"), body.get("password"), request.app[clock_key]()
+        body.get("token"), body.get("password"), client_ip(request), request.app[clock_key]()
     )
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")

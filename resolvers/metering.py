@@ -48,6 +48,7 @@ __all__ = ["IMAGE_SERVICE", "Meter", "RenderTicket", "bump_daily"]
 log = logging.getLogger("ogapi.metering")
 FLUSH_EVERY = 1.0  # seconds between writes of the API-call counts
 USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
+RATE_WAIT = 2.0  # seconds a signed render over the rate limit waits for its turn
 
 
 @dataclass
@@ -108,18 +109,39 @@ class Meter:
             remaining = decision.remaining
         return _rate_limit_headers(rate, remaining)
 
+    def _rate_limited(self, decision: RateDecision) -> TooManyRequests:
+        exc = TooManyRequests(
+            f"Rate limit exceeded: {decision.limit} requests per second on your plan.",
+            retry_after=decision.retry_after,
+        )
+        exc.headers.update(self.rate_headers(decision))
+        return exc
+
     async def check_rate(self, account: Account | KeySnapshot) -> RateDecision:
         """Spend one request of the account's per-second budget, or raise RATE_LIMITED."""
         rate = get_plan(account.plan).requests_per_second
         decision = await self.limiter.hit(_rate_key(account), rate)
         if not decision.allowed:
-            exc = TooManyRequests(
-                f"Rate limit exceeded: {rate} requests per second on your plan.",
-                retry_after=decision.retry_after,
-            )
-            exc.headers.update(self.rate_headers(decision))
-            raise exc
+            raise self._rate_limited(decision)
         return decision
+
+    async def wait_for_rate(
+        self, account: Account | KeySnapshot, max_wait: float = RATE_WAIT
+    ) -> RateDecision:
+        """`check_rate` for a caller that had rather wait than be refused (signed URLs, fetched
+        by crawlers: docs/signed-urls.md): over the limit, wait for the turn the limiter names,
+        for at most `max_wait` seconds in all, then raise RATE_LIMITED. A refused try spends
+        nothing, so waiting costs the budget no more than one request."""
+        rate = get_plan(account.plan).requests_per_second
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        while True:
+            decision = await self.limiter.hit(_rate_key(account), rate)
+            if decision.allowed:
+                return decision
+            if loop.time() + decision.retry_after > deadline:
+                raise self._rate_limited(decision)
+            await asyncio.sleep(decision.retry_after)
 
     async def reserve(self, account: Account, now: datetime) -> RenderTicket:
         """Take one image of the quota before rendering, or raise QUOTA_EXCEEDED.

@@ -46,12 +46,17 @@ class RenderResult:
     cache_hit: bool
     render_ms: float = 0.0  # spent on this request (0 when served from cache)
     rate: RateDecision | None = None  # the rate-limit decision, when a token was spent
-    degraded: str | None = None  # "quota": the fallback card was served instead
+    # "quota" / "rate": the fallback card was served instead (owner out of quota / over the
+    # per-second rate limit even after waiting for its turn)
+    degraded: str | None = None
 
     @property
     def partial(self) -> bool:
         """A remote image failed and the card has a placeholder (kept only briefly)."""
         return self.image.partial
+
+
+DEGRADED_BY = {"QUOTA_EXCEEDED": "quota", "RATE_LIMITED": "rate"}  # error code -> degraded
 
 
 def generation_failed() -> AppError:
@@ -86,13 +91,15 @@ async def generate(
     pool: Renderer,
     fetcher: RemoteImageFetcher,
     now: datetime,
-    fallback_on_quota: bool = False,
+    degrade: bool = False,
 ) -> RenderResult:
     """The image for `req`, from `account_id`'s cache or rendered and metered on `account` (or
     on what the async callable `account` returns: hits then never load the account).
 
-    With `fallback_on_quota` (signed URLs) an owner out of quota gets the plain fallback card
-    (`degraded="quota"`, counting nothing) instead of QUOTA_EXCEEDED.
+    With `degrade` (signed URLs, fetched by crawlers that must never see an error) a render
+    over the owner's rate limit waits for its turn (`Meter.wait_for_rate`), and an owner still
+    over the limit, or out of quota, gets the plain fallback card (`degraded="rate"` or
+    `"quota"`, counting nothing) instead of RATE_LIMITED or QUOTA_EXCEEDED.
     """
     key = image_key(account_id, req.cache_key)
     image = cache.peek(key)  # the common case: in this process's memory
@@ -103,7 +110,7 @@ async def generate(
 
     async def create() -> CachedImage:
         acct = account if isinstance(account, Account) else await account()
-        spent.append(await meter.check_rate(acct))
+        spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
         ticket = await meter.reserve(acct, now)
         try:
             spec, partial = req.spec, False
@@ -126,11 +133,12 @@ async def generate(
     try:
         image, hit = await cache.get_or_create(key, create)
     except AppError as exc:
-        if not (fallback_on_quota and exc.code == "QUOTA_EXCEEDED"):
+        reason = DEGRADED_BY.get(exc.code) if degrade else None
+        if reason is None:
             raise
         s = req.spec
         image = await fallback(cache, pool, s.width, s.height, s.format)
-        return RenderResult(image, True, rate=spent[0] if spent else None, degraded="quota")
+        return RenderResult(image, True, rate=spent[0] if spent else None, degraded=reason)
     return RenderResult(image, hit, 0.0 if hit else took[0], spent[0] if spent else None)
 
 

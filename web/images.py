@@ -43,7 +43,9 @@ routes = web.RouteTableDef()
 DAY = 86400
 PRIVATE_CACHE = f"private, max-age={DAY}"
 DEGRADED_MAX_AGE = 300  # the fallback card, and a card with a placeholder for a failed image
-DEGRADED_CACHE = f"public, max-age={DEGRADED_MAX_AGE}"
+# max-age of the fallback card by `RenderResult.degraded` (docs/signed-urls.md): over the rate
+# limit a crawler should come back soon
+FALLBACK_MAX_AGE = {"quota": DEGRADED_MAX_AGE, "rate": 60}
 # Parsed query strings (parsing is pure; a cache hit should not redo it), per allow_http. Keyed
 # on the raw query exactly as sent: yarl's decoded `query_string` maps %2526 and %26 (and %253D
 # and %3D, ...) to one string, so it cannot name what was asked (docs/caching.md).
@@ -213,11 +215,12 @@ async def signed_image(request: web.Request) -> web.Response:
     account_id = owner.id  # a snapshot: load the account only to render
     result = await renders.generate(
         lambda: usable_account(account_id), req, account_id=account_id, meter=app[meter_key],
-        cache=app[image_cache_key],
-        pool=app[render_pool_key], fetcher=app[fetcher_key], now=now, fallback_on_quota=True,
+        cache=app[image_cache_key], pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
+        degrade=True,
     )  # fmt: skip
     if result.degraded:
-        headers = {"Cache-Control": DEGRADED_CACHE, "X-OG-Degraded": result.degraded}
+        max_age = FALLBACK_MAX_AGE[result.degraded]
+        headers = {"Cache-Control": f"public, max-age={max_age}", "X-OG-Degraded": result.degraded}
     else:
         max_age = DAY
         if "exp" in raw:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import io
 import ipaddress
 import logging
@@ -67,6 +68,26 @@ class Canary:
         return [path for path, _ in self.requests]
 
 
+@functools.cache
+def _payload(kind: str) -> tuple[bytes, str]:
+    """The body the canary serves at /body/KIND, built once (bombs take a while to build)."""
+    payloads = {
+        "png": lambda: (PNG, "image/png"),
+        "jpeg": lambda: (JPEG, "image/jpeg"),
+        "html": lambda: (PNG, "text/html"),
+        "svg": lambda: (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
+        "garbage": lambda: (b"definitely not an image", "image/png"),
+        "bmp": lambda: (_image("BMP"), "image/png"),
+        "bomb": lambda: (_bomb_png(20_000, 20_000), "image/png"),
+        "big": lambda: (_bomb_png(8_000, 8_000), "image/png"),
+        "warn": lambda: (_bomb_png(10_000, 10_000), "image/png"),
+        "mp15": lambda: (_bomb_png(5_000, 3_000), "image/png"),  # under the 16 MP default
+        "mp20": lambda: (_bomb_png(5_000, 4_000), "image/png"),  # over it (under the old 40 MP)
+        "photo": lambda: (_image("JPEG", (4_000, 3_000)), "image/jpeg"),
+    }
+    return payloads[kind]()
+
+
 def _canary_app(canary: Canary) -> web.Application:
     @web.middleware
     async def record(request: web.Request, handler):
@@ -74,22 +95,7 @@ def _canary_app(canary: Canary) -> web.Application:
         return await handler(request)
 
     async def body(request: web.Request) -> web.Response:
-        kind = request.match_info["kind"]
-        payloads = {
-            "png": (PNG, "image/png"),
-            "jpeg": (JPEG, "image/jpeg"),
-            "html": (PNG, "text/html"),
-            "svg": (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
-            "garbage": (b"definitely not an image", "image/png"),
-            "bmp": (_image("BMP"), "image/png"),
-            "bomb": (_bomb_png(20_000, 20_000), "image/png"),
-            "big": (_bomb_png(8_000, 8_000), "image/png"),
-            "warn": (_bomb_png(10_000, 10_000), "image/png"),
-            "mp15": (_bomb_png(5_000, 3_000), "image/png"),  # under the 16 MP default
-            "mp20": (_bomb_png(5_000, 4_000), "image/png"),  # over it (under the old 40 MP)
-            "photo": (_image("JPEG", (4_000, 3_000)), "image/jpeg"),
-        }
-        data, content_type = payloads[kind]
+        data, content_type = _payload(request.match_info["kind"])
         return web.Response(body=data, content_type=content_type)
 
     async def hops(request: web.Request) -> web.Response:

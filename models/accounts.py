@@ -74,6 +74,7 @@ class PasswordReset(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="password_resets", on_delete=fields.CASCADE
     )
+    account_id: int  # the foreign key's column (Tortoise sets it)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

@@ -112,7 +112,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...]]]]
         raise AppError("Request body is not valid JSON.", code="INVALID_JSON", status=400) from None
     if not isinstance(data, dict):
         raise AppError("Request body must be a JSON object.", code="INVALID_JSON", status=400)

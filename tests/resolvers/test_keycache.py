@@ -76,11 +76,22 @@ async def test_plan_change_is_seen_at_once(client):
     assert resp.headers["X-Quota-Limit"] == "2000"
 
 
-async def test_changes_nobody_announced_show_within_the_ttl(client):
-    """The embedded default: an `ogapi admin` process without Redis writes to the database."""
+async def test_changes_nobody_announced_show_at_once_on_sqlite(client):
+    """The embedded default: an `ogapi admin` process without Redis writes to the database; the
+    key cache sees the commit (PRAGMA data_version) on the very next lookup."""
+    account, key = await _user(client)
+    assert (await _mint(client, key))[0] == 200
+    assert client.app[key_cache_key]._by_hash  # cached
+    await Account.filter(id=account.id).update(status=AccountStatus.SUSPENDED)  # behind its back
+    status, body = await _mint(client, key)
+    assert (status, body["code"]) == (403, "SUBSCRIPTION_CANCELED")
+
+
+async def test_without_a_change_signal_entries_expire_after_the_ttl(client):
+    """Where nothing tells the cache about changes (PostgreSQL without Redis), the TTL does."""
     account, key = await _user(client)
     cache = client.app[key_cache_key]
-    cache.ttl = 0.3
+    cache.ttl, cache._changes = 0.3, None  # as on PostgreSQL without Redis
     assert (await _mint(client, key))[0] == 200
     await Account.filter(id=account.id).update(status=AccountStatus.SUSPENDED)  # behind its back
     assert (await _mint(client, key))[0] == 200  # still the cached snapshot

@@ -49,8 +49,8 @@ async def preview(request: web.Request) -> web.Response:
     req = parse_params(_query(request), allow_http=not app[settings_key].production)
 
     spec = req.spec
-    if req.urls:
-        images = await app[fetcher_key].fetch_many(req.urls)
+    if req.urls:  # the account's own share of the fetcher (docs/remote-images.md)
+        images = await app[fetcher_key].fetch_many(req.urls, owner=account.id)
         spec = replace(spec, images=tuple(sorted(images.items())))
     try:
         body = await app[render_pool_key].render(spec)

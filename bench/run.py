@@ -142,11 +142,19 @@ def metering_section(a: argparse.Namespace) -> list[Row]:
     return run(a)
 
 
+def memory_section(a: argparse.Namespace) -> list[Row]:
+    """Server RSS after large and mixed render corpora, uncached render p50 (bench/memory.py)."""
+    from bench.memory import memory_section as run
+
+    return run(a)
+
+
 SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
     render_section,
     http_section,
     graphql_section,
     metering_section,
+    memory_section,
 ]
 
 

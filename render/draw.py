@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import numpy as np
@@ -14,12 +12,19 @@ from PIL import Image, ImageDraw, ImageOps
 from render import fonts
 from render import text as tx
 from render.layout import Block
+from render.memo import Admission, ByteLru, bytes_cached, image_bytes
 from render.png import Background
 
 RGB = tuple[int, int, int]
 _SS = 4  # supersampling for anti-aliased shapes
-_BG_CACHE: OrderedDict[Hashable, tuple[Image.Image, Background]] = OrderedDict()
-BG_CACHE_SIZE = 24
+# Painted backgrounds, one copy each (the pixel array; a PIL view of it is made per use), bounded
+# by bytes per render process. One over LARGE_BG bytes (a 2400x2400 one is 17 MB) is kept only
+# once its key comes a second time: sizes and colours asked for once never push out the
+# backgrounds every default-size card reuses.
+BG_CACHE_BYTES = 48 << 20
+LARGE_BG = 6 << 20
+_BG_CACHE: ByteLru[Background] = ByteLru(BG_CACHE_BYTES)
+_BG_SEEN = Admission()
 
 
 def hex_rgb(value: str | None, default: RGB) -> RGB:
@@ -53,20 +58,19 @@ def linear_gradient(w: int, h: int, c0: RGB, c1: RGB) -> np.ndarray:
 
 
 def background(key: Hashable, paint: Callable[[], Image.Image]) -> tuple[Image.Image, Background]:
-    """The painted background for `key` (template, theme, colours, size), LRU-cached."""
-    hit = _BG_CACHE.get(key)
-    if hit is None:
-        img = paint().convert("RGB")
-        hit = (img, Background(np.asarray(img)))
-        _BG_CACHE[key] = hit
-        while len(_BG_CACHE) > BG_CACHE_SIZE:
-            _BG_CACHE.popitem(last=False)
-    else:
-        _BG_CACHE.move_to_end(key)
-    return hit
+    """The painted background for `key` (template, theme, colours, size): a read-only PIL view
+    of the one cached pixel array, and the array with its compressed bands (render.png)."""
+    bg = _BG_CACHE.get(key)
+    if bg is None:
+        pixels = np.asarray(paint().convert("RGB"))  # the only copy kept
+        pixels.flags.writeable = False
+        bg = Background(pixels)
+        if pixels.nbytes <= LARGE_BG or _BG_SEEN.again(key):
+            _BG_CACHE.put(key, bg, pixels.nbytes * 5 // 4)  # + its compressed bands, about
+    return Image.fromarray(bg.pixels), bg
 
 
-@functools.lru_cache(maxsize=256)
+@bytes_cached(16 << 20, image_bytes)
 def round_mask(w: int, h: int, r: float) -> Image.Image:
     """Anti-aliased rounded-rectangle (or circle, r = h / 2) mask."""
     big = Image.new("L", (w * _SS, h * _SS), 0)

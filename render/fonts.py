@@ -62,13 +62,19 @@ def coverage(face: str) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
-@functools.lru_cache(maxsize=512)
 def get_font(face: str, weight: int, size: int) -> ImageFont.FreeTypeFont:
+    """The face at a size. The emoji face loads at one size whatever is asked (its strikes are
+    bitmaps), so all sizes share one instance."""
     if face == EMOJI:
-        size = EMOJI_PPEM
-    return ImageFont.truetype(
-        str(font_file(face, weight)), max(1, size), layout_engine=layout_engine()
-    )
+        return _open(EMOJI, 400, EMOJI_PPEM)
+    return _open(face, weight, max(1, size))
+
+
+# An open face costs ~0.4 MB (FreeType's tables and caches) and ~0.2 ms to open again, and
+# shrink-to-fit tries many sizes: keep the recent 64 (the sizes repeated cards use), not 512.
+@functools.lru_cache(maxsize=64)
+def _open(face: str, weight: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(font_file(face, weight)), size, layout_engine=layout_engine())
 
 
 @dataclass(frozen=True)

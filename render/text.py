@@ -17,10 +17,12 @@ from PIL import Image
 
 from render import fonts
 from render.fonts import EMOJI, EMOJI_PPEM, raqm_available
+from render.memo import bytes_cached, image_bytes
 
 __all__ = ["Piece", "clean", "pieces", "raqm_available", "render_piece"]
 
 ELLIPSIS = "…"
+GLYPH_CACHE_BYTES = 32 << 20  # rendered text runs kept per render process (render_piece)
 EMOJI_SCALE = 0.92  # Noto's emoji advance is 1.27 em; browsers draw them a little smaller
 ALPHA_LEVELS = 17  # anti-aliasing levels kept: invisible on text, ~15 % smaller PNGs
 _ALPHA_LUT = [
@@ -197,7 +199,7 @@ def width(text: str, weight: int, size: int, para_rtl: bool = False) -> float:
     return sum(p.width for p in pieces(text, weight, size, para_rtl))
 
 
-@functools.lru_cache(maxsize=1024)
+@bytes_cached(GLYPH_CACHE_BYTES, lambda hit: image_bytes(hit[0]))
 def render_piece(piece: Piece, weight: int, size: int) -> tuple[Image.Image, int, int]:
     """(mask "L" or colour "RGBA" image, dx, dy) relative to the pen on the baseline."""
     font = fonts.get_font(piece.face, weight, size)

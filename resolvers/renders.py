@@ -22,7 +22,7 @@ from typing import Protocol
 from models import Account
 from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
-from render.templates import TEMPLATES
+from render.templates import TEMPLATES, Template
 from resolvers.cache import CachedImage, ImageCache, image_key
 from resolvers.errors import AppError
 from resolvers.fetcher import RemoteImageFetcher
@@ -192,6 +192,11 @@ async def preview(name: str, *, cache: ImageCache, pool: Renderer) -> CachedImag
     return image
 
 
+def templates() -> list[Template]:
+    """The card templates, in catalog order: GET /api/templates and GraphQL `templates`."""
+    return list(TEMPLATES.values())
+
+
 def template_list() -> list[dict]:
     """The body of GET /api/templates (without preview URLs, which the web layer adds)."""
     return [
@@ -208,5 +213,5 @@ def template_list() -> list[dict]:
                 for f in t.fields
             ],
         }
-        for t in TEMPLATES.values()
+        for t in templates()
     ]

@@ -9,9 +9,8 @@ import strawberry
 
 from models import Account as AccountModel
 from models import PlanId, SubscriptionStatus
-from resolvers import accounts, keys
+from resolvers import accounts, keys, plans
 from resolvers.plans import PLANS, get_plan
-from resolvers.plans import Plan as PlanModel
 from schema.context import Info
 from schema.permissions import IsAuthenticated, IsSessionUser
 
@@ -28,7 +27,7 @@ class Plan:
     requests_per_second: int
 
     @classmethod
-    def from_model(cls, plan: PlanModel) -> Plan:
+    def from_model(cls, plan: plans.Plan) -> Plan:
         return cls(
             id=plan.id,
             name=plan.name,

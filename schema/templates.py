@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from render.templates import FieldSpec
-from render.templates import Template as TemplateModel
-from resolvers import reports
+import render.templates
+from resolvers import renders
 
 
 @strawberry.type(description="A parameter a template reads.")
@@ -17,7 +16,7 @@ class TemplateField:
     max_length: int | None
 
     @classmethod
-    def from_model(cls, f: FieldSpec) -> TemplateField:
+    def from_model(cls, f: render.templates.FieldSpec) -> TemplateField:
         return cls(name=f.name, type=f.type, required=f.required, max_length=f.max_length)
 
 
@@ -28,7 +27,7 @@ class Template:
     fields: list[TemplateField]
 
     @classmethod
-    def from_model(cls, t: TemplateModel) -> Template:
+    def from_model(cls, t: render.templates.Template) -> Template:
         return cls(
             name=t.name,
             description=t.description,
@@ -40,4 +39,4 @@ class Template:
 class TemplateQuery:
     @strawberry.field
     def templates(self) -> list[Template]:
-        return [Template.from_model(t) for t in reports.templates_catalog()]
+        return [Template.from_model(t) for t in renders.templates()]

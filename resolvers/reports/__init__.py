@@ -22,7 +22,6 @@ from resolvers.reports.pages import (
     encode_cursor,
     invoices_page,
     notifications,
-    templates_catalog,
     transactions_page,
 )
 from resolvers.reports.rows import MAX_DAYS, MAX_MONTHS, MAX_PAGE
@@ -51,6 +50,5 @@ __all__ = [
     "money",
     "monthly_usage",
     "notifications",
-    "templates_catalog",
     "transactions_page",
 ]

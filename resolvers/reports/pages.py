@@ -18,7 +18,6 @@ from models import (
     Notification,
     TransactionType,
 )
-from render.templates import TEMPLATES, Template
 from resolvers.errors import InvalidParameter
 from resolvers.pricing import money
 from resolvers.reports.rows import MAX_PAGE, as_datetime, fetch_rows
@@ -171,7 +170,3 @@ async def notifications(account_id: int, first: int = 20) -> list[Notification]:
     return (
         await Notification.filter(account_id=account_id).order_by("-created_at", "-id").limit(first)
     )
-
-
-def templates_catalog() -> list[Template]:
-    return list(TEMPLATES.values())

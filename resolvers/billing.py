@@ -11,6 +11,7 @@ import asyncio
 import logging
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -221,11 +222,21 @@ async def subscription_of(session: dict, gateway: StripeGateway) -> dict | None:
     return None
 
 
-async def fulfill_checkout(session: dict, gateway: StripeGateway, now: datetime) -> None:
-    """Apply a Checkout Session (the return page and the webhook both come here): idempotent
-    and safe to run concurrently. Stripe is read before the transaction opens."""
+async def fulfill_checkout(
+    session: dict,
+    gateway: StripeGateway,
+    now: datetime,
+    *,
+    mark: Callable[[], Awaitable[object]] | None = None,
+) -> None:
+    """Apply a Checkout Session: the one way the return page and the webhook both take.
+    Idempotent and safe to run concurrently (credits once by external_ref, the subscription by
+    state). Stripe is read before the transaction opens; `mark` (the webhook's event row) is
+    written in the same transaction as the effect."""
     subscription = await subscription_of(session, gateway)
     async with in_transaction():
+        if mark is not None:
+            await mark()
         changed = await apply_checkout(session, subscription, now)
     for account_id in changed:
         await keycache.account_changed(account_id)

@@ -4,7 +4,8 @@
 - Types not in HANDLED are acknowledged and left alone.
 - Stripe is read first, outside any transaction (the subscription a checkout created, the
   session a refunded payment came from). Then one transaction writes the `StripeEvent` row and
-  the event's effect together: a replay, concurrent or not, finds the row (or collides on its
+  the event's effect together (Checkout events through `billing.fulfill_checkout`, as the
+  return route does): a replay, concurrent or not, finds the row (or collides on its
   primary key) and changes nothing; a handler that fails rolls back both, so the event is not
   marked done and Stripe's retry runs it again.
 - Order does not matter: subscriptions and invoices keep the `created` of the event they were
@@ -16,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
@@ -43,9 +44,7 @@ HANDLED = CHECKOUT | SUBSCRIPTION | INVOICE | {REFUND}
 
 @dataclass
 class _Fetched:
-    subscription: dict | None = None  # of a completed subscription-mode session
     session: dict | None = None  # the credit session a refunded charge paid for
-    changed: set[int] = field(default_factory=set)
 
 
 def _parse(event: object) -> tuple[str, str, dict, int]:
@@ -69,9 +68,7 @@ def _credit_session(session: dict) -> bool:
 
 async def _prefetch(kind: str, obj: dict, gateway: StripeGateway) -> _Fetched:
     fetched = _Fetched()
-    if kind in CHECKOUT:
-        fetched.subscription = await billing.subscription_of(obj, gateway)
-    elif (
+    if (
         kind == REFUND
         and (pi := obj.get("payment_intent"))
         and not await CreditPurchase.exists(id=pi)  # the refund came before the purchase
@@ -82,8 +79,6 @@ async def _prefetch(kind: str, obj: dict, gateway: StripeGateway) -> _Fetched:
 
 
 async def _apply(kind: str, obj: dict, version: int, f: _Fetched, now: datetime) -> set[int]:
-    if kind in CHECKOUT:
-        return await billing.apply_checkout(obj, f.subscription, now)
     if kind in SUBSCRIPTION:
         account_id = await subscriptions.account_for(obj.get("customer"), obj.get("metadata"))
         if account_id is None:
@@ -113,16 +108,23 @@ async def handle_event(event: object, gateway: StripeGateway, now: datetime) -> 
         return "ignored"
     if await StripeEvent.exists(id=event_id):
         return "duplicate"
-    fetched = await _prefetch(kind, obj, gateway)
+
+    async def mark() -> None:
+        await StripeEvent.create(id=event_id, type=kind, processed_at=now)
+
     try:
-        async with in_transaction():
-            await StripeEvent.create(id=event_id, type=kind, processed_at=now)
-            changed = await _apply(kind, obj, created, fetched, now)
+        if kind in CHECKOUT:
+            await billing.fulfill_checkout(obj, gateway, now, mark=mark)
+        else:
+            fetched = await _prefetch(kind, obj, gateway)
+            async with in_transaction():
+                await mark()
+                changed = await _apply(kind, obj, created, fetched, now)
+            for account_id in changed:
+                await keycache.account_changed(account_id)
     except IntegrityError:
         if await StripeEvent.exists(id=event_id):  # a concurrent delivery won
             return "duplicate"
         raise
-    for account_id in changed:
-        await keycache.account_changed(account_id)
     log.info("stripe event %s %s processed", event_id, kind)
     return "processed"

@@ -268,3 +268,15 @@ def test_a_live_key_is_refused_against_another_api_base():
     ok = Settings.from_env(env | {"STRIPE_API_BASE": "https://api.stripe.com/"})
     assert ok.stripe_secret_key == "sk_live_abc"
     assert Settings.from_env(env | {"STRIPE_SECRET_KEY": "sk_test_abc"}).stripe_api_base
+
+
+async def test_a_plan_without_its_stripe_price_says_run_stripe_sync(billing_client, stripe_fake):
+    """Keys set but `ogapi stripe sync` never ran: upgrades say so; credits still work."""
+    await signup(billing_client)
+    gql = GQL(billing_client)
+    body = await gql(CHECKOUT, {"plan": "PRO"})
+    assert codes(body) == ["BILLING_NOT_CONFIGURED"]
+    assert "ogapi_pro_monthly" in body["errors"][0]["message"]
+    assert "ogapi stripe sync" in body["errors"][0]["message"]
+    assert stripe_fake.all("customer") == []  # nothing made before the price was found
+    assert session_of(stripe_fake, await checkout(gql, credits=50))["amount_total"] == 5000

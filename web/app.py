@@ -124,6 +124,11 @@ def _stripe_gateway(settings: Settings) -> StripeGateway | None:
     """The one Stripe client (only with STRIPE_SECRET_KEY); it opens its session lazily."""
     if not settings.stripe_secret_key:
         return None
+    if not settings.stripe_webhook_secrets:
+        log.warning(
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: webhooks answer 503 "
+            "until it is (docs/billing.md)"
+        )
     return StripeGateway(
         settings.stripe_secret_key,
         settings.stripe_api_base,

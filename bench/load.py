@@ -400,6 +400,7 @@ def report(stats: Stats, elapsed: float, rss: list[tuple[float, dict]], meta: di
                 "end": p["series"][-1],
                 "max": max(p["series"]),
                 "cpu_pct": round(100 * (p["cpu"][-1] - p["cpu"][0]) / elapsed, 1),
+                "per_minute": p["series"][::12],  # samples are 5 s apart
             }
             for pid, p in sorted(per_proc.items())
         },

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from models import Account
 from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
 from render.templates import TEMPLATES, Template
@@ -27,6 +27,7 @@ from resolvers.cache import CachedImage, ImageCache, image_key
 from resolvers.errors import AppError
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
+from resolvers.keys import usable_account
 from resolvers.metering import Meter
 from resolvers.params import ImageRequest, parse_params
 from resolvers.ratelimit import RateDecision
@@ -64,28 +65,22 @@ def generation_failed() -> AppError:
                     status=500)  # fmt: skip
 
 
-async def validate(
-    account: Account | KeySnapshot,
-    read: Callable[[], Awaitable[Mapping[str, object]]],
-    *,
-    meter: Meter,
-    allow_http: bool,
-) -> ImageRequest:
-    """Read and parse the parameters of an authenticated caller. A request that fails here
-    (bad JSON, a bad field) still spends a rate-limit token (docs/metering.md), so floods of bad
-    requests are limited too."""
+@asynccontextmanager
+async def rate_token_on_failure(owner: KeySnapshot, meter: Meter) -> AsyncIterator[None]:
+    """Around reading and parsing an authenticated caller's parameters: a request that fails
+    there (bad JSON, a bad field) still spends a rate-limit token (docs/metering.md), so floods
+    of bad requests are limited too."""
     try:
-        return parse_params(await read(), allow_http=allow_http)
+        yield
     except AppError:
-        await meter.check_rate(account)
+        await meter.check_rate(owner)
         raise
 
 
 async def generate(
-    account: Account | Callable[[], Awaitable[Account]],
+    owner: KeySnapshot,
     req: ImageRequest,
     *,
-    account_id: int,
     meter: Meter,
     cache: ImageCache,
     pool: Renderer,
@@ -93,15 +88,15 @@ async def generate(
     now: datetime,
     degrade: bool = False,
 ) -> RenderResult:
-    """The image for `req`, from `account_id`'s cache or rendered and metered on `account` (or
-    on what the async callable `account` returns: hits then never load the account).
+    """The image for `req`, from the owner's cache, or rendered and metered on the owner's
+    account (read from the database only then: a hit never loads it).
 
     With `degrade` (signed URLs, fetched by crawlers that must never see an error) a render
     over the owner's rate limit waits for its turn (`Meter.wait_for_rate`), and an owner still
     over the limit, or out of quota, gets the plain fallback card (`degraded="rate"` or
     `"quota"`, counting nothing) instead of RATE_LIMITED or QUOTA_EXCEEDED.
     """
-    key = image_key(account_id, req.cache_key)
+    key = image_key(owner.id, req.cache_key)
     image = cache.peek(key)  # the common case: in this process's memory
     if image is not None:
         return RenderResult(image, True)
@@ -109,7 +104,7 @@ async def generate(
     took: list[float] = []
 
     async def create() -> CachedImage:
-        acct = account if isinstance(account, Account) else await account()
+        acct = await usable_account(owner.id)
         spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
         ticket = await meter.reserve(acct, now)
         try:

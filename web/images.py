@@ -7,7 +7,7 @@ Thin: read input, call `resolvers.renders` / `resolvers.signing`, map the result
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -19,7 +19,6 @@ from resolvers.cache import CachedImage, make_image_cache
 from resolvers.errors import InvalidParameter
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
-from resolvers.keys import usable_account
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
 from web.callers import key_snapshot
@@ -112,30 +111,19 @@ def _image_response(
     return web.Response(body=image.body, content_type=image.content_type, headers=headers)
 
 
-async def _with_key(
-    request: web.Request, run: Callable[[KeySnapshot, datetime], Awaitable[web.Response]]
-) -> web.Response:
-    """Authenticate and count the `X-API-Key` caller (web.callers), then run."""
-    owner, now = await key_snapshot(request)
-    return await run(owner, now)
+def _allow_http(request: web.Request) -> bool:
+    return not request.app[settings_key].production
 
 
-async def _generate(
-    request: web.Request, owner: KeySnapshot, now: datetime, read, query_string: str | None = None
+async def _render(
+    request: web.Request, owner: KeySnapshot, now: datetime, req: ImageRequest
 ) -> web.Response:
+    """Render (or serve from cache) `req` for an API-key caller, with its response headers."""
     app = request.app
     meter = app[meter_key]
-    allow_http = not app[settings_key].production
-    memo = (allow_http, query_string) if query_string is not None else None
-    req = _GENERATE_QUERIES.get(memo) if memo is not None else None
-    if req is None:
-        req = await renders.validate(owner, read, meter=meter, allow_http=allow_http)
-        if memo is not None:
-            _GENERATE_QUERIES.put(memo, req)
-    account_id = owner.id
     result = await renders.generate(
-        lambda: usable_account(account_id), req, account_id=account_id, meter=meter,
-        cache=app[image_cache_key], pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
+        owner, req, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
+        fetcher=app[fetcher_key], now=now,
     )  # fmt: skip
     headers = await meter.quota_headers(owner, now)
     headers["Cache-Control"] = PRIVATE_CACHE
@@ -149,29 +137,30 @@ async def _generate(
 
 @routes.post("/api/generate")
 async def generate_post(request: web.Request) -> web.Response:
-    return await _with_key(
-        request, lambda owner, now: _generate(request, owner, now, lambda: read_json(request))
-    )
+    owner, now = await key_snapshot(request)
+    async with renders.rate_token_on_failure(owner, request.app[meter_key]):
+        req = parse_params(await read_json(request), allow_http=_allow_http(request))
+    return await _render(request, owner, now, req)
 
 
 @routes.get("/api/generate")
 async def generate_get(request: web.Request) -> web.Response:
-    async def read() -> Mapping[str, object]:
-        return _query(request)
-
-    raw = request.rel_url.raw_query_string
-    return await _with_key(request, lambda owner, now: _generate(request, owner, now, read, raw))
+    owner, now = await key_snapshot(request)
+    memo = (_allow_http(request), request.rel_url.raw_query_string)
+    req = _GENERATE_QUERIES.get(memo)
+    if req is None:
+        async with renders.rate_token_on_failure(owner, request.app[meter_key]):
+            req = parse_params(_query(request), allow_http=memo[0])
+        _GENERATE_QUERIES.put(memo, req)
+    return await _render(request, owner, now, req)
 
 
 @routes.get("/api/signed/generate")
 async def signed_generate(request: web.Request) -> web.Response:
+    owner, now = await key_snapshot(request)
+    api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
     settings = request.app[settings_key]
-
-    async def run(owner: KeySnapshot, now: datetime) -> web.Response:
-        api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
-        return web.json_response(mint_signed(settings, api_key, owner.kid, _query(request), now))
-
-    return await _with_key(request, run)
+    return web.json_response(mint_signed(settings, api_key, owner.kid, _query(request), now))
 
 
 def mint_signed(
@@ -212,11 +201,9 @@ async def signed_image(request: web.Request) -> web.Response:
         params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
         req = parse_params(params, allow_http=memo[0])
         _SIGNED_QUERIES.put(memo, (raw, req))
-    account_id = owner.id  # a snapshot: load the account only to render
     result = await renders.generate(
-        lambda: usable_account(account_id), req, account_id=account_id, meter=app[meter_key],
-        cache=app[image_cache_key], pool=app[render_pool_key], fetcher=app[fetcher_key], now=now,
-        degrade=True,
+        owner, req, meter=app[meter_key], cache=app[image_cache_key], pool=app[render_pool_key],
+        fetcher=app[fetcher_key], now=now, degrade=True,
     )  # fmt: skip
     if result.degraded:
         max_age = FALLBACK_MAX_AGE[result.degraded]

@@ -12,12 +12,17 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from models.db import database, sqlite_path
+from render.fonts import raqm_available
+from render.pool import RenderPool
+from resolvers.cache import make_image_cache
 from resolvers.crypto import SecretBox
+from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
+from resolvers.signing import SignatureVerifier
 from resolvers.stripe_api import StripeGateway
 from web import (
     admin,
@@ -35,12 +40,16 @@ from web import (
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import (
     clock_key,
+    fetcher_key,
+    image_cache_key,
     key_cache_key,
     mailer_key,
     meter_key,
     redis_key,
+    render_pool_key,
     secret_box_key,
     settings_key,
+    signer_key,
     stripe_key,
 )
 from web.settings import ConfigError, Settings
@@ -143,6 +152,22 @@ async def _stripe_ctx(app: web.Application) -> AsyncIterator[None]:
         await gateway.close()
 
 
+async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the fetcher and warm the render pool; close them and the image cache at the end."""
+    if not raqm_available():
+        log.warning("Pillow has no libraqm: Arabic/Hebrew/Devanagari text will not be shaped")
+    pool = app[render_pool_key]
+    await app[fetcher_key].start()
+    if getattr(pool, "processes", 0) > 0:
+        await pool.warm_up()
+    try:
+        yield
+    finally:
+        await app[fetcher_key].close()
+        await app[image_cache_key].close()
+        await pool.__aexit__(None, None, None)
+
+
 # The longest valid GET /api/generate (every field at its maximum, percent-encoded UTF-8) is
 # ~50 KB: aiohttp's default 8 KB request line would refuse valid URLs before our middleware.
 MAX_REQUEST_LINE = 64 * 1024
@@ -169,13 +194,22 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.cleanup_ctx.append(_meter_ctx)
     app.cleanup_ctx.append(_key_cache_ctx)
     app.cleanup_ctx.append(_stripe_ctx)
+    # The image API: renderer, rendered-image cache, remote fetcher, URL signatures (a test
+    # may replace one before the app starts: the app then starts and closes that one).
+    app[render_pool_key] = RenderPool(settings.render_workers)
+    app[image_cache_key] = make_image_cache(app[redis_key], settings.image_cache_mb)
+    app[fetcher_key] = RemoteImageFetcher(
+        allow_private=settings.allow_private_fetch, allow_http=not settings.production
+    )
+    app[signer_key] = SignatureVerifier(app[secret_box_key], app[key_cache_key])
+    app.cleanup_ctx.append(_images_ctx)
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
     app.add_routes(usage.routes)
     app.add_routes(exports.routes)
     app.add_routes(admin.routes)
     app.add_routes(billing.routes)
-    images.setup(app)
+    app.add_routes(images.routes)
     graphql.setup(app)
     metrics.setup(app)
     playground.setup(app)

@@ -7,17 +7,13 @@ Thin: read input, call `resolvers.renders` / `resolvers.signing`, map the result
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiohttp import web
 
-from render.fonts import raqm_available
-from render.pool import RenderPool
 from resolvers import renders, signing
-from resolvers.cache import CachedImage, make_image_cache
+from resolvers.cache import CachedImage
 from resolvers.errors import InvalidParameter
-from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
@@ -27,11 +23,8 @@ from web.keys import (
     clock_key,
     fetcher_key,
     image_cache_key,
-    key_cache_key,
     meter_key,
-    redis_key,
     render_pool_key,
-    secret_box_key,
     settings_key,
     signer_key,
 )
@@ -50,37 +43,6 @@ FALLBACK_MAX_AGE = {"quota": DEGRADED_MAX_AGE, "rate": 60}
 # and %3D, ...) to one string, so it cannot name what was asked (docs/caching.md).
 _GENERATE_QUERIES: QueryMemo[ImageRequest] = QueryMemo()
 _SIGNED_QUERIES: QueryMemo[tuple[dict[str, str], ImageRequest]] = QueryMemo()
-
-
-def setup(app: web.Application) -> None:
-    """Put the image API's resources on the app (tests may pre-set any of them) and routes."""
-    settings = app[settings_key]
-    if render_pool_key not in app:
-        app[render_pool_key] = RenderPool(settings.render_workers)
-    if image_cache_key not in app:
-        app[image_cache_key] = make_image_cache(app[redis_key], settings.image_cache_mb)
-    allow_http = not settings.production
-    app[fetcher_key] = RemoteImageFetcher(
-        allow_private=settings.allow_private_fetch, allow_http=allow_http
-    )
-    app[signer_key] = signing.SignatureVerifier(app[secret_box_key], app[key_cache_key])
-    app.cleanup_ctx.append(_resources_ctx)
-    app.add_routes(routes)
-
-
-async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
-    if not raqm_available():
-        log.warning("Pillow has no libraqm: Arabic/Hebrew/Devanagari text will not be shaped")
-    pool = app[render_pool_key]
-    await app[fetcher_key].start()
-    if getattr(pool, "processes", 0) > 0:
-        await pool.warm_up()
-    try:
-        yield
-    finally:
-        await app[fetcher_key].close()
-        await app[image_cache_key].close()
-        await pool.__aexit__(None, None, None)
 
 
 def _repeated(query) -> str | None:

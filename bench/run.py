@@ -122,15 +122,15 @@ def render_section(a: argparse.Namespace) -> list[Row]:
 
 
 def http_section(a: argparse.Namespace) -> list[Row]:
-    """Cache-hit requests/s over real HTTP (bench/http.py)."""
-    from bench.http import http_section as run
+    """Cache-hit requests/s over real HTTP (bench/http_bench.py)."""
+    from bench.http_bench import http_section as run
 
     return run(a)
 
 
 def graphql_section(a: argparse.Namespace) -> list[Row]:
-    """/graphql latency with a year of history (bench/gql_bench.py)."""
-    from bench.gql_bench import graphql_section as run
+    """/graphql latency with a year of history (bench/graphql_bench.py)."""
+    from bench.graphql_bench import graphql_section as run
 
     return run(a)
 
@@ -143,8 +143,8 @@ def metering_section(a: argparse.Namespace) -> list[Row]:
 
 
 def memory_section(a: argparse.Namespace) -> list[Row]:
-    """Server RSS after large and mixed render corpora, uncached render p50 (bench/memory.py)."""
-    from bench.memory import memory_section as run
+    """Server RSS after large and mixed corpora, uncached render p50 (bench/memory_bench.py)."""
+    from bench.memory_bench import memory_section as run
 
     return run(a)
 

@@ -28,9 +28,9 @@ from strawberry.utils.logging import StrawberryLogger
 
 from schema.account import AccountMutation, AccountQuery
 from schema.billing import BillingMutation, BillingQuery
-from schema.errors import ErrorCodes, should_mask_error
 from schema.execution import ExecutionContext
 from schema.ledger import LedgerQuery
+from schema.masking import ErrorCodes, should_mask_error
 from schema.notifications import NotificationQuery
 from schema.scalars import SCALAR_MAP
 from schema.templates import TemplateQuery

@@ -1,5 +1,5 @@
 """The dashboard's HTML pages (docs/dashboard.md): sign-in, sign-up, password reset, the
-dashboard itself and a styled 404, rendered with aiohttp-jinja2 from web/templates, plus the
+dashboard itself and a styled 404, rendered with aiohttp-jinja2 from web/html, plus the
 static files of web/static under hashed URLs.
 
 Every page carries a strict Content-Security-Policy (no inline script or style: page data goes
@@ -21,7 +21,7 @@ from web.keys import not_found_page_key, settings_key
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-TEMPLATES = HERE / "templates"
+PAGES = HERE / "html"  # Jinja (card designs are "templates": render/templates.py)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
@@ -124,7 +124,7 @@ async def _static_headers(request: web.Request, response: web.StreamResponse) ->
 def setup(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(PAGES)),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )

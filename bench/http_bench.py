@@ -1,6 +1,6 @@
 """Bench section `http`: cache-hit requests/s over real HTTP, one server process (one core).
 
-The server runs in a subprocess (`python -m bench.http --serve DB PORT`) on a fresh migrated
+The server runs in a subprocess (`python -m bench.http_bench --serve DB PORT`) on a fresh migrated
 SQLite database; the load comes from `wrk` when installed (`apt-get install -y wrk`), else
 from an aiohttp client in this process (which then competes for the CPU: a lower bound).
 """
@@ -149,7 +149,7 @@ def http_section(a: argparse.Namespace):
         port = 18000 + os.getpid() % 1000
         server_cpu, _ = _cores()
         server = subprocess.Popen(
-            [*server_cpu, sys.executable, "-m", "bench.http", "--serve", db, str(port)],
+            [*server_cpu, sys.executable, "-m", "bench.http_bench", "--serve", db, str(port)],
             cwd=Path(__file__).resolve().parent.parent,
         )
         try:

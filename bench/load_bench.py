@@ -1,6 +1,6 @@
 """Mixed-traffic load test over real HTTP (a benchmark, not a test): 127.0.0.1 only.
 
-usage: python -m bench.load [--backend sqlite|postgres] [--workers N] [--seconds S]
+usage: python -m bench.load_bench [--backend sqlite|postgres] [--workers N] [--seconds S]
                             [--clients C] [--rate R] [--json FILE] [--profile DIR]
 
 It starts `ogapi serve --workers N` on a fresh database (SQLite, or private PostgreSQL +
@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.gql_bench import BALANCE, PASSWORD, TRANSACTIONS, USAGE  # noqa: E402
-from bench.gql_bench import _seed as seed_history  # noqa: E402
+from bench.graphql_bench import BALANCE, PASSWORD, TRANSACTIONS, USAGE  # noqa: E402
+from bench.graphql_bench import _seed as seed_history  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
 WEBHOOK_SECRET = "whsec_bench_0123456789abcdef"
@@ -78,7 +78,7 @@ def dashboard_query() -> str:
 
 
 # "dashboard" is the page's one query (every panel); the others are the narrower reads of
-# bench/gql_bench.py that scripts make.
+# bench/graphql_bench.py that scripts make.
 QUERIES = (("dashboard", dashboard_query()), ("usage", USAGE), ("transactions", TRANSACTIONS),
            ("balance", BALANCE))  # fmt: skip
 

@@ -1,6 +1,6 @@
 """Bench section `memory`: server RSS after a corpus of large renders, and uncached render p50.
 
-A real server (`python -m bench.memory --serve DB PORT WORKERS`: the web process plus WORKERS
+A real server (`python -m bench.memory_bench --serve DB PORT WORKERS`: the web process plus WORKERS
 render processes) renders over HTTP, cache misses only:
 
 - 48 distinct 2400x2400 cards (template x theme x colour: each a new background), then
@@ -40,7 +40,7 @@ def serve(db: str, port: int, workers: int) -> None:
 
     from aiohttp import web
 
-    from bench.http import SECRET
+    from bench.http_bench import SECRET
     from web.app import create_app
     from web.settings import Settings
 
@@ -160,7 +160,7 @@ async def _wait(base: str) -> None:
 
 
 def memory_section(a: argparse.Namespace):
-    from bench.http import _prepare
+    from bench.http_bench import _prepare
     from bench.run import Row
 
     workers = 2
@@ -170,7 +170,7 @@ def memory_section(a: argparse.Namespace):
         port = 19000 + os.getpid() % 1000
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "bench.memory", "--serve", db, str(port), str(workers)],
+            [sys.executable, "-m", "bench.memory_bench", "--serve", db, str(port), str(workers)],
             cwd=Path(__file__).resolve().parent.parent,
         )
         try:

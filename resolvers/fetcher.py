@@ -14,8 +14,8 @@ check and the connect is impossible, while the Host header and TLS SNI still car
 Fairness: each account (the `owner` of a fetch) has its own share of the download slots,
 `per_owner` of the connector's `max_connections`, so one account's slow image URLs queue behind
 each other and never starve other accounts' fetches (docs/remote-images.md). DNS lookups run
-on a small pool of their own (`DNS_THREADS`) under a hard timeout: a hung resolver never pins
-threads of the loop's shared default executor.
+on a small pool of their own under a hard timeout: a hung resolver never pins threads of the
+loop's shared default executor (both in resolvers/fetch_limits.py).
 
 Memory: an image over `max_pixels` (16 MP) is refused from its header, before decoding; at most
 `max_decodes` images decode at once however many downloads are in flight; and a JPEG decodes
@@ -25,17 +25,13 @@ at the reduced DCT scale the renderer itself uses (`Image.draft`, render/draw.py
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import io
 import ipaddress
 import logging
 import socket
-import time
 import warnings
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Hashable
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -43,6 +39,7 @@ from PIL import Image
 from yarl import URL
 
 from resolvers.errors import InvalidParameter
+from resolvers.fetch_limits import Rejected, Shares, TTLCache, lookup_addresses
 from resolvers.fetch_policy import (
     IPAddress,
     is_ip,
@@ -62,38 +59,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DRAFT_SIZE = (1200, 1200)  # as render.draw.decode_image: JPEGs decode at >= this, not full size
 FAILURE_TTL = 5.0  # seconds a failed URL is not retried (a card with its placeholder is kept as
 # briefly: resolvers.cache.DEGRADED_TTL)
-DNS_THREADS = 8
-DNS_TIMEOUT = 3.0  # seconds; the whole fetch (5 s by default) is bounded too
-_dns_pool: ThreadPoolExecutor | None = None
-
-
-def _dns_executor() -> ThreadPoolExecutor:
-    global _dns_pool
-    if _dns_pool is None:
-        _dns_pool = ThreadPoolExecutor(DNS_THREADS, thread_name_prefix="ogapi-dns")
-    return _dns_pool
-
-
-async def lookup_addresses(host: str, port: int) -> list[str]:
-    """The one DNS lookup per hop (tests replace this to point names at 127.0.0.1), on the
-    fetcher's own threads: a lookup that hangs holds one of those, never a default-executor
-    thread, and its caller gives up after DNS_TIMEOUT seconds."""
-    loop = asyncio.get_running_loop()
-    lookup = loop.run_in_executor(
-        _dns_executor(), socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP
-    )
-    try:
-        async with asyncio.timeout(DNS_TIMEOUT):
-            infos = await lookup
-    except TimeoutError:
-        raise _Rejected(f"DNS lookup of {host} timed out after {DNS_TIMEOUT}s") from None
-    return [str(info[4][0]) for info in infos]
-
-
-class _Rejected(Exception):
-    """The fetch failed for a reason worth one log line; the caller sees `None`."""
-
-
 # (host, vetted addresses) for the hop the current task is requesting.
 _PINNED: contextvars.ContextVar[tuple[str, list[ResolveResult]] | None] = contextvars.ContextVar(
     "ogapi_fetch_pinned", default=None
@@ -113,58 +78,6 @@ class _PinnedResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
-
-
-class _Shares:
-    """At most `per_owner` fetches in flight per owner; waiters queue behind their own owner."""
-
-    def __init__(self, per_owner: int) -> None:
-        self.per_owner = per_owner
-        self._owners: dict[Hashable, tuple[asyncio.Semaphore, list[int]]] = {}
-
-    @contextlib.asynccontextmanager
-    async def slot(self, owner: Hashable) -> AsyncIterator[None]:
-        entry = self._owners.get(owner)
-        if entry is None:
-            entry = self._owners[owner] = (asyncio.Semaphore(self.per_owner), [0])
-        entry[1][0] += 1  # users (holding or waiting): the entry goes when the last one leaves
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1][0] -= 1
-            if entry[1][0] == 0:
-                del self._owners[owner]
-
-
-class _TTLCache:
-    """A small LRU of url → bytes-or-None with per-entry expiry and a total byte budget."""
-
-    def __init__(self, max_entries: int = 256, max_bytes: int = 64_000_000) -> None:
-        self._entries: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
-        self._max_entries, self._max_bytes, self._bytes = max_entries, max_bytes, 0
-
-    def get(self, key: str) -> tuple[bool, bytes | None]:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            self._pop(key)
-            return False, None
-        self._entries.move_to_end(key)
-        return True, entry[1]
-
-    def put(self, key: str, value: bytes | None, ttl: float) -> None:
-        self._pop(key)
-        if value is not None and len(value) > self._max_bytes:
-            return
-        self._entries[key] = (time.monotonic() + ttl, value)
-        self._bytes += len(value or b"")
-        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
-            self._pop(next(iter(self._entries)))
-
-    def _pop(self, key: str) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._bytes -= len(entry[1] or b"")
 
 
 class RemoteImageFetcher:
@@ -190,8 +103,8 @@ class RemoteImageFetcher:
         self.max_redirects, self.success_ttl = max_redirects, success_ttl
         self.failure_ttl = FAILURE_TTL if failure_ttl is None else failure_ttl
         self.max_connections = max_connections
-        self._shares = _Shares(min(per_owner, max_connections))
-        self._cache = _TTLCache()
+        self._shares = Shares(min(per_owner, max_connections))
+        self._cache = TTLCache()
         # Decoding is the memory peak (width x height x 4 bytes): bound it, not the downloads.
         self._decodes = asyncio.Semaphore(max_decodes)
         self._inflight: dict[str, asyncio.Task[bytes | None]] = {}
@@ -242,7 +155,7 @@ class RemoteImageFetcher:
 
     async def fetch(self, url: str, owner: Hashable = None) -> bytes | None:
         """The bytes of a validated image, or `None` for any failure (cached, coalesced). A
-        download this call starts takes one of `owner`'s slots (see `_Shares`)."""
+        download this call starts takes one of `owner`'s slots (`fetch_limits.Shares`)."""
         if self._session is None:
             raise RuntimeError("RemoteImageFetcher.start() was not called")
         try:
@@ -266,7 +179,7 @@ class RemoteImageFetcher:
             async with asyncio.timeout(self.timeout), self._shares.slot(owner):
                 data = await self._download(URL(url, encoded=True))
             await self._check_image(data)
-        except _Rejected as exc:
+        except Rejected as exc:
             log.info("remote image %s rejected: %s", shown, exc)
             data = None
         except TimeoutError:
@@ -285,18 +198,18 @@ class RemoteImageFetcher:
         """Resolve the hop's host once and check every address; the results get pinned."""
         host, port = url.raw_host or "", url.port or 0
         if is_legacy_numeric_host(host):
-            raise _Rejected(f"blocked: {host} is a non-canonical IP address")
+            raise Rejected(f"blocked: {host} is a non-canonical IP address")
         if is_ip(host):  # aiohttp connects to a literal directly; it is its own resolution
             addresses = [host]
         else:
             addresses = await lookup_addresses(host, port)
         if not addresses:
-            raise _Rejected(f"{host} did not resolve")
+            raise Rejected(f"{host} did not resolve")
         pinned: list[ResolveResult] = []
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
             if not self._address_allowed(ip, port):
-                raise _Rejected(f"blocked: {host} resolves to non-public address {ip}")
+                raise Rejected(f"blocked: {host} resolves to non-public address {ip}")
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
             flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
             pinned.append(
@@ -315,33 +228,33 @@ class RemoteImageFetcher:
                         url = self._redirect_target(url, resp.headers.get("Location"))
                         continue
                     if resp.status != 200:
-                        raise _Rejected(f"HTTP status {resp.status}")
+                        raise Rejected(f"HTTP status {resp.status}")
                     return await self._read_body(resp)
             finally:
                 _PINNED.reset(token)
-        raise _Rejected(f"more than {self.max_redirects} redirects")
+        raise Rejected(f"more than {self.max_redirects} redirects")
 
     def _redirect_target(self, current: URL, location: str | None) -> URL:
         if not location:
-            raise _Rejected("redirect without a Location")
+            raise Rejected("redirect without a Location")
         try:
             target = str(current.join(URL(location)))
             return URL(validate_image_url("redirect", target, allow_http=self.allow_http))
         except (ValueError, InvalidParameter) as exc:
-            raise _Rejected(f"bad redirect Location {location!r}: {exc}") from None
+            raise Rejected(f"bad redirect Location {location!r}: {exc}") from None
 
     async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
         if resp.content_type not in CONTENT_TYPES:
-            raise _Rejected(f"Content-Type {resp.content_type} is not an allowed image type")
+            raise Rejected(f"Content-Type {resp.content_type} is not an allowed image type")
         if resp.headers.get("Content-Encoding", "identity").lower() != "identity":
-            raise _Rejected("compressed Content-Encoding is not accepted")
+            raise Rejected("compressed Content-Encoding is not accepted")
         if resp.content_length is not None and resp.content_length > self.max_bytes:
-            raise _Rejected(f"Content-Length {resp.content_length} exceeds {self.max_bytes}")
+            raise Rejected(f"Content-Length {resp.content_length} exceeds {self.max_bytes}")
         body = bytearray()
         async for chunk in resp.content.iter_chunked(64 * 1024):
             body += chunk
             if len(body) > self.max_bytes:  # the header may be missing or lying
-                raise _Rejected(f"body exceeds {self.max_bytes} bytes")
+                raise Rejected(f"body exceeds {self.max_bytes} bytes")
         return bytes(body)
 
     async def _check_image(self, data: bytes) -> None:
@@ -351,18 +264,18 @@ class RemoteImageFetcher:
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image = Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise _Rejected(f"decompression bomb: {exc}") from None
+            raise Rejected(f"decompression bomb: {exc}") from None
         except Exception as exc:  # Pillow raises many types for garbage input
-            raise _Rejected(f"not a supported image: {exc}") from None
+            raise Rejected(f"not a supported image: {exc}") from None
         width, height = image.size
         if width * height > self.max_pixels:
             image.close()
-            raise _Rejected(f"{width}x{height} exceeds {self.max_pixels} pixels")
+            raise Rejected(f"{width}x{height} exceeds {self.max_pixels} pixels")
         try:
             async with self._decodes:
                 await asyncio.to_thread(_decode, image)
         except Exception as exc:
-            raise _Rejected(f"image does not decode: {exc}") from None
+            raise Rejected(f"image does not decode: {exc}") from None
 
 
 def _decode(image: Image.Image) -> None:

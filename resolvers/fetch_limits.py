@@ -1,0 +1,97 @@
+"""The image fetcher's bounded resources (resolvers/fetcher.py): DNS lookups on threads of their
+own under a hard timeout, each account's share of the download slots, and the short-lived
+cache of fetched images. No I/O of its own beyond `getaddrinfo`; no aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
+from concurrent.futures import ThreadPoolExecutor
+
+DNS_THREADS = 8
+DNS_TIMEOUT = 3.0  # seconds; the whole fetch (5 s by default) is bounded too
+_dns_pool: ThreadPoolExecutor | None = None
+
+
+def _dns_executor() -> ThreadPoolExecutor:
+    global _dns_pool
+    if _dns_pool is None:
+        _dns_pool = ThreadPoolExecutor(DNS_THREADS, thread_name_prefix="ogapi-dns")
+    return _dns_pool
+
+
+async def lookup_addresses(host: str, port: int) -> list[str]:
+    """The one DNS lookup per hop (tests replace this to point names at 127.0.0.1), on the
+    fetcher's own threads: a lookup that hangs holds one of those, never a default-executor
+    thread, and its caller gives up after DNS_TIMEOUT seconds."""
+    loop = asyncio.get_running_loop()
+    lookup = loop.run_in_executor(
+        _dns_executor(), socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )
+    try:
+        async with asyncio.timeout(DNS_TIMEOUT):
+            infos = await lookup
+    except TimeoutError:
+        raise Rejected(f"DNS lookup of {host} timed out after {DNS_TIMEOUT}s") from None
+    return [str(info[4][0]) for info in infos]
+
+
+class Rejected(Exception):
+    """The fetch failed for a reason worth one log line; the caller sees `None`."""
+
+
+class Shares:
+    """At most `per_owner` fetches in flight per owner; waiters queue behind their own owner."""
+
+    def __init__(self, per_owner: int) -> None:
+        self.per_owner = per_owner
+        self._owners: dict[Hashable, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, owner: Hashable) -> AsyncIterator[None]:
+        entry = self._owners.get(owner)
+        if entry is None:
+            entry = self._owners[owner] = (asyncio.Semaphore(self.per_owner), [0])
+        entry[1][0] += 1  # users (holding or waiting): the entry goes when the last one leaves
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1][0] -= 1
+            if entry[1][0] == 0:
+                del self._owners[owner]
+
+
+class TTLCache:
+    """A small LRU of url → bytes-or-None with per-entry expiry and a total byte budget."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 64_000_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
+        self._max_entries, self._max_bytes, self._bytes = max_entries, max_bytes, 0
+
+    def get(self, key: str) -> tuple[bool, bytes | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            self._pop(key)
+            return False, None
+        self._entries.move_to_end(key)
+        return True, entry[1]
+
+    def put(self, key: str, value: bytes | None, ttl: float) -> None:
+        self._pop(key)
+        if value is not None and len(value) > self._max_bytes:
+            return
+        self._entries[key] = (time.monotonic() + ttl, value)
+        self._bytes += len(value or b"")
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            self._pop(next(iter(self._entries)))
+
+    def _pop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[1] or b"")

@@ -21,7 +21,15 @@ class RenderError(Exception):
 
 
 def _init_worker() -> None:
+    import signal
+    import threading
+
     from render import fonts
+
+    if threading.current_thread() is threading.main_thread():  # a render process
+        # Ctrl-C reaches the whole process group: the server stops the pool itself (no
+        # traceback from every render process).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     fonts.preload()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from models.db import migrate
+from tests import services
 from web.app import create_app
 from web.settings import Settings
 
@@ -203,3 +204,28 @@ async def stripe_prices(stripe_fake):
     finally:
         await gateway.close()
     return {p["lookup_key"]: p for p in stripe_fake.all("price")}
+
+
+# Private PostgreSQL and Redis servers (tests/services.py), one each per test session.
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if services.postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with services.postgres_server() as url:
+        services.run_in_thread(migrate, url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("Redis is not installed (apt-get install redis-server)")
+    with services.redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> str:
+    """An empty migrated PostgreSQL database for this test; returns its URL."""
+    await services.reset_postgres(postgres_url)
+    return postgres_url

@@ -218,8 +218,9 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
 
 
 async def gunicorn_app() -> web.Application:
-    """Entry point for gunicorn's aiohttp worker (see Procfile); refuses several workers on a
-    configuration made for one (gunicorn reads its worker count from WEB_CONCURRENCY)."""
+    """Entry point for gunicorn's aiohttp worker (web/gunicorn_conf.py, `ogapi serve`, the
+    Procfile). The worker-count rule is checked by gunicorn_conf's `on_starting` (it sees
+    --workers); WEB_CONCURRENCY is checked here too, for a gunicorn run without that config."""
     settings = Settings.from_env()
     workers = int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
     if problem := settings.workers_problem(workers):

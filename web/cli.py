@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import multiprocessing
 import os
 import sys
 from collections.abc import Awaitable, Callable
-
-from aiohttp import web
 
 from models.db import database, is_sqlite, migrate
 from resolvers import accounts
@@ -26,31 +22,9 @@ def _fail(message: str, status: int = 1) -> int:
     return status
 
 
-# aiohttp's default plus the request id, so a client's `X-Request-ID` leads to its log line.
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" rid=%{X-Request-ID}o'
-
-
-def _serve_worker(host: str, port: int, reuse_port: bool) -> None:
-    from web.app import create_app
-
-    try:
-        import uvloop  # in the `prod` extra: a faster event loop when installed
-
-        uvloop.install()
-    except ImportError:
-        pass
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(
-        create_app(Settings.from_env()),
-        host=host,
-        port=port,
-        reuse_port=reuse_port,
-        print=None,
-        access_log_format=ACCESS_LOG_FORMAT,
-    )
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """gunicorn with aiohttp's worker (web/serve.py, web/gunicorn_conf.py): workers replaced
+    when they die, graceful SIGTERM/SIGINT."""
     host, port, workers = args.host or settings.host, args.port or settings.port, args.workers
     if workers < 1:
         return _fail("--workers must be at least 1", 2)
@@ -59,23 +33,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Workers build their Settings from the environment: hand them the flags, so that
     # BASE_URL (when unset) and signed URLs follow --host/--port.
     os.environ["HOST"], os.environ["PORT"] = host, str(port)
+    from web.gunicorn_conf import check_port
+    from web.serve import serve
+
+    check_port((host, port))  # a busy port: one line naming it, exit 1
     if is_sqlite(settings.database_url):
         asyncio.run(migrate(settings.database_url))
-    print(f"OG Image API listening on http://{host}:{port} ({workers} worker(s))", flush=True)
-    if workers == 1:
-        _serve_worker(host, port, reuse_port=False)
-        return 0
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_serve_worker, args=(host, port, True)) for _ in range(workers)]
-    for p in procs:
-        p.start()
-    try:
-        for p in procs:
-            p.join()
-    except KeyboardInterrupt:
-        for p in procs:
-            p.terminate()
-    return 0
+
+    return serve(host, port, workers)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,225 @@
+"""`ogapi serve` is gunicorn with aiohttp's worker (web/serve.py, web/gunicorn_conf.py): real
+processes, real signals, PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from PIL import Image
+
+from tests.conftest import TEST_SECRET
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of `pid` (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
+
+
+def _workers(arbiter: int) -> set[int]:
+    """gunicorn's workers: the arbiter's children that run the web app (not helpers)."""
+    return {p for p in _children(arbiter) if _ppid(p) == arbiter and "-B -c" not in _cmd(p)}
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+def _cmd(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "SECRET_KEY": TEST_SECRET, "OGAPI_DATA_DIR": str(tmp_path),
+           "OGAPI_RENDER_WORKERS": "0", **extra}  # fmt: skip
+    for name in ("OGAPI_ENV", "WEB_CONCURRENCY", "DATABASE_URL", "REDIS_URL"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def test_busy_port_is_one_line_naming_it(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert out.returncode == 1
+    assert out.stderr.splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use (is another server running?)"
+    ]
+
+
+def test_gunicorn_sees_workers_flag_for_the_sqlite_rule(tmp_path):
+    """The Procfile's command: --workers (not only WEB_CONCURRENCY) is checked before binding."""
+    bind = f"127.0.0.1:{free_port()}"
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf",
+           "web.app:gunicorn_app", "--bind", bind, "--workers", "2"]  # fmt: skip
+    out = subprocess.run(cmd, cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.returncode == 2
+    assert "SQLite" in out.stderr and "Traceback" not in out.stderr
+
+
+async def _wait_health(base: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"{base}/health") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def slow_image(aiohttp_server):
+    """A remote image that takes 2 s to arrive: a request in flight during a shutdown."""
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buf, "PNG")
+
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.sleep(2.0)
+        return web.Response(body=buf.getvalue(), content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/slow.png", handler)
+    server = await aiohttp_server(app)
+    return f"http://127.0.0.1:{server.port}/slow.png"
+
+
+async def _user(pg: str) -> str:
+    from resolvers import accounts
+    from resolvers.crypto import SecretBox
+    from resolvers.keys import active_key, reveal
+    from tests.resolvers.conftest import on_database
+
+    async with on_database(pg):
+        box = SecretBox(TEST_SECRET)
+        account = await accounts.create_account("serve@example.com", "correct horse battery", box)
+        return reveal(await active_key(account), box)
+
+
+async def test_dead_workers_are_replaced_and_sigterm_finishes_requests_then_stops_all(
+    pg, redis_url, tmp_path, slow_image
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _env(tmp_path, DATABASE_URL=pg, REDIS_URL=redis_url, OGAPI_RENDER_WORKERS="1",
+               OGAPI_ALLOW_PRIVATE_FETCH="1")  # fmt: skip
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        await _wait_health(base)
+        key = await _user(pg)
+        deadline = time.monotonic() + 30
+        while len(_workers(proc.pid)) < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        before = _workers(proc.pid)
+
+        # A worker killed outright is replaced, and the port keeps answering meanwhile.
+        victim = min(before)
+        killed_at = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        while True:
+            now = _workers(proc.pid)
+            if len(now) == 2 and victim not in now:
+                break
+            assert time.monotonic() - killed_at < 30, now
+            await asyncio.sleep(0.05)
+        replaced_in = time.monotonic() - killed_at
+        await _wait_health(base, 10)
+        print(f"SIGKILLed worker replaced in {replaced_in:.2f} s")
+
+        # SIGTERM with a request in flight: it is answered, then every process ends.
+        tree = _children(proc.pid) | {proc.pid}
+        assert any("forkserver" in _cmd(p) for p in tree)  # render pools are part of the tree
+        async with aiohttp.ClientSession() as http:
+            body = {"title": "In flight", "template": "minimal", "image_url": slow_image}
+            inflight = asyncio.ensure_future(
+                http.post(f"{base}/api/generate", json=body, headers={"X-API-Key": key})
+            )
+            await asyncio.sleep(0.7)  # the render is waiting for its remote image
+            stop = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            resp = await inflight
+            assert resp.status == 200, await resp.text()
+            assert resp.headers["X-Cache"] == "MISS"
+            assert (await resp.read()).startswith(b"\x89PNG")
+        await asyncio.wait_for(proc.wait(), 30)
+        while any(_alive(p) for p in tree):
+            assert time.monotonic() - stop < 30, [(p, _cmd(p)) for p in tree if _alive(p)]
+            await asyncio.sleep(0.05)
+        stopped_in = time.monotonic() - stop
+        print(f"SIGTERM: all {len(tree)} processes gone in {stopped_in:.2f} s")
+        assert proc.returncode == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        log.close()
+        print((tmp_path / "serve.log").read_text()[-3000:])
+    import asyncpg
+
+    conn = await asyncpg.connect(pg.replace("postgres://", "postgresql://"))
+    try:
+        others = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ogapi' "
+            "AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    assert others == 0  # every worker closed its database pool

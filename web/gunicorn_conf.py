@@ -1,0 +1,79 @@
+"""gunicorn's settings for OG Image API (docs/operations.md#workers).
+
+What `ogapi serve` runs (web/serve.py), and what a platform runs from the Procfile:
+
+    gunicorn -c python:web.gunicorn_conf web.app:gunicorn_app --bind 0.0.0.0:$PORT --workers 4
+
+gunicorn supervises: a worker that dies is replaced; SIGTERM (and SIGINT) stop gracefully, each
+worker finishing its requests in flight (up to `graceful_timeout`) and then closing its render
+pool, database pool and Redis client (the app's cleanup contexts). Each worker builds its own
+app after the fork (no preload), so nothing is shared between workers but the socket.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+
+try:
+    import uvloop  # noqa: F401  (a plain dependency, except on Windows)
+
+    worker_class = "aiohttp.worker.GunicornUVLoopWebWorker"
+except ImportError:  # pragma: no cover
+    worker_class = "aiohttp.worker.GunicornWebWorker"
+
+# Seconds a stopping worker has to finish its requests in flight (aiohttp waits 95% of it);
+# SIGTERM therefore stops everything well within 30 s.
+graceful_timeout = 20
+timeout = 30  # a worker silent this long (a blocked event loop) is killed and replaced
+keepalive = 75  # above the usual load balancer idle timeout (60 s): the LB closes first
+accesslog = "-"
+control_socket_disable = True  # several servers per host (and tests) must not share a socket
+# aiohttp's access log format plus the request id, so a client's X-Request-ID leads to its line.
+access_log_format = '%a "%r" %s %b %Tfs "%{User-Agent}i" rid=%{X-Request-ID}o'
+
+
+def _fail(message: str, status: int) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(status)
+
+
+def check_port(address) -> None:
+    """A busy port is one line naming it (gunicorn would retry for 5 s, then log a stack)."""
+    if not isinstance(address, tuple):
+        return  # a unix socket or a file descriptor
+    host, port = address[0], address[1]
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                _fail(f"port {port} on {host} is already in use (is another server running?)", 1)
+            _fail(f"cannot listen on {host}:{port}: {exc.strerror}", 1)
+
+
+def on_starting(server) -> None:
+    """Before binding: the configuration must suit this many workers (SQLite is one process),
+    whether the count came from --workers, WEB_CONCURRENCY or a config file."""
+    from web.settings import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+        return
+    if problem := settings.workers_problem(server.cfg.workers):
+        _fail(problem, 2)
+    for address in server.cfg.address:
+        check_port(address)
+
+
+def when_ready(server) -> None:
+    for address in server.cfg.address:
+        if isinstance(address, tuple):
+            host = f"[{address[0]}]" if ":" in address[0] else address[0]
+            print(f"OG Image API listening on http://{host}:{address[1]} "
+                  f"({server.cfg.workers} worker(s))", flush=True)  # fmt: skip

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from typing import Any
 
 from aiohttp import web
@@ -60,6 +61,7 @@ _ids = itertools.count(1)
 async def error_middleware(request: web.Request, handler):
     """Request id, the JSON errors and the metrics of every response, in one middleware
     (each middleware layer costs time on the cache-hit path)."""
+    started = time.perf_counter()
     incoming = request.headers.get(REQUEST_ID, "")
     request_id = incoming if _SAFE_ID.match(incoming) else f"{_ID_PREFIX}{next(_ids):010x}"
     request[request_id_key] = request_id
@@ -72,7 +74,7 @@ async def error_middleware(request: web.Request, handler):
             response = await request.app[not_found_page_key](request)  # web/pages.py
         elif exc.status < 400 or not _wants_json(request):
             exc.headers[REQUEST_ID] = request_id
-            record_metrics(request, exc.status, exc.headers)
+            record_metrics(request, exc.status, exc.headers, time.perf_counter() - started)
             raise
         else:
             code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
@@ -86,7 +88,7 @@ async def error_middleware(request: web.Request, handler):
             request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
         )
     response.headers[REQUEST_ID] = request_id
-    record_metrics(request, response.status, response.headers)
+    record_metrics(request, response.status, response.headers, time.perf_counter() - started)
     return response
 
 

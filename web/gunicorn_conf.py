@@ -13,8 +13,11 @@ app after the fork (no preload), so nothing is shared between workers but the so
 from __future__ import annotations
 
 import errno
+import os
+import shutil
 import socket
 import sys
+import tempfile
 
 try:
     import uvloop  # noqa: F401  (a plain dependency, except on Windows)
@@ -69,6 +72,43 @@ def on_starting(server) -> None:
         _fail(problem, 2)
     for address in server.cfg.address:
         check_port(address)
+    _metrics_dir()
+
+
+_CREATED_DIR: list[str] = []
+
+
+def _metrics_dir() -> None:
+    """/metrics over all workers: prometheus_client's multiprocess files in one directory,
+    emptied at start (an operator may choose it with PROMETHEUS_MULTIPROC_DIR). Set before
+    any worker starts, so every worker writes there (web/metrics.py)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(path, name))
+    else:
+        path = tempfile.mkdtemp(prefix="ogapi-metrics-")
+        _CREATED_DIR.append(path)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    if "prometheus_client.values" in sys.modules:  # imported before the variable was set
+        from prometheus_client import values
+
+        values.ValueClass = values.get_value_class()
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended (or was killed): drop its live gauges; its counters stay in the sums."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    for path in _CREATED_DIR:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def when_ready(server) -> None:

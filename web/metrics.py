@@ -1,83 +1,161 @@
-"""Prometheus metrics (`/metrics`, docs/operations.md), counted from finished responses.
+"""Prometheus metrics (`/metrics`, docs/operations.md#probes-and-metrics), counted from
+finished responses.
 
 Counting from responses (X-Cache, X-Render-Ms, the error code) keeps the service layer free of
-metrics calls. Counters are per process: with several workers, scrape each one (the `pid`
-label tells them apart) or sum them in Prometheus.
+metrics calls. Under gunicorn (`ogapi serve`, the Procfile) every worker writes its values to
+prometheus_client's multiprocess files in PROMETHEUS_MULTIPROC_DIR (web/gunicorn_conf.py
+prepares it), so a scrape answered by any worker reports the sum over all of them; process
+metrics carry one `pid` label per live worker. A single process (tests, an embedded app)
+keeps its values in memory.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
 
 from resolvers.crypto import bearer_matches
 from web.clientip import is_loopback_client
 from web.keys import error_code_key, settings_key
 
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+PROCESS_EVERY = 5.0  # seconds between samples of each worker's process metrics
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 class Metrics:
     def __init__(self) -> None:
-        self.requests: Counter[tuple[str, str, str]] = Counter()  # (method, route, status)
-        self.counters: Counter[str] = Counter()
-        self.webhooks: Counter[str] = Counter()  # Stripe webhook deliveries by outcome
-        self.render_buckets = [0] * len(BUCKETS)
-        self.render_sum = 0.0
-        self.render_count = 0
-
-    def observe_render(self, seconds: float) -> None:
-        self.render_count += 1
-        self.render_sum += seconds
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                self.render_buckets[i] += 1
-
-    def exposition(self) -> str:
-        pid = os.getpid()
-        lines: list[str] = []
-
-        def family(name: str, kind: str, help_: str, samples: Iterable[str]) -> None:
-            lines.extend([f"# HELP {name} {help_}", f"# TYPE {name} {kind}", *samples])
-
-        family(
-            "ogapi_requests_total", "counter", "HTTP requests by method, route and status.",
-            (f'ogapi_requests_total{{pid="{pid}",method="{m}",route="{r}",status="{s}"}} {n}'
-             for (m, r, s), n in sorted(self.requests.items())),
-        )  # fmt: skip
-        for name, help_ in COUNTERS.items():
-            family(name, "counter", help_, [f'{name}{{pid="{pid}"}} {self.counters[name]}'])
-        family(
-            "ogapi_stripe_webhooks_total", "counter",
+        # Each app its own registry (tests build many apps in one process); under gunicorn the
+        # values themselves live in the multiprocess files, whatever the registry.
+        self.registry = r = CollectorRegistry()
+        self.multiprocess = multiprocess_dir() is not None
+        self.requests = Counter("ogapi_requests", "HTTP requests by method, route and status.",
+                                ["method", "route", "status"], registry=r)  # fmt: skip
+        self.latency = Histogram("ogapi_request_seconds", "Time to answer a request, by route.",
+                                 ["method", "route"], buckets=REQUEST_BUCKETS,
+                                 registry=r)  # fmt: skip
+        self.renders = Counter("ogapi_renders", "Images rendered (cache misses that succeeded).",
+                               registry=r)  # fmt: skip
+        self.render_seconds = Histogram("ogapi_render_seconds", "Time spent rendering an image.",
+                                        buckets=RENDER_BUCKETS, registry=r)  # fmt: skip
+        self.cache_hits = Counter("ogapi_cache_hits", "Images served from the cache.", registry=r)
+        self.quota_rejections = Counter(
+            "ogapi_quota_rejections", "Requests refused with QUOTA_EXCEEDED.", registry=r
+        )
+        self.rate_limited = Counter(
+            "ogapi_rate_limited", "Requests refused with RATE_LIMITED.", registry=r
+        )
+        self.degraded = Counter(
+            "ogapi_degraded", "Signed images answered with the fallback card.", registry=r
+        )
+        self.server_errors = Counter("ogapi_server_errors", "Responses with a 5xx status.",
+                                     registry=r)  # fmt: skip
+        self.metering_unavailable = Counter(
+            "ogapi_metering_unavailable",
+            "Requests refused with METERING_UNAVAILABLE (database unreachable).",
+            registry=r,
+        )
+        self.webhooks = Counter(
+            "ogapi_stripe_webhooks",
             "Stripe webhook deliveries by outcome (processed, duplicate, ignored, failed, "
             "invalid_signature, not_configured).",
-            (f'ogapi_stripe_webhooks_total{{pid="{pid}",outcome="{o}"}} {n}'
-             for o, n in sorted(self.webhooks.items())),
-        )  # fmt: skip
-        samples = [
-            f'ogapi_render_seconds_bucket{{pid="{pid}",le="{b}"}} {n}'
-            for b, n in zip(BUCKETS, self.render_buckets, strict=True)
-        ]
-        samples += [
-            f'ogapi_render_seconds_bucket{{pid="{pid}",le="+Inf"}} {self.render_count}',
-            f'ogapi_render_seconds_sum{{pid="{pid}"}} {self.render_sum:.6f}',
-            f'ogapi_render_seconds_count{{pid="{pid}"}} {self.render_count}',
-        ]
-        family("ogapi_render_seconds", "histogram", "Time spent rendering an image.", samples)
-        return "\n".join(lines) + "\n"
+            ["outcome"],
+            registry=r,
+        )
+        self._requests: dict[tuple[str, str, int], Counter] = {}  # labelled children, by key
+        self._latency: dict[tuple[str, str], Histogram] = {}
+        self._process: dict[str, Gauge] = {}
+        if self.multiprocess:  # one series per live worker (pid label), sampled by each worker
+            for name, help_ in PROCESS_GAUGES.items():
+                self._process[name] = Gauge(name, help_, registry=None,
+                                            multiprocess_mode="liveall")  # fmt: skip
+        else:
+            ProcessCollector(registry=r)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in METHODS:
+            method = "OTHER"  # bounded label values, whatever a client sends
+        child = self._requests.get((method, route, status))
+        if child is None:
+            child = self._requests[(method, route, status)] = self.requests.labels(
+                method, route, str(status)
+            )
+        child.inc()
+        timer = self._latency.get((method, route))
+        if timer is None:
+            timer = self._latency[(method, route)] = self.latency.labels(method, route)
+        timer.observe(seconds)
+
+    def sample_process(self) -> None:
+        """This worker's process metrics, into its multiprocess gauges."""
+        if not self._process:
+            return
+        for family in ProcessCollector(registry=None).collect():
+            for sample in family.samples:
+                gauge = self._process.get(sample.name)
+                if gauge is not None:
+                    gauge.set(sample.value)
+
+    def exposition(self) -> bytes:
+        self.sample_process()
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            source = CollectorRegistry()
+            multiprocess.MultiProcessCollector(source)
+        else:
+            source = self.registry
+        families = list(source.collect())
+        families.append(_hit_ratio(families))
+        return generate_latest(_Fixed(families))  # a stand-in with collect()
 
 
-COUNTERS = {
-    "ogapi_renders_total": "Images rendered (cache misses that succeeded).",
-    "ogapi_cache_hits_total": "Images served from the cache.",
-    "ogapi_quota_rejections_total": "Requests refused with QUOTA_EXCEEDED.",
-    "ogapi_rate_limited_total": "Requests refused with RATE_LIMITED.",
-    "ogapi_degraded_total": "Signed images answered with the fallback card.",
-    "ogapi_server_errors_total": "Responses with a 5xx status.",
+# The standard process metrics, per worker under gunicorn.
+PROCESS_GAUGES = {
+    "process_resident_memory_bytes": "Resident memory size in bytes.",
+    "process_virtual_memory_bytes": "Virtual memory size in bytes.",
+    "process_cpu_seconds_total": "Total user and system CPU time spent in seconds.",
+    "process_open_fds": "Number of open file descriptors.",
+    "process_start_time_seconds": "Start time of the process since unix epoch in seconds.",
 }
+
+
+class _Fixed:
+    """A registry stand-in that yields families collected once (for generate_latest)."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return iter(self.families)
+
+
+def _total(families: list[Metric], name: str) -> float:
+    return sum(s.value for f in families if f.name == name for s in f.samples
+               if s.name == f"{name}_total")  # fmt: skip
+
+
+def _hit_ratio(families: list[Metric]) -> GaugeMetricFamily:
+    hits = _total(families, "ogapi_cache_hits")
+    misses = _total(families, "ogapi_renders")
+    ratio = hits / (hits + misses) if hits + misses else 0.0
+    return GaugeMetricFamily(
+        "ogapi_cache_hit_ratio",
+        "Cache hits / (hits + renders) since start, over all workers.",
+        value=ratio,
+    )
+
+
 metrics_key = web.AppKey("metrics", Metrics)
 
 
@@ -87,34 +165,36 @@ def _route(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def record(request: web.Request, status: int, headers) -> None:
+def record(request: web.Request, status: int, headers, seconds: float = 0.0) -> None:
     """Count one finished response (called by web.errors' middleware for every request)."""
     m = request.app.get(metrics_key)
     if m is None:
         return
-    m.requests[(request.method, _route(request), str(status))] += 1
+    m.observe_request(request.method, _route(request), status, seconds)
     cache = headers.get("X-Cache") if headers is not None else None
     if status in (200, 304) and cache == "HIT":
-        m.counters["ogapi_cache_hits_total"] += 1
+        m.cache_hits.inc()
     elif status in (200, 304) and cache == "MISS":
-        m.counters["ogapi_renders_total"] += 1
-        m.observe_render(float(headers.get("X-Render-Ms", "0")) / 1000)
+        m.renders.inc()
+        m.render_seconds.observe(float(headers.get("X-Render-Ms", "0")) / 1000)
     if headers is not None and headers.get("X-OG-Degraded"):
-        m.counters["ogapi_degraded_total"] += 1
+        m.degraded.inc()
     code = request.get(error_code_key)
     if code == "QUOTA_EXCEEDED":
-        m.counters["ogapi_quota_rejections_total"] += 1
+        m.quota_rejections.inc()
     elif code == "RATE_LIMITED":
-        m.counters["ogapi_rate_limited_total"] += 1
+        m.rate_limited.inc()
+    elif code == "METERING_UNAVAILABLE":
+        m.metering_unavailable.inc()
     if status >= 500:
-        m.counters["ogapi_server_errors_total"] += 1
+        m.server_errors.inc()
 
 
 def count_webhook(request: web.Request, outcome: str) -> None:
-    """Count one Stripe webhook delivery's outcome (web/billing.py)."""
+    """Count one Stripe webhook delivery's outcome (the webhook handler calls it)."""
     m = request.app.get(metrics_key)
     if m is not None:
-        m.webhooks[outcome] += 1
+        m.webhooks.labels(outcome).inc()
 
 
 def _allowed(request: web.Request) -> bool:
@@ -128,10 +208,31 @@ async def metrics(request: web.Request) -> web.Response:
     if not _allowed(request):
         raise web.HTTPForbidden(reason="Metrics need Authorization: Bearer ADMIN_TOKEN")
     body = request.app[metrics_key].exposition()
-    return web.Response(text=body, content_type="text/plain", charset="utf-8",
+    return web.Response(body=body, content_type="text/plain", charset="utf-8",
                         headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+async def _process_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Under gunicorn, sample this worker's process metrics every few seconds."""
+    import asyncio
+    import contextlib
+
+    m = app[metrics_key]
+
+    async def sample() -> None:
+        while True:
+            m.sample_process()
+            await asyncio.sleep(PROCESS_EVERY)
+
+    task = asyncio.create_task(sample()) if m.multiprocess else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def setup(app: web.Application) -> None:
     app[metrics_key] = Metrics()
+    app.cleanup_ctx.append(_process_ctx)
     app.router.add_get("/metrics", metrics)

@@ -8,7 +8,7 @@ from models import Account
 
 
 def _value(text: str, name: str) -> float:
-    match = re.search(rf"^{name}{{[^}}]*}} (\S+)$", text, re.M)
+    match = re.search(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M)
     assert match, f"{name} missing"
     return float(match.group(1))
 
@@ -31,7 +31,11 @@ async def test_counts_renders_hits_and_quota_rejections(client, signup):
     assert _value(text, "ogapi_cache_hits_total") == 1
     assert _value(text, "ogapi_quota_rejections_total") == 1
     assert _value(text, "ogapi_render_seconds_count") == 1
-    assert re.search(r'route="/api/generate",status="429"} 1$', text, re.M)
+    assert re.search(r'route="/api/generate",status="429"} 1.0$', text, re.M)
+    assert _value(text, "ogapi_cache_hit_ratio") == 0.5
+    assert re.search(r'^ogapi_request_seconds_count{method="POST",route="/api/generate"} 3.0$',
+                     text, re.M)  # fmt: skip
+    assert _value(text, "process_resident_memory_bytes") > 10_000_000
     assert "# TYPE ogapi_render_seconds histogram" in text
 
 

@@ -107,6 +107,13 @@ def test_gunicorn_sees_workers_flag_for_the_sqlite_rule(tmp_path):
     assert "SQLite" in out.stderr and "Traceback" not in out.stderr
 
 
+async def _until_workers(arbiter: int, n: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while len(_workers(arbiter)) < n:
+        assert time.monotonic() < deadline, "workers did not start"
+        await asyncio.sleep(0.1)
+
+
 async def _wait_health(base: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession() as http:
@@ -164,10 +171,7 @@ async def test_dead_workers_are_replaced_and_sigterm_finishes_requests_then_stop
     try:
         await _wait_health(base)
         key = await _user(pg)
-        deadline = time.monotonic() + 30
-        while len(_workers(proc.pid)) < 2:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.1)
+        await _until_workers(proc.pid, 2)
         before = _workers(proc.pid)
 
         # A worker killed outright is replaced, and the port keeps answering meanwhile.
@@ -223,3 +227,55 @@ async def test_dead_workers_are_replaced_and_sigterm_finishes_requests_then_stop
     finally:
         await conn.close()
     assert others == 0  # every worker closed its database pool
+
+
+def _sample(text: str, pattern: str) -> list[float]:
+    import re
+
+    return [float(v) for v in re.findall(rf"^{pattern} (\S+)$", text, re.M)]
+
+
+async def test_metrics_are_the_sum_over_all_workers(pg, redis_url, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _env(tmp_path, DATABASE_URL=pg, REDIS_URL=redis_url)
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        await _wait_health(base)
+        await _until_workers(proc.pid, 2)
+        served_by: set[str] = set()
+        sent = 0
+        # Concurrent new connections, until both workers have answered some (bounded).
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+
+            async def one() -> str:
+                async with http.get(f"{base}/api/templates") as r:
+                    assert r.status == 200
+                    return r.headers["X-Request-ID"][:8]  # the worker's id prefix
+
+            for _ in range(10):
+                served_by.update(await asyncio.gather(*(one() for _ in range(20))))
+                sent += 20
+                if len(served_by) == 2:
+                    break
+            scrapes = []
+            for _ in range(6):
+                async with http.get(f"{base}/metrics") as r:
+                    assert r.status == 200
+                    scrapes.append(await r.text())
+        assert len(served_by) == 2, served_by  # both workers answered
+        route = r'ogapi_requests_total{method="GET",route="/api/templates",status="200"}'
+        for text in scrapes:  # whichever worker answered the scrape: the same total
+            assert _sample(text, route) == [float(sent)]
+            latency = r'ogapi_request_seconds_count{method="GET",route="/api/templates"}'
+            assert _sample(text, latency) == [float(sent)]
+            pids = _sample(text, r'process_start_time_seconds{pid="\d+"}')
+            assert len(pids) == 2  # one series per live worker
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
+        log.close()

@@ -32,16 +32,19 @@ from web import (
     graphql,
     health,
     images,
+    logs,
     metrics,
     pages,
     playground,
     usage,
 )
+from web.clientip import startup_warnings
 from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import (
     clock_key,
     fetcher_key,
     image_cache_key,
+    json_access_key,
     key_cache_key,
     mailer_key,
     meter_key,
@@ -174,12 +177,15 @@ MAX_REQUEST_LINE = 64 * 1024
 
 
 def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
+    logs.configure(settings.log_format, settings.log_level)  # also under gunicorn
+    startup_warnings(settings)
     app = web.Application(
         middlewares=[error_middleware],
         client_max_size=MAX_JSON_BYTES,
         handler_args={"max_line_size": MAX_REQUEST_LINE},
     )
     app[settings_key] = settings
+    app[json_access_key] = settings.log_format == "json"
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)
     app[mailer_key] = _mailer(settings)

@@ -14,10 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from resolvers.errors import AppError
-from web.keys import error_code_key, not_found_page_key, request_id_key
+from web.keys import error_code_key, json_access_key, not_found_page_key, request_id_key
 from web.metrics import record as record_metrics
 
 log = logging.getLogger("ogapi.web")
+access_log = logging.getLogger("ogapi.access")
 REQUEST_ID = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_JSON_BYTES = 1_000_000
@@ -74,7 +75,10 @@ async def error_middleware(request: web.Request, handler):
             response = await request.app[not_found_page_key](request)  # web/pages.py
         elif exc.status < 400 or not _wants_json(request):
             exc.headers[REQUEST_ID] = request_id
-            record_metrics(request, exc.status, exc.headers, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            record_metrics(request, exc.status, exc.headers, seconds)
+            if request.app.get(json_access_key):
+                _access_line(request, exc.status, seconds)
             raise
         else:
             code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
@@ -82,14 +86,41 @@ async def error_middleware(request: web.Request, handler):
             response = error_response(request, exc.status, code, message)
     except Exception:
         log.exception(
-            "unhandled error request_id=%s %s %s", request_id, request.method, request.path
-        )
+            "unhandled error request_id=%s %s %s", request_id, request.method, request.path,
+            extra={"request_id": request_id, "path": request.path},
+        )  # fmt: skip
         response = error_response(
             request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
         )
     response.headers[REQUEST_ID] = request_id
-    record_metrics(request, response.status, response.headers, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    record_metrics(request, response.status, response.headers, seconds)
+    if request.app.get(json_access_key):
+        _access_line(request, response.status, seconds)
     return response
+
+
+def _access_line(request: web.Request, status: int, seconds: float) -> None:
+    """LOG_FORMAT=json: one line per request (web/logs.py), instead of gunicorn's."""
+    from web.clientip import client_ip
+    from web.metrics import route_of
+
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        status,
+        extra={
+            "request_id": request.get(request_id_key),
+            "method": request.method,
+            "route": route_of(request),
+            "path": request.path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "remote": client_ip(request),
+            "user_agent": request.headers.get("User-Agent"),
+        },
+    )
 
 
 def _wants_json(request: web.Request) -> bool:

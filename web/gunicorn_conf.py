@@ -19,6 +19,8 @@ import socket
 import sys
 import tempfile
 
+from web.logs import gunicorn_logconfig
+
 try:
     import uvloop  # noqa: F401  (a plain dependency, except on Windows)
 
@@ -31,7 +33,12 @@ except ImportError:  # pragma: no cover
 graceful_timeout = 20
 timeout = 30  # a worker silent this long (a blocked event loop) is killed and replaced
 keepalive = 75  # above the usual load balancer idle timeout (60 s): the LB closes first
-accesslog = "-"
+_LOG_FORMAT = (os.environ.get("LOG_FORMAT") or "text").lower()
+_LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
+# Text: aiohttp's access log through gunicorn. JSON: the app writes its own access lines (with
+# the route), and gunicorn's lines are JSON too (web/logs.py).
+accesslog = None if _LOG_FORMAT == "json" else "-"
+logconfig_dict = gunicorn_logconfig(_LOG_FORMAT, _LOG_LEVEL) or {}
 control_socket_disable = True  # several servers per host (and tests) must not share a socket
 # aiohttp's access log format plus the request id, so a client's X-Request-ID leads to its line.
 access_log_format = '%a "%r" %s %b %Tfs "%{User-Agent}i" rid=%{X-Request-ID}o'
@@ -115,5 +122,5 @@ def when_ready(server) -> None:
     for address in server.cfg.address:
         if isinstance(address, tuple):
             host = f"[{address[0]}]" if ":" in address[0] else address[0]
-            print(f"OG Image API listening on http://{host}:{address[1]} "
-                  f"({server.cfg.workers} worker(s))", flush=True)  # fmt: skip
+            server.log.info("OG Image API listening on http://%s:%s (%s worker(s))", host,
+                            address[1], server.cfg.workers)  # fmt: skip

@@ -42,6 +42,9 @@ not_found_page_key = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResp
 # The Stripe gateway (resolvers/stripe_api.py); absent when STRIPE_SECRET_KEY is unset.
 stripe_key = web.AppKey("stripe", StripeGateway)
 
+# LOG_FORMAT=json: the error middleware writes one access line per request (web/logs.py).
+json_access_key = web.AppKey("json_access", bool)
+
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)
 session_account_key = web.RequestKey[Account | None]("session_account")  # once resolved

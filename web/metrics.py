@@ -159,7 +159,8 @@ def _hit_ratio(families: list[Metric]) -> GaugeMetricFamily:
 metrics_key = web.AppKey("metrics", Metrics)
 
 
-def _route(request: web.Request) -> str:
+def route_of(request: web.Request) -> str:
+    """The route template a request matched (bounded: never the raw path), or `unmatched`."""
     route = request.match_info.route
     resource = route.resource if route is not None else None
     return resource.canonical if resource is not None else "unmatched"
@@ -170,7 +171,7 @@ def record(request: web.Request, status: int, headers, seconds: float = 0.0) -> 
     m = request.app.get(metrics_key)
     if m is None:
         return
-    m.observe_request(request.method, _route(request), status, seconds)
+    m.observe_request(request.method, route_of(request), status, seconds)
     cache = headers.get("X-Cache") if headers is not None else None
     if status in (200, 304) and cache == "HIT":
         m.cache_hits.inc()

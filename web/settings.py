@@ -106,6 +106,8 @@ class Settings:
     render_workers: int = field(default_factory=lambda: default_render_workers())
     trusted_proxies: tuple[Network, ...] = ()
     image_cache_mb: int = DEFAULT_MEMORY_MB  # the in-process image cache's bound
+    log_format: str = "text"  # text | json (web/logs.py)
+    log_level: str = "INFO"
 
     @property
     def production(self) -> bool:
@@ -173,6 +175,12 @@ class Settings:
                 check_config(stripe_key, stripe_base)
             except StripeConfigError as exc:
                 raise ConfigError(str(exc)) from None
+        log_format = (env.get("LOG_FORMAT") or "text").lower()
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}")
+        log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {log_level!r}")
         return cls(
             secret_key=secret or _dev_secret(data_dir),
             env=mode,
@@ -196,4 +204,6 @@ class Settings:
             render_workers=_int(env, "OGAPI_RENDER_WORKERS", default_render_workers()),
             trusted_proxies=_networks(env, "OGAPI_TRUSTED_PROXIES"),
             image_cache_mb=_int(env, "IMAGE_CACHE_MB", cls.image_cache_mb),
+            log_format=log_format,
+            log_level=log_level,
         )

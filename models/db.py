@@ -20,6 +20,29 @@ def default_database_url(data_dir: str | os.PathLike[str] = "data") -> str:
     return f"sqlite://{data_dir}/ogapi.sqlite3"
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached right now (down,
+    restarting, failing over, connection dropped), as opposed to a bug or bad data."""
+    import socket
+
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    kinds = (ConnectionError, TimeoutError, socket.gaierror, DBConnectionError,
+             asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+             asyncpg.exceptions.OperatorInterventionError,
+             # a pooled connection dropped in the middle of an operation leaves it confused:
+             asyncpg.exceptions.InternalClientError)  # fmt: skip
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def is_sqlite(database_url: str) -> bool:
     return database_url.startswith("sqlite://")
 

@@ -134,6 +134,7 @@ class ImageCache:
         self, backend: BaseCache | None, ttl: int, memory_bytes: int = DEFAULT_MEMORY_MB << 20
     ) -> None:
         self.backend = backend  # None: the in-process LRU is the whole cache
+        self._warned_at = -1e9  # time.monotonic() of the last outage warning
         self.ttl = ttl
         self.memory = MemoryLru(memory_bytes)
         self._inflight: dict[str, asyncio.Future[CachedImage]] = {}
@@ -149,7 +150,7 @@ class ImageCache:
         try:
             image = await self.backend.get(key)
         except Exception:  # a cache outage must not take the API down: treat it as a miss
-            log.exception("image cache get failed")
+            self._outage("get")
             return None
         if image is None:
             return None
@@ -166,7 +167,7 @@ class ImageCache:
         try:
             await self.backend.set(key, image, ttl=ttl or self.ttl)
         except Exception:
-            log.exception("image cache set failed")
+            self._outage("set")
 
     async def get_or_create(
         self, key: str, create: Callable[[], Awaitable[CachedImage]]
@@ -202,6 +203,15 @@ class ImageCache:
             del self._inflight[key]
         future.set_result(image)
         return image, False
+
+    def _outage(self, what: str) -> None:
+        """A Redis outage: every request misses the shared cache; say so every 30 s, with the
+        cause, rather than a traceback per request."""
+        now = time.monotonic()
+        if now - self._warned_at >= 30:
+            self._warned_at = now
+            log.warning("image cache %s failed (Redis unreachable?): serving from this worker's "
+                        "memory and rendering misses", what, exc_info=True)  # fmt: skip
 
     async def ping(self) -> bool:
         if self.backend is None:

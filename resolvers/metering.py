@@ -59,7 +59,7 @@ class RenderTicket:
     overage: LedgerEntry | None = None  # the charge of an image past the quota, if any
 
 
-def _unavailable(exc: Exception) -> ServiceUnavailable:
+def metering_unavailable(exc: Exception) -> ServiceUnavailable:
     log.error("metering store unavailable: %s: %s", type(exc).__name__, exc)
     return ServiceUnavailable(
         "Usage metering is temporarily unavailable, so the request was not processed. "
@@ -180,7 +180,7 @@ class Meter:
         except AppError:
             raise
         except Exception as exc:
-            raise _unavailable(exc) from exc
+            raise metering_unavailable(exc) from exc
 
     async def commit(self, ticket: RenderTicket, now: datetime) -> None:
         """The render succeeded: roll it into today's usage and send any quota alert due."""

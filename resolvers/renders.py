@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from models.db import unreachable
 from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
 from render.templates import TEMPLATES, Template
@@ -28,7 +29,7 @@ from resolvers.errors import AppError
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeySnapshot
 from resolvers.keys import usable_account
-from resolvers.metering import Meter
+from resolvers.metering import Meter, metering_unavailable
 from resolvers.params import ImageRequest, parse_params
 from resolvers.ratelimit import RateDecision
 
@@ -104,7 +105,12 @@ async def generate(
     took: list[float] = []
 
     async def create() -> CachedImage:
-        acct = await usable_account(owner.id)
+        try:
+            acct = await usable_account(owner.id)
+        except Exception as exc:  # no database: the render cannot be metered (fail closed)
+            if unreachable(exc):
+                raise metering_unavailable(exc) from exc
+            raise
         spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
         ticket = await meter.reserve(acct, now)
         try:

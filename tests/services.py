@@ -112,6 +112,8 @@ def postgres_server(tls: bool = False) -> Iterator[str]:
     try:
         _createdb(port)
         _CERTS[port] = data / "server.crt"
+        _PG_CTL[port] = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "log"), "-w",
+                         "-o", opts]  # fmt: skip
         yield f"postgres://postgres@127.0.0.1:{port}/ogapi"
     finally:
         subprocess.run(
@@ -122,6 +124,15 @@ def postgres_server(tls: bool = False) -> Iterator[str]:
 
 
 _CERTS: dict[int, Path] = {}
+_PG_CTL: dict[int, list[str]] = {}
+
+
+def pg_ctl(url: str, action: str, *args: str) -> None:
+    """`pg_ctl stop -m fast` / `start` on a `postgres_server()`, by its URL (fault tests)."""
+    from urllib.parse import urlsplit
+
+    cmd = [*_PG_CTL[urlsplit(url).port or 5432], action, *args]
+    subprocess.run(_as_postgres(cmd), check=True, capture_output=True)
 
 
 def postgres_cert(url: str) -> Path:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from models.db import unreachable
 from resolvers.errors import AppError
 from web.keys import error_code_key, json_access_key, not_found_page_key, request_id_key
 from web.metrics import record as record_metrics
@@ -84,14 +85,24 @@ async def error_middleware(request: web.Request, handler):
             code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
             message = "Request body too large (max 1 MB)." if exc.status == 413 else exc.reason
             response = error_response(request, exc.status, code, message)
-    except Exception:
-        log.exception(
-            "unhandled error request_id=%s %s %s", request_id, request.method, request.path,
-            extra={"request_id": request_id, "path": request.path},
-        )  # fmt: skip
-        response = error_response(
-            request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
-        )
+    except Exception as exc:
+        if unreachable(exc):  # a database restart or failover: retryable, not a bug
+            log.error("database unreachable request_id=%s %s %s: %s: %s", request_id,
+                      request.method, request.path, type(exc).__name__, exc,
+                      extra={"request_id": request_id, "path": request.path})  # fmt: skip
+            response = error_response(
+                request, 503, "SERVICE_UNAVAILABLE",
+                "The service's database is unreachable; retry in a few seconds.",
+                headers={"Retry-After": "5"},
+            )  # fmt: skip
+        else:
+            log.exception(
+                "unhandled error request_id=%s %s %s", request_id, request.method,
+                request.path, extra={"request_id": request_id, "path": request.path},
+            )  # fmt: skip
+            response = error_response(
+                request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
+            )
     response.headers[REQUEST_ID] = request_id
     seconds = time.perf_counter() - started
     record_metrics(request, response.status, response.headers, seconds)

@@ -20,7 +20,7 @@ class RenderError(Exception):
     """A render failed (the message says why); callers answer GENERATION_FAILED."""
 
 
-def _init_worker() -> None:
+def _init_worker(owner: int | None = None) -> None:
     import signal
     import threading
 
@@ -30,8 +30,25 @@ def _init_worker() -> None:
         # Ctrl-C reaches the whole process group: the server stops the pool itself (no
         # traceback from every render process).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
+        if owner is not None:
+            threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
     fonts.preload()
+
+
+def _exit_with(owner: int) -> None:
+    """End this render process once the web worker that owns the pool is gone. A worker that
+    was SIGKILLed cannot stop its pool, and the forkserver's children hold its "alive" pipe
+    open, so without this they (and the forkserver) would live on."""
+    import time
+
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid was reused by someone else's process
+            os._exit(0)
 
 
 def _render(spec: CardSpec) -> bytes:
@@ -115,7 +132,8 @@ class RenderPool:
     def _new_executor(self) -> Executor:
         if self._ctx is None:
             return ThreadPoolExecutor(1, thread_name_prefix="render", initializer=_init_worker)
-        return ProcessPoolExecutor(self.processes, mp_context=self._ctx, initializer=_init_worker)
+        return ProcessPoolExecutor(self.processes, mp_context=self._ctx, initializer=_init_worker,
+                                   initargs=(os.getpid(),))  # fmt: skip
 
     def _rebuild(self, broken: Executor) -> None:
         """Replace `broken` unless another render already did (synchronous: no await, so

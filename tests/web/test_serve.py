@@ -176,6 +176,8 @@ async def test_dead_workers_are_replaced_and_sigterm_finishes_requests_then_stop
 
         # A worker killed outright is replaced, and the port keeps answering meanwhile.
         victim = min(before)
+        orphans = _children(victim)  # its render pool: forkserver and render processes
+        assert orphans
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
         while True:
@@ -186,7 +188,11 @@ async def test_dead_workers_are_replaced_and_sigterm_finishes_requests_then_stop
             await asyncio.sleep(0.05)
         replaced_in = time.monotonic() - killed_at
         await _wait_health(base, 10)
-        print(f"SIGKILLed worker replaced in {replaced_in:.2f} s")
+        while any(_alive(p) for p in orphans):  # they notice their worker is gone
+            assert time.monotonic() - killed_at < 15, [_cmd(p) for p in orphans if _alive(p)]
+            await asyncio.sleep(0.1)
+        print(f"SIGKILLed worker replaced in {replaced_in:.2f} s, its render pool gone in "
+              f"{time.monotonic() - killed_at:.2f} s")  # fmt: skip
 
         # SIGTERM with a request in flight: it is answered, then every process ends.
         tree = _children(proc.pid) | {proc.pid}

@@ -10,7 +10,14 @@ from models.enums import (
     TransactionType,
 )
 from models.mail import OutboxMail
-from models.metering import DailyUsage, IdempotencyRecord, LedgerEntry, MonthlyUsage, Notification
+from models.metering import (
+    DailyUsage,
+    IdempotencyRecord,
+    LedgerEntry,
+    MonthlyUsage,
+    Notification,
+    QuotaReservation,
+)
 
 __all__ = [
     "Account",
@@ -28,6 +35,7 @@ __all__ = [
     "OutboxMail",
     "PasswordReset",
     "PlanId",
+    "QuotaReservation",
     "Session",
     "StripeEvent",
     "StripeSubscription",

@@ -16,6 +16,8 @@ class OutboxMail(Model):
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
     error = fields.TextField(null=True)
+    attempts = fields.IntField(default=0)  # deliveries tried (resolvers/mail.py retries)
+    next_attempt_at = fields.DatetimeField(null=True, db_index=True)  # None: sent or given up
 
     class Meta:
         table = "outbox_mail"

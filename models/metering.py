@@ -11,6 +11,21 @@ from models.accounts import Account
 from models.enums import NotificationKind, TransactionType
 
 
+class QuotaReservation(Model):
+    # An image of the monthly quota taken before rendering and not settled yet. Deleted when
+    # the render succeeds (kept) or fails (given back), and given back by the sweeper when
+    # older than RESERVATION_TIMEOUT: its worker died in between (resolvers/metering.py).
+
+    id = fields.BigIntField(primary_key=True)
+    account_id = fields.BigIntField()
+    month = fields.CharField(max_length=7)
+    overage_entry_id = fields.BigIntField(null=True)  # the ledger charge of an overage image
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "quota_reservation"
+
+
 class MonthlyUsage(Model):
     # The quota counter: one row per account and calendar month (UTC), bumped atomically.
 

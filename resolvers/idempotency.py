@@ -1,6 +1,9 @@
 """Idempotent requests (`Idempotency-Key`): the same key replays the first answer; the same key
 with different data is refused with 409 `IDEMPOTENCY_CONFLICT`.
 
+Records expire after `TTL` (24 hours, as Stripe's keys do): an older key runs again, and
+`purge` (run periodically by every worker) deletes expired records.
+
 Only answers of requests that did their work are stored; errors are not, so a retry after a
 fixed cause (a top-up, a typo in the email) runs again. The work itself must be idempotent on
 the key too (the ledger's unique external_ref), which covers two concurrent first requests.
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -20,6 +23,7 @@ from models import IdempotencyRecord
 from resolvers.errors import Conflict, InvalidParameter
 
 MAX_KEY = 200
+TTL = timedelta(hours=24)
 
 
 def check_key(key: str | None) -> str:
@@ -45,8 +49,11 @@ def _conflict() -> Conflict:
     )
 
 
-async def _stored(key: str, digest: str) -> IdempotencyRecord | None:
+async def _stored(key: str, digest: str, now: datetime) -> IdempotencyRecord | None:
     record = await IdempotencyRecord.get_or_none(key=key)
+    if record is not None and record.created_at <= now - TTL:  # expired: as if never used
+        await IdempotencyRecord.filter(key=record.key).delete()
+        return None
     if record is not None and record.request_hash != digest:
         raise _conflict()
     return record
@@ -61,7 +68,7 @@ async def once(
 ) -> tuple[int, dict, bool]:
     """(status, body, replayed): the stored answer for `scope:key`, or run `work` and store it."""
     full_key, digest = f"{scope}:{key}", request_hash(payload)
-    if (record := await _stored(full_key, digest)) is not None:
+    if (record := await _stored(full_key, digest, now)) is not None:
         return record.status, record.body, True
     status, body = await work()
     try:
@@ -69,7 +76,12 @@ async def once(
             key=full_key, request_hash=digest, status=status, body=body, created_at=now
         )
     except IntegrityError:
-        if (record := await _stored(full_key, digest)) is not None:
+        if (record := await _stored(full_key, digest, now)) is not None:
             return record.status, record.body, True
         raise
     return status, body, False
+
+
+async def purge(now: datetime) -> int:
+    """Delete the records older than `TTL`; returns how many."""
+    return await IdempotencyRecord.filter(created_at__lte=now - TTL).delete()

@@ -4,6 +4,10 @@ Every message is first recorded in the outbox table; delivery then happens in a 
 task, so a slow or dead mail server never holds up the request (a render crossing a quota
 alert, a password reset) that triggered the mail. `drain()` waits for deliveries in flight
 (the app calls it at shutdown; tests call it before looking at the outbox).
+
+A delivery that fails is tried again later with exponential backoff (`RETRY_BASE` seconds,
+doubling, at most `MAX_ATTEMPTS` tries): `retry_due()`, which every worker runs periodically,
+claims each due mail with a conditional UPDATE, so one worker at a time retries it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -19,6 +23,10 @@ import aiosmtplib
 from models import OutboxMail
 
 log = logging.getLogger("ogapi.mail")
+MAX_ATTEMPTS = 6
+RETRY_BASE = 30.0  # seconds before the first retry; doubled after each failure
+CLAIM_SECONDS = 300.0  # a claimed mail is left alone this long (its worker may have died)
+RETRY_EVERY = 15.0  # seconds between looks for due retries
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,11 @@ class Mailer:
         task.add_done_callback(self._deliveries.discard)
         return record
 
-    async def _deliver(self, record: OutboxMail) -> None:
+    async def _deliver(self, record: OutboxMail, now: datetime | None = None) -> None:
+        """One attempt; a failure schedules the next one `RETRY_BASE * 2**(attempts-1)` s after
+        `now` (the attempt's time)."""
         assert self.smtp is not None
+        record.attempts += 1
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, record.to, record.subject
         message.set_content(record.body)
@@ -67,14 +78,56 @@ class Mailer:
                 timeout=self.smtp.timeout,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
-            log.warning("mail to %s failed: %s", record.to, exc)
             record.error = str(exc)[:2000]
+            if record.attempts < MAX_ATTEMPTS:
+                delay = RETRY_BASE * 2 ** (record.attempts - 1)
+                record.next_attempt_at = (now or datetime.now(UTC)) + timedelta(seconds=delay)
+                log.warning("mail to %s failed (attempt %d): %s; retrying in %.0f s", record.to,
+                            record.attempts, exc, delay)  # fmt: skip
+            else:
+                record.next_attempt_at = None
+                log.error("mail to %s failed %d times, giving up: %s", record.to,
+                          record.attempts, exc)  # fmt: skip
         else:
             record.sent_at = datetime.now(UTC)
+            record.error = None  # type: ignore[assignment]  # a nullable column
+            record.next_attempt_at = None
         try:
-            await record.save(update_fields=["error", "sent_at"])
+            await record.save(update_fields=["error", "sent_at", "attempts", "next_attempt_at"])
         except Exception:  # the database went away (shutdown): the log line above remains
             log.exception("could not record delivery of mail %s", record.id)
+
+    async def retry_due(self, now: datetime | None = None) -> int:
+        """Deliver again the mails whose retry is due; returns how many this worker claimed.
+        A claim moves `next_attempt_at` forward only if no other worker moved it first."""
+        if self.smtp is None:
+            return 0
+        now = now or datetime.now(UTC)
+        due = (
+            await OutboxMail.filter(next_attempt_at__lte=now, sent_at=None)
+            .order_by("next_attempt_at")
+            .limit(50)
+        )
+        claimed = 0
+        for record in due:
+            lease = now + timedelta(seconds=CLAIM_SECONDS)
+            won = await OutboxMail.filter(id=record.id, next_attempt_at=record.next_attempt_at,
+                                          sent_at=None).update(next_attempt_at=lease)  # fmt: skip
+            if won != 1:
+                continue  # another worker has it
+            record.next_attempt_at = lease
+            claimed += 1
+            await self._deliver(record, now)
+        return claimed
+
+    async def run_retries(self, every: float = RETRY_EVERY) -> None:
+        """`retry_due` every `every` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.retry_due()
+            except Exception as exc:  # the database is away: next time
+                log.warning("mail retry pass failed: %s: %s", type(exc).__name__, exc)
 
     async def drain(self) -> None:
         """Wait for every delivery in flight."""

@@ -49,6 +49,10 @@ log = logging.getLogger("ogapi.metering")
 FLUSH_EVERY = 1.0  # seconds between writes of the API-call counts
 USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
 RATE_WAIT = 2.0  # seconds a signed render over the rate limit waits for its turn
+# Seconds after which an unsettled quota reservation is known to be orphaned (a render, remote
+# images included, never takes this long), and how often each worker looks for such.
+RESERVATION_TIMEOUT = 120.0
+SWEEP_EVERY = 30.0
 
 
 @dataclass
@@ -57,6 +61,7 @@ class RenderTicket:
     month: str
     quota: int
     overage: LedgerEntry | None = None  # the charge of an image past the quota, if any
+    reservation: int | None = None  # its QuotaReservation (settled or given back once)
 
 
 def metering_unavailable(exc: Exception) -> ServiceUnavailable:
@@ -151,9 +156,11 @@ class Meter:
         """
         limit = quota.account_quota(account)
         try:
-            if await quota.try_reserve(account.id, limit, now):
+            reservation = await quota.try_reserve(account.id, limit, now)
+            if reservation is not None:
                 self._moved(account.id, quota.month_key(now), 1)
-                return RenderTicket(account.id, quota.month_key(now), limit)
+                return RenderTicket(account.id, quota.month_key(now), limit,
+                                    reservation=reservation)  # fmt: skip
             price = overage_price(account.plan)
             if price is None or not account.overage_enabled:
                 raise quota_exceeded(limit)
@@ -170,13 +177,13 @@ class Meter:
             except ledger.InsufficientCredits:
                 raise quota_exceeded(limit) from None
             try:
-                self._known(
-                    account.id, quota.month_key(now), await quota.force_reserve(account.id, now)
-                )
+                reservation, used = await quota.force_reserve(account.id, now, entry.id)
+                self._known(account.id, quota.month_key(now), used)
             except Exception:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
                 raise
-            return RenderTicket(account.id, quota.month_key(now), limit, overage=entry)
+            return RenderTicket(account.id, quota.month_key(now), limit, overage=entry,
+                                reservation=reservation)  # fmt: skip
         except AppError:
             raise
         except Exception as exc:
@@ -185,6 +192,8 @@ class Meter:
     async def commit(self, ticket: RenderTicket, now: datetime) -> None:
         """The render succeeded: roll it into today's usage and send any quota alert due."""
         try:
+            if ticket.reservation is not None:
+                await quota.settle(ticket.reservation)  # before anything else: it is delivered
             await bump_daily(ticket.account_id, now, IMAGE_SERVICE, images=1)
             await self._alerts(ticket, now)
         except Exception:  # the image is rendered and counted; don't fail the response
@@ -210,12 +219,42 @@ class Meter:
     async def release(self, ticket: RenderTicket, now: datetime | None = None) -> None:
         """The render failed: give the reservation back (failed requests never count), and
         return an overage charge as a `refund` entry."""
-        await quota.release(ticket.account_id, ticket.month)
+        if ticket.reservation is None or await quota.release(ticket.reservation) is None:
+            return  # already given back (a sweep that thought its worker gone)
         self._moved(ticket.account_id, ticket.month, -1)
         if ticket.overage is not None:
             await ledger.reverse(
                 ticket.overage, now or datetime.now(UTC), "Overage charge returned: render failed"
             )
+
+    async def release_stale(self, older_than: float = RESERVATION_TIMEOUT) -> int:
+        """Give back the reservations a worker left behind when it died mid-render (any worker
+        may run this: each reservation is given back once). Returns how many."""
+        released = 0
+        for reservation_id in await quota.stale_reservations(older_than):
+            row = await quota.release(reservation_id)
+            if row is None:
+                continue
+            released += 1
+            self._moved(row.account_id, row.month, -1)
+            if row.overage_entry_id is not None:
+                entry = await LedgerEntry.get_or_none(id=row.overage_entry_id)
+                if entry is not None:
+                    reason = "Overage charge returned: render not finished"
+                    await ledger.reverse(entry, datetime.now(UTC), reason)
+        if released:
+            log.warning("gave back %d quota reservation(s) left by a worker that stopped "
+                        "mid-render", released)  # fmt: skip
+        return released
+
+    async def run_sweeper(self, older_than: float = RESERVATION_TIMEOUT) -> None:
+        """`release_stale` every `SWEEP_EVERY` seconds (and once at start) until cancelled."""
+        while True:
+            try:
+                await self.release_stale(older_than)
+            except Exception as exc:  # the database is away: next time
+                log.warning("quota reservation sweep failed: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(min(SWEEP_EVERY, older_than / 2))
 
     async def record_api_call(self, account_id: int, now: datetime) -> None:
         """Count one API-key request ("API calls made"), successful or not. In memory: written

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
-from models import Account, MonthlyUsage, PlanId
+from models import Account, MonthlyUsage, PlanId, QuotaReservation
 from resolvers.plans import quota_for
 from resolvers.timefmt import iso_utc
 
@@ -97,29 +98,63 @@ async def _ensure_row(account_id: int, month: str) -> None:
             await MonthlyUsage.create(account_id=account_id, month=month, used=0)
 
 
-async def try_reserve(account_id: int, quota: int, now: datetime) -> bool:
-    """Take one image of this month's quota if any is left; False when none is."""
+async def try_reserve(account_id: int, quota: int, now: datetime) -> int | None:
+    """Take one image of this month's quota if any is left: the id of its reservation (in the
+    same transaction as the count), or None when none is left. Settle it with `settle` or give
+    it back with `release`."""
     month = month_key(now)
     rows = MonthlyUsage.filter(account_id=account_id, month=month, used__lt=quota)
-    if await rows.update(used=F("used") + 1) == 1:  # the common path: one statement
-        return True
-    await _ensure_row(account_id, month)  # maybe the month's first image: the row must exist
-    return await rows.update(used=F("used") + 1) == 1
+    for first in (True, False):
+        async with in_transaction():
+            if await rows.update(used=F("used") + 1) == 1:  # the common path: one statement
+                return await _reservation(account_id, month, None)
+        if first:  # maybe the month's first image: the row must exist
+            await _ensure_row(account_id, month)
+    return None
 
 
-async def force_reserve(account_id: int, now: datetime) -> int:
-    """Count one image past the quota (overage, paid from credits). Returns the new `used`."""
+async def force_reserve(account_id: int, now: datetime, overage_entry_id: int) -> tuple[int, int]:
+    """Count one image past the quota (overage, paid by ledger entry `overage_entry_id`).
+    Returns (reservation id, the new `used`)."""
     month = month_key(now)
     await _ensure_row(account_id, month)
-    await MonthlyUsage.filter(account_id=account_id, month=month).update(used=F("used") + 1)
-    return await used_this_month(account_id, now)
+    async with in_transaction():
+        await MonthlyUsage.filter(account_id=account_id, month=month).update(used=F("used") + 1)
+        reservation = await _reservation(account_id, month, overage_entry_id)
+    return reservation, await used_this_month(account_id, now)
 
 
-async def release(account_id: int, month: str) -> None:
-    """Give back a reservation whose render failed (failed requests never count)."""
-    await MonthlyUsage.filter(account_id=account_id, month=month, used__gt=0).update(
-        used=F("used") - 1
-    )
+async def _reservation(account_id: int, month: str, overage_entry_id: int | None) -> int:
+    # Wall-clock time (not the request's "now", which tests move): only its age matters.
+    row = await QuotaReservation.create(account_id=account_id, month=month,
+                                        overage_entry_id=overage_entry_id,
+                                        created_at=datetime.now(UTC))  # fmt: skip
+    return row.id
+
+
+async def settle(reservation_id: int) -> None:
+    """The render was delivered: the image stays counted."""
+    await QuotaReservation.filter(id=reservation_id).delete()
+
+
+async def release(reservation_id: int) -> QuotaReservation | None:
+    """Give back a reservation whose render failed or never finished (failed requests never
+    count): the reservation when this call gave it back, None when it was already settled or
+    given back (by a concurrent sweep, say). The caller returns any overage charge."""
+    async with in_transaction():
+        row = await QuotaReservation.get_or_none(id=reservation_id)
+        if row is None or await QuotaReservation.filter(id=reservation_id).delete() != 1:
+            return None
+        await MonthlyUsage.filter(account_id=row.account_id, month=row.month,
+                                  used__gt=0).update(used=F("used") - 1)  # fmt: skip
+    return row
+
+
+async def stale_reservations(older_than: float, limit: int = 500) -> list[int]:
+    """Reservations unsettled for `older_than` seconds: their worker died mid-render."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+    rows = await QuotaReservation.filter(created_at__lt=cutoff).limit(limit).only("id")
+    return [row.id for row in rows]
 
 
 def quota_exceeded_message(quota: int) -> str:

@@ -119,8 +119,27 @@ async def _background(coro) -> AsyncIterator[None]:
 
 
 async def _meter_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Write the API-call counts every second, and once more at shutdown (database still open)."""
-    async with _background(app[meter_key].run_flusher()):
+    """Write the API-call counts every second, and once more at shutdown (database still open);
+    give back quota reservations that a dead worker left behind."""
+    meter, timeout = app[meter_key], app[settings_key].reservation_timeout
+    async with _background(meter.run_flusher()), _background(meter.run_sweeper(timeout)):
+        yield
+
+
+async def _purge_idempotency(every: float = 600.0) -> None:
+    from resolvers import idempotency
+
+    while True:
+        try:
+            await idempotency.purge(datetime.now(UTC))
+        except Exception as exc:  # the database is away: next time
+            log.warning("idempotency purge failed: %s: %s", type(exc).__name__, exc)
+        await asyncio.sleep(every)
+
+
+async def _maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Retry failed mail (one worker per mail, with backoff) and expire idempotency records."""
+    async with _background(app[mailer_key].run_retries()), _background(_purge_idempotency()):
         yield
 
 
@@ -198,6 +217,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_rate_limiter_ctx)
     app.cleanup_ctx.append(_meter_ctx)
+    app.cleanup_ctx.append(_maintenance_ctx)
     app.cleanup_ctx.append(_key_cache_ctx)
     app.cleanup_ctx.append(_stripe_ctx)
     # The image API: renderer, rendered-image cache, remote fetcher, URL signatures (a test

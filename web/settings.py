@@ -107,6 +107,7 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     image_cache_mb: int = DEFAULT_MEMORY_MB  # the in-process image cache's bound
     log_format: str = "text"  # text | json (web/logs.py)
+    reservation_timeout: int = 120  # seconds before an unsettled quota reservation is orphaned
     log_level: str = "INFO"
 
     @property
@@ -205,5 +206,8 @@ class Settings:
             trusted_proxies=_networks(env, "OGAPI_TRUSTED_PROXIES"),
             image_cache_mb=_int(env, "IMAGE_CACHE_MB", cls.image_cache_mb),
             log_format=log_format,
+            reservation_timeout=_int(
+                env, "OGAPI_RESERVATION_TIMEOUT", cls.reservation_timeout, low=1
+            ),
             log_level=log_level,
         )

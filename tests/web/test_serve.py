@@ -285,3 +285,89 @@ async def test_metrics_are_the_sum_over_all_workers(pg, redis_url, tmp_path):
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
         log.close()
+
+
+async def test_worker_sigkilled_under_load_loses_and_duplicates_nothing(
+    pg, redis_url, tmp_path, slow_image
+):
+    """Renders in flight on a worker that is SIGKILLed: the client sees a dropped connection;
+    the quota reservations and overage charges they held are given back by the survivors'
+    sweep (OGAPI_RESERVATION_TIMEOUT), and the ledger stays exact."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from models import Account, LedgerEntry, PlanId, QuotaReservation
+    from resolvers import ledger, quota
+    from resolvers.pricing import overage_price
+    from tests.resolvers.conftest import on_database
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _env(tmp_path, DATABASE_URL=pg, REDIS_URL=redis_url, OGAPI_ALLOW_PRIVATE_FETCH="1",
+               OGAPI_RESERVATION_TIMEOUT="3")  # fmt: skip
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        await _wait_health(base)
+        await _until_workers(proc.pid, 2)
+        key = await _user(pg)
+        async with on_database(pg):
+            account = await Account.get(email="serve@example.com")
+            account.plan, account.custom_quota, account.overage_enabled = PlanId.AGENCY, 4, True
+            await account.save()
+            granted = Decimal("1.00")
+            await ledger.grant(account.id, granted, datetime.now(UTC))
+        price = overage_price(PlanId.AGENCY)
+        assert price is not None
+
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+
+            async def one(i: int) -> str:
+                body = {"title": f"Load {i}", "template": "minimal", "image_url": slow_image}
+                try:
+                    async with http.post(f"{base}/api/generate", json=body,
+                                         headers={"X-API-Key": key}) as r:  # fmt: skip
+                        await r.read()
+                        return str(r.status)
+                except aiohttp.ClientError:
+                    return "dropped"
+
+            burst = [asyncio.ensure_future(one(i)) for i in range(14)]
+            await asyncio.sleep(1.0)  # renders wait for their remote image on both workers
+            victim = min(_workers(proc.pid))
+            os.kill(victim, signal.SIGKILL)
+            outcomes = await asyncio.gather(*burst)
+        delivered = outcomes.count("200")
+        assert "dropped" in outcomes and delivered > 0, outcomes
+        assert set(outcomes) <= {"200", "dropped"}, outcomes
+
+        async with on_database(pg):
+            killed_at = time.monotonic()
+            while await QuotaReservation.all().count():  # the sweep of a surviving worker
+                assert time.monotonic() - killed_at < 20, "reservations were never given back"
+                await asyncio.sleep(0.2)
+            dropped = outcomes.count("dropped")
+            waited = time.monotonic() - killed_at
+            print(f"orphans given back {waited:.1f} s after the burst ({delivered} delivered, "
+                  f"{dropped} dropped)")  # fmt: skip
+            assert await quota.used_this_month(account.id, datetime.now(UTC)) == delivered
+            entries = await LedgerEntry.filter(account_id=account.id)
+            charges = [e for e in entries if e.type.value == "usage"]
+            reversals = [e for e in entries if e.type.value == "refund"]
+            refs = [e.external_ref for e in entries if e.external_ref]
+            assert len(refs) == len(set(refs))  # nothing duplicated
+            kept = len(charges) - len(reversals)  # overage images paid for and delivered
+            assert 0 <= delivered - kept <= 4  # the rest were in the quota of 4
+            assert {e.external_ref for e in reversals} <= {f"reversal:{c.id}" for c in charges}
+            balance = await ledger.balance_of(account.id)
+            assert balance == granted - price * kept
+            assert balance == sum(
+                (e.amount if e.type.value in ("purchase", "refund") else -e.amount) for e in entries
+            )
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
+        log.close()

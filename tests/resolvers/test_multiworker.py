@@ -138,3 +138,50 @@ async def test_two_workers_share_quota_overage_rate_and_alerts(workers, pg):
         assert await ledger.balance_of(overage_acct.id) == Decimal(0)
         charges = await LedgerEntry.filter(account_id=overage_acct.id, type="usage").count()
         assert charges == 5
+
+
+async def test_key_revocation_and_the_shared_cache_across_workers(workers, pg):
+    """A key regenerated through worker A is refused by worker B on its next request; a card
+    rendered on A is a cache hit on B, charged once."""
+    a, b = workers
+    email, password = "revoke@example.com", "correct horse battery"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(
+            f"{a}/api/auth/signup", json={"email": email, "password": password}
+        ) as r:
+            assert r.status == 201
+        query = {"query": "{ me { apiKey } }"}
+        async with http.post(f"{a}/graphql", json=query) as r:
+            old = (await r.json())["data"]["me"]["apiKey"]
+        body = {"title": f"Shared {time.time_ns()}", "template": "minimal"}
+        first = await http.post(f"{a}/api/generate", json=body, headers={"X-API-Key": old})
+        assert (first.status, first.headers["X-Cache"]) == (200, "MISS")
+        png = await first.read()
+        for base in workers:  # both workers now know the key from memory
+            async with http.get(f"{base}/api/user/usage", headers={"X-API-Key": old}) as r:
+                assert r.status == 200
+        hit = await http.post(f"{b}/api/generate", json=body, headers={"X-API-Key": old})
+        assert (hit.status, hit.headers["X-Cache"]) == (200, "HIT")
+        assert await hit.read() == png
+        assert hit.headers["X-Quota-Used"] == "1"  # one charge for the two requests
+
+        mutation = {"query": "mutation { regenerateApiKey { apiKey } }"}
+        async with http.post(f"{a}/graphql", json=mutation) as r:
+            new = (await r.json())["data"]["regenerateApiKey"]["apiKey"]
+        assert new != old
+        revoked = time.monotonic()
+        refused_in: list[float] = []
+        for base in (b, a):
+            while True:  # Redis pub/sub: the next request already, in practice
+                async with http.get(f"{base}/api/user/usage", headers={"X-API-Key": old}) as r:
+                    if r.status == 401:
+                        break
+                assert time.monotonic() - revoked < 1.0, "old key still accepted"
+            refused_in.append(time.monotonic() - revoked)
+            async with http.get(f"{base}/api/user/usage", headers={"X-API-Key": new}) as r:
+                assert r.status == 200
+        print(f"old key refused on B after {refused_in[0] * 1000:.0f} ms, on A after "
+              f"{refused_in[1] * 1000:.0f} ms")  # fmt: skip
+    async with on_database(pg):
+        account = await Account.get(email=email)
+        assert await quota.used_this_month(account.id, datetime.now(UTC)) == 1

@@ -253,34 +253,41 @@ async def test_metrics_are_the_sum_over_all_workers(pg, redis_url, tmp_path):
     try:
         await _wait_health(base)
         await _until_workers(proc.pid, 2)
-        served_by: set[str] = set()
-        sent = 0
-        # Concurrent new connections, until both workers have answered some (bounded).
+        # Each worker in turn is paused (SIGSTOP), so that the other one answers everything
+        # meanwhile: requests and a scrape on each side.
+        w1, w2 = sorted(_workers(proc.pid))
+        sent, scrapes = 0, {}
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
 
             async def one() -> str:
                 async with http.get(f"{base}/api/templates") as r:
                     assert r.status == 200
-                    return r.headers["X-Request-ID"][:8]  # the worker's id prefix
+                    return r.headers["X-Request-ID"]
 
-            for _ in range(10):
-                served_by.update(await asyncio.gather(*(one() for _ in range(20))))
-                sent += 20
-                if len(served_by) == 2:
-                    break
-            scrapes = []
-            for _ in range(6):
-                async with http.get(f"{base}/metrics") as r:
-                    assert r.status == 200
-                    scrapes.append(await r.text())
-        assert len(served_by) == 2, served_by  # both workers answered
+            for paused in (w1, w2):
+                os.kill(paused, signal.SIGSTOP)
+                try:
+                    ids = await asyncio.gather(*(one() for _ in range(10)))
+                    sent += 10
+                    async with http.get(f"{base}/metrics") as r:
+                        assert r.status == 200
+                        scrapes[r.headers["X-Request-ID"][:8]] = (await r.text(), sent)
+                    assert len({i[:8] for i in ids}) == 1  # all from the running worker
+                finally:
+                    os.kill(paused, signal.SIGCONT)
+            async with http.get(f"{base}/metrics") as r:
+                final = await r.text()
+        assert len(scrapes) == 2, scrapes.keys()  # answered by each worker once
         route = r'ogapi_requests_total{method="GET",route="/api/templates",status="200"}'
-        for text in scrapes:  # whichever worker answered the scrape: the same total
-            assert _sample(text, route) == [float(sent)]
-            latency = r'ogapi_request_seconds_count{method="GET",route="/api/templates"}'
-            assert _sample(text, latency) == [float(sent)]
-            pids = _sample(text, r'process_start_time_seconds{pid="\d+"}')
-            assert len(pids) == 2  # one series per live worker
+        latency = r'ogapi_request_seconds_count{method="GET",route="/api/templates"}'
+        for text, total in scrapes.values():  # each worker reports both workers' requests
+            assert _sample(text, route) == [float(total)]
+            assert _sample(text, latency) == [float(total)]
+        assert _sample(final, route) == [20.0]
+        assert _sample(
+            final, r'ogapi_requests_total{method="GET",route="/metrics",status="200"}'
+        ) == [2.0]
+        assert len(_sample(final, r'process_start_time_seconds{pid="\d+"}')) == 2  # per worker
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)

@@ -46,17 +46,40 @@ def clock() -> Clock:
     return Clock()
 
 
+STACKS = ("sqlite+memory", "postgres+redis")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules marked `both_stacks` run each test twice: on the embedded default (SQLite, the
+    in-process cache and limiter) and on PostgreSQL + Redis, the production stack."""
+    if metafunc.definition.get_closest_marker("both_stacks") and "stack" in metafunc.fixturenames:
+        metafunc.parametrize("stack", STACKS, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_db: Path) -> Settings:
-    db = tmp_path / "test.sqlite3"
-    shutil.copy(migrated_db, db)
-    return Settings(
-        secret_key=TEST_SECRET,
-        database_url=f"sqlite://{db}",
-        base_url="http://testserver",
-        render_workers=0,
-        allow_private_fetch=True,
-    )
+def stack(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", STACKS[0])
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, stack: str, tmp_path: Path, migrated_db: Path
+) -> Iterator[Settings]:
+    base = Settings(secret_key=TEST_SECRET, base_url="http://testserver", render_workers=0,
+                    allow_private_fetch=True)  # fmt: skip
+    if stack == "sqlite+memory":
+        db = tmp_path / "test.sqlite3"
+        shutil.copy(migrated_db, db)
+        yield replace(base, database_url=f"sqlite://{db}")
+        return
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    pg, redis_url = request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
+    services.run_in_thread(services.reset_postgres, pg)
+    services.flush_redis(redis_url)
+    EXECUTOR_CACHE.clear()  # Tortoise caches SQL text per connection name, whatever the dialect
+    yield replace(base, database_url=pg, redis_url=redis_url)
+    EXECUTOR_CACHE.clear()
 
 
 @dataclass

@@ -274,6 +274,17 @@ class RedisProcess:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def flush_redis(url: str) -> None:
+    """Empty the Redis database at `url` (between tests on the PostgreSQL + Redis stack)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     server = RedisProcess()

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from models import Account
+
+pytestmark = pytest.mark.both_stacks
 
 
 def _value(text: str, name: str) -> float:

@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD
 from tests.web.imaging import CountingPool, client_with_pool, decode, set_account, used
 from web.keys import meter_key, secret_box_key
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.both_stacks]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "signed-urls.md"
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from models import DailyUsage, MonthlyUsage
 from resolvers import quota
 from web.keys import meter_key
+
+pytestmark = pytest.mark.both_stacks
 
 
 async def test_usage_shape_and_headers(client, signup, clock):

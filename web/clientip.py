@@ -47,7 +47,7 @@ PROXY_WARNING = (
     "requests reach this server from {peer} with X-Forwarded-For, but OGAPI_TRUSTED_PROXIES "
     "is unset: the header is ignored, so every client looks like {peer} (one login throttle "
     "for everyone, /metrics open to all). Set OGAPI_TRUSTED_PROXIES={peer} if it is your "
-    "reverse proxy (docs/operations.md#behind-a-load-balancer)."
+    "reverse proxy (docs/operations.md#several-hosts-behind-a-load-balancer)."
 )
 
 
@@ -76,7 +76,8 @@ def startup_warnings(settings) -> None:
         log.warning(
             "listening on %s (loopback) in production with OGAPI_TRUSTED_PROXIES unset: behind "
             "a reverse proxy on this host, set OGAPI_TRUSTED_PROXIES=127.0.0.1 so that client "
-            "addresses are read from X-Forwarded-For (docs/operations.md#behind-a-load-balancer)",
+            "addresses are read from X-Forwarded-For "
+            "(docs/operations.md#several-hosts-behind-a-load-balancer)",
             settings.host,
         )
 

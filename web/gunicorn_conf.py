@@ -1,4 +1,4 @@
-"""gunicorn's settings for OG Image API (docs/operations.md#workers).
+"""gunicorn's settings for OG Image API (docs/operations.md#workers-ogapi-serve).
 
 What `ogapi serve` runs (web/serve.py), and what a platform runs from the Procfile:
 

@@ -1,5 +1,6 @@
 """Logging, configured by the app factory (so it holds under gunicorn too): text lines by
-default, or one JSON object per line with `LOG_FORMAT=json` (docs/operations.md#logs).
+default, or one JSON object per line with `LOG_FORMAT=json`
+(docs/operations.md#logs-and-request-ids).
 
 In JSON mode each request is one `ogapi.access` line with `request_id`, `method`, `route`,
 `path`, `status`, `duration_ms` and `remote` (web/errors.py writes it; gunicorn's own access log

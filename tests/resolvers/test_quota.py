@@ -140,3 +140,33 @@ async def test_store_failure_fails_closed_with_503(settings, meter):
             await meter.reserve(account, NOW)
     assert (info.value.status, info.value.code) == (503, "METERING_UNAVAILABLE")
     assert info.value.headers["Retry-After"] == "5"
+
+
+async def test_orphaned_reservations_are_given_back_once(db, meter):
+    """A worker that died mid-render leaves its reservation (and overage charge) behind; the
+    sweep gives back only reservations older than the timeout, each exactly once."""
+    from models import QuotaReservation
+
+    account = await Account.create(email="orphan@example.com", password_hash="x",
+                                   plan=PlanId.STARTER, custom_quota=1,
+                                   overage_enabled=True)  # fmt: skip
+    await ledger.grant(account.id, "1.00", NOW)
+    in_quota = await meter.reserve(account, NOW)
+    overage = await meter.reserve(account, NOW)  # paid from credits
+    assert overage.overage is not None and await QuotaReservation.all().count() == 2
+    assert await meter.release_stale(older_than=60) == 0  # young: renders still in flight
+    assert await quota.used_this_month(account.id, NOW) == 2
+
+    swept = await asyncio.gather(*(meter.release_stale(older_than=0) for _ in range(3)))
+    assert sum(swept) == 2  # concurrent sweeps (several workers): each given back once
+    assert await quota.used_this_month(account.id, NOW) == 0
+    assert await ledger.balance_of(account.id) == Decimal("1.00")  # the overage refunded
+    await meter.release(in_quota, NOW)  # the "dead" render's own release: nothing more
+    await meter.release(overage, NOW)
+    assert await quota.used_this_month(account.id, NOW) == 0
+    assert await LedgerEntry.filter(account_id=account.id, type="refund").count() == 1
+
+    settled = await meter.reserve(account, NOW)
+    await meter.commit(settled, NOW)  # delivered: settled, never swept
+    assert await meter.release_stale(older_than=0) == 0
+    assert await quota.used_this_month(account.id, NOW) == 1

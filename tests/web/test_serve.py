@@ -378,3 +378,31 @@ async def test_worker_sigkilled_under_load_loses_and_duplicates_nothing(
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
         log.close()
+
+
+async def test_sigint_stops_gracefully_without_tracebacks(tmp_path):
+    """Ctrl-C on `ogapi serve`: the signal reaches the whole process group (render processes
+    ignore it); everything stops, no traceback, exit status 0."""
+    port = free_port()
+    env = _env(tmp_path, OGAPI_RENDER_WORKERS="1")
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web.cli", "serve", "--port", str(port),
+        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
+    )  # fmt: skip
+    try:
+        await _wait_health(f"http://127.0.0.1:{port}")
+        tree = _children(proc.pid) | {proc.pid}
+        stop = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        await asyncio.wait_for(proc.wait(), 30)
+        while any(_alive(p) for p in tree):
+            assert time.monotonic() - stop < 30
+            await asyncio.sleep(0.05)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        log.close()
+    assert proc.returncode == 0
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()

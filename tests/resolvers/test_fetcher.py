@@ -582,12 +582,14 @@ def decodes(monkeypatch) -> dict:
 
 
 async def test_concurrent_decodes_are_bounded(canary, open_fetcher, decodes):
-    fetcher = await open_fetcher()
+    # A generous timeout: the decodes queue on purpose, and a loaded CI must not turn the queue
+    # into placeholders (what is measured here is the peak, not the time).
+    fetcher = await open_fetcher(timeout=60)
     urls = [f"http://127.0.0.1:{canary.port}/body/png?n={i}" for i in range(8)]
     assert await asyncio.gather(*(fetcher.fetch(url) for url in urls)) == [PNG] * 8
     assert decodes["peak"] == 2  # 8 downloads in flight, never more than 2 bitmaps
     decodes["peak"] = 0
-    one = await open_fetcher(max_decodes=1)
+    one = await open_fetcher(max_decodes=1, timeout=60)
     await asyncio.gather(*(one.fetch(url) for url in urls))
     assert decodes["peak"] == 1 and len(decodes["sizes"]) == 16
 

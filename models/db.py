@@ -178,6 +178,10 @@ async def migrate(database_url: str) -> None:
         await ctx.close_connections()
 
 
+_opened: list[Any] = []  # every client `database` opened in this process, until the last closes
+_open_count = [0]
+
+
 @asynccontextmanager
 async def database(database_url: str, readers: int = SQLITE_READERS):
     """Open the ORM for the app's lifetime and close exactly the context we opened. On SQLite,
@@ -186,7 +190,19 @@ async def database(database_url: str, readers: int = SQLITE_READERS):
     ctx: TortoiseContext = await Tortoise.init(
         config=tortoise_config(database_url, readers), _enable_global_fallback=True
     )
+    _opened.extend(ctx.connections.all())
+    _open_count[0] += 1
     try:
         yield ctx
     finally:
+        _open_count[0] -= 1
         await ctx.close_connections()
+        if not _open_count[0]:
+            # Two apps in one process (the multi-worker tests) share one context: Tortoise.init
+            # re-initialises the task's current one. A late query of the first app (a background
+            # sweep) can then reopen a client of the second after it closed; left open, its
+            # non-daemon thread keeps the interpreter from exiting. The last app out closes
+            # every client any app opened (closing a closed client does nothing).
+            clients, _opened[:] = list(_opened), []
+            for client in clients:
+                await client.close()

@@ -91,7 +91,7 @@ async def test_without_a_change_signal_entries_expire_after_the_ttl(client):
     """Where nothing tells the cache about changes (PostgreSQL without Redis), the TTL does."""
     account, key = await _user(client)
     cache = client.app[key_cache_key]
-    cache.ttl, cache._changes = 2.0, None  # as on PostgreSQL without Redis (2 s: room for a slow CI)
+    cache.ttl, cache._changes = 2.0, None  # PostgreSQL without Redis; 2 s: room for a slow CI
     assert (await _mint(client, key))[0] == 200
     await Account.filter(id=account.id).update(status=AccountStatus.SUSPENDED)  # behind its back
     assert (await _mint(client, key))[0] == 200  # still the cached snapshot

@@ -70,3 +70,17 @@ class BillingUnavailable(AppError):
     """Stripe is unreachable or failing: nothing was charged or stored; retry later."""
 
     code, status = "BILLING_UNAVAILABLE", 503
+
+
+# The code of an error that has only an HTTP status (a framework's 404, 405, 413, ...): REST
+# (web/middleware.py) and GraphQL (web/graphql.py) answer with the same one.
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}

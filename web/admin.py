@@ -12,7 +12,7 @@ from resolvers import accounts, idempotency, ledger
 from resolvers.crypto import bearer_matches
 from resolvers.errors import AppError, InvalidParameter, NotFound
 from resolvers.timefmt import iso_utc
-from web.errors import read_json
+from web.bodies import read_json
 from web.keys import clock_key, settings_key
 
 routes = web.RouteTableDef()

@@ -38,8 +38,8 @@ from web import (
     playground,
     usage,
 )
+from web.bodies import MAX_JSON_BYTES
 from web.clientip import startup_warnings
-from web.errors import MAX_JSON_BYTES, error_middleware
 from web.keys import (
     clock_key,
     fetcher_key,
@@ -55,6 +55,7 @@ from web.keys import (
     signer_key,
     stripe_key,
 )
+from web.middleware import error_middleware
 from web.settings import ConfigError, Settings
 
 log = logging.getLogger("ogapi")

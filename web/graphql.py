@@ -3,7 +3,7 @@
 - Auth: `X-API-Key` (scripts; queries only) or the session cookie (dashboard). A key request
   counts as one API call whether or not it succeeds (docs/graphql.md).
 - Bodies: POST must be `application/json` (no form, multipart or text bodies, so no simple
-  cross-site form can reach us) and at most MAX_BODY_BYTES; GET carries queries only.
+  cross-site form can reach us) and at most MAX_GRAPHQL_BYTES; GET carries queries only.
 - Transport errors answer JSON `{"errors": [{"message", "extensions": {"code"}}]}` too.
 """
 
@@ -15,28 +15,20 @@ from aiohttp import web
 from cross_web import AiohttpHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
 
-from resolvers.errors import AppError
+from resolvers.errors import HTTP_CODES, AppError
 from schema import build_schema
 from schema.context import Context
 from schema.loaders import Loaders
 from web.auth import session_account
+from web.bodies import GRAPHQL_TOO_LARGE, MAX_GRAPHQL_BYTES
 from web.callers import key_owner
 from web.keys import clock_key, secret_box_key, settings_key, stripe_key
 
-MAX_BODY_BYTES = 100_000
 MAX_GET_QUERY = 8190  # GET carries short queries; longer documents are POSTed
-_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    414: "URI_TOO_LONG",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
 
 
 class CappedRequestAdapter(AiohttpHTTPRequestAdapter):
-    """Reads at most MAX_BODY_BYTES of the body, whatever Content-Length claims."""
+    """Reads at most MAX_GRAPHQL_BYTES of the body, whatever Content-Length claims."""
 
     async def get_body(self) -> bytes:
         if self._body is None:
@@ -44,17 +36,17 @@ class CappedRequestAdapter(AiohttpHTTPRequestAdapter):
             chunks, size = [], 0
             while chunk := await self.request.content.read(64 * 1024):
                 size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise HTTPException(
-                        413, f"Request body too large (max {MAX_BODY_BYTES} bytes)."
-                    )
+                if size > MAX_GRAPHQL_BYTES:
+                    raise HTTPException(413, GRAPHQL_TOO_LARGE)
                 chunks.append(chunk)
             self._body = b"".join(chunks)
         return self._body
 
 
 def _error(status: int, message: str, code: str | None = None) -> web.Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code or _CODES.get(status)}}]}
+    body = {
+        "errors": [{"message": message, "extensions": {"code": code or HTTP_CODES.get(status)}}]
+    }
     return web.json_response(body, status=status)
 
 
@@ -76,8 +68,8 @@ class OgGraphQLView(GraphQLView[Context, None]):
         if request.method == "POST":
             if request.content_type != "application/json":
                 return _error(415, "POST a JSON body (Content-Type: application/json).")
-            if (request.content_length or 0) > MAX_BODY_BYTES:
-                return _error(413, f"Request body too large (max {MAX_BODY_BYTES} bytes).")
+            if (request.content_length or 0) > MAX_GRAPHQL_BYTES:
+                return _error(413, GRAPHQL_TOO_LARGE)
         elif len(request.raw_path) > MAX_GET_QUERY:
             return _error(414, f"Query string too long (max {MAX_GET_QUERY} bytes): POST it.")
         try:

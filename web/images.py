@@ -17,8 +17,8 @@ from resolvers.errors import InvalidParameter
 from resolvers.keycache import KeySnapshot
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
+from web.bodies import read_json
 from web.callers import key_snapshot
-from web.errors import read_json
 from web.keys import (
     clock_key,
     fetcher_key,

@@ -3,7 +3,7 @@ default, or one JSON object per line with `LOG_FORMAT=json`
 (docs/operations.md#logs-and-request-ids).
 
 In JSON mode each request is one `ogapi.access` line with `request_id`, `method`, `route`,
-`path`, `status`, `duration_ms` and `remote` (web/errors.py writes it; gunicorn's own access log
+`path`, `status`, `duration_ms` and `remote` (web/middleware.py writes it; gunicorn's own access log
 is off then), and every other record carries the fields passed as `extra=`.
 """
 

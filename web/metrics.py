@@ -167,7 +167,7 @@ def route_of(request: web.Request) -> str:
 
 
 def record(request: web.Request, status: int, headers, seconds: float = 0.0) -> None:
-    """Count one finished response (called by web.errors' middleware for every request)."""
+    """Count one finished response (called by web.middleware for every request)."""
     m = request.app.get(metrics_key)
     if m is None:
         return

@@ -107,7 +107,7 @@ async def docs_page(request: web.Request) -> web.StreamResponse:
 
 
 async def not_found(request: web.Request) -> web.Response:
-    """The styled 404 for HTML paths (web/errors.py keeps JSON errors on /api/*)."""
+    """The styled 404 for HTML paths (web/middleware.py keeps JSON errors on /api/*)."""
     return page(request, "404.html", {"title": "Page not found"}, status=404)
 
 

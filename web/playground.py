@@ -20,7 +20,7 @@ from resolvers.cache import CachedImage
 from resolvers.errors import AppError, TooManyRequests
 from resolvers.params import parse_params
 from web.auth import guard_browser_post, require_session
-from web.errors import read_json
+from web.bodies import read_json
 from web.images import _image_response, _query, mint_signed
 from web.keys import (
     clock_key,

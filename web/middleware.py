@@ -1,20 +1,20 @@
-"""Request ids, JSON errors in the shape of docs/rest-api.md (Errors), and request-body reading."""
+"""The one middleware: request ids, JSON errors in the shape of docs/rest-api.md (Errors), metrics
+and the JSON access log of every response."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import re
 import secrets
 import time
-from typing import Any
 
 from aiohttp import web
 
 from models.db import unreachable
-from resolvers.errors import AppError
+from resolvers.errors import HTTP_CODES, AppError
+from web.bodies import JSON_TOO_LARGE
 from web.keys import error_code_key, json_access_key, not_found_page_key, request_id_key
 from web.metrics import record as record_metrics
 
@@ -22,7 +22,6 @@ log = logging.getLogger("ogapi.web")
 access_log = logging.getLogger("ogapi.access")
 REQUEST_ID = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-MAX_JSON_BYTES = 1_000_000
 
 
 def error_response(
@@ -40,17 +39,6 @@ def error_response(
         "request_id": request.get(request_id_key),
     }
     return web.json_response(body, status=status, headers=headers)
-
-
-_HTTP_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
 
 
 # Request ids: unique per process (pid and a random prefix) plus a counter; cheap on the hot
@@ -82,8 +70,8 @@ async def error_middleware(request: web.Request, handler):
                 _access_line(request, exc.status, seconds)
             raise
         else:
-            code = _HTTP_CODES.get(exc.status, "HTTP_ERROR")
-            message = "Request body too large (max 1 MB)." if exc.status == 413 else exc.reason
+            code = HTTP_CODES.get(exc.status, "HTTP_ERROR")
+            message = JSON_TOO_LARGE if exc.status == 413 else exc.reason
             response = error_response(request, exc.status, code, message)
     except Exception as exc:
         if unreachable(exc):  # a database restart or failover: retryable, not a bug
@@ -136,28 +124,3 @@ def _access_line(request: web.Request, status: int, seconds: float) -> None:
 
 def _wants_json(request: web.Request) -> bool:
     return request.path.startswith(("/api/", "/graphql")) or request.path in ("/health", "/ready")
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object body, or the INVALID_JSON / PAYLOAD_TOO_LARGE errors.
-
-    `request.read()` waits for the whole body however it is chunked and enforces the app's
-    `client_max_size` (1 MB), answering 413 even when no Content-Length was sent.
-    """
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise AppError("Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413)
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise AppError(
-            "Request body too large (max 1 MB).", code="PAYLOAD_TOO_LARGE", status=413
-        ) from None
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...]]]]
-        raise AppError("Request body is not valid JSON.", code="INVALID_JSON", status=400) from None
-    if not isinstance(data, dict):
-        raise AppError("Request body must be a JSON object.", code="INVALID_JSON", status=400)
-    return data

@@ -75,7 +75,7 @@ async def _run(a: argparse.Namespace) -> list[tuple[str, list[float], int]]:
     from models.db import migrate
     from resolvers.accounts import create_account
     from web.app import create_app
-    from web.keys import secret_box_key
+    from web.appkeys import secret_box_key
     from web.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

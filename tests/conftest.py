@@ -134,7 +134,7 @@ def signup(client):
 
 
 def _box_key():
-    from web.keys import secret_box_key
+    from web.appkeys import secret_box_key
 
     return secret_box_key
 

@@ -12,8 +12,8 @@ from resolvers import accounts, idempotency, ledger
 from resolvers.crypto import bearer_matches
 from resolvers.errors import AppError, InvalidParameter, NotFound
 from resolvers.timefmt import iso_utc
+from web.appkeys import clock_key, settings_key
 from web.bodies import read_json
-from web.keys import clock_key, settings_key
 
 routes = web.RouteTableDef()
 

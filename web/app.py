@@ -38,9 +38,7 @@ from web import (
     playground,
     usage,
 )
-from web.bodies import MAX_JSON_BYTES
-from web.clientip import startup_warnings
-from web.keys import (
+from web.appkeys import (
     clock_key,
     fetcher_key,
     image_cache_key,
@@ -48,6 +46,8 @@ from web.keys import (
     key_cache_key,
     mailer_key,
     meter_key,
+    metrics_key,
+    not_found_page_key,
     redis_key,
     render_pool_key,
     secret_box_key,
@@ -55,6 +55,8 @@ from web.keys import (
     signer_key,
     stripe_key,
 )
+from web.bodies import MAX_JSON_BYTES
+from web.clientip import startup_warnings
 from web.middleware import error_middleware
 from web.settings import ConfigError, Settings
 
@@ -230,6 +232,8 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     )
     app[signer_key] = SignatureVerifier(app[secret_box_key], app[key_cache_key])
     app.cleanup_ctx.append(_images_ctx)
+    app[metrics_key] = metrics.Metrics()
+    app.cleanup_ctx.append(metrics.process_ctx)  # the per-worker process metrics
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
     app.add_routes(usage.routes)
@@ -238,9 +242,10 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.add_routes(billing.routes)
     app.add_routes(images.routes)
     graphql.setup(app)
-    metrics.setup(app)
-    playground.setup(app)
-    pages.setup(app)
+    metrics.add_routes(app)
+    app.add_routes(playground.routes)
+    app[not_found_page_key] = pages.not_found  # the styled 404 of HTML paths
+    pages.setup(app)  # Jinja (web/html), /static and the HTML routes
     return app
 
 

@@ -11,9 +11,9 @@ from models import Account
 from resolvers import accounts, sessions
 from resolvers.errors import AppError
 from resolvers.origin import allowed_origins, check_same_site
+from web.appkeys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
 from web.bodies import read_json
 from web.clientip import client_ip
-from web.keys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
 
 COOKIE = "ogapi_session"
 routes = web.RouteTableDef()

@@ -10,7 +10,7 @@ from aiohttp import web
 from resolvers import billing, webhooks
 from resolvers.errors import AppError, BillingNotConfigured, InvalidParameter
 from resolvers.stripe_api import InvalidSignature, verify_webhook
-from web.keys import clock_key, settings_key, stripe_key
+from web.appkeys import clock_key, settings_key, stripe_key
 from web.metrics import count_webhook
 
 routes = web.RouteTableDef()

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from resolvers import keys
 from resolvers.keycache import KeySnapshot
-from web.keys import clock_key, key_cache_key, meter_key
+from web.appkeys import clock_key, key_cache_key, meter_key
 
 
 async def _counted(request: web.Request, account_id: int) -> datetime:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from web.keys import settings_key
+from web.appkeys import settings_key
 from web.settings import Network
 
 

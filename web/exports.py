@@ -6,8 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from resolvers import exports
+from web.appkeys import clock_key
 from web.auth import require_session
-from web.keys import clock_key
 
 routes = web.RouteTableDef()
 

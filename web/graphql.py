@@ -19,10 +19,10 @@ from resolvers.errors import HTTP_CODES, AppError
 from schema import build_schema
 from schema.context import Context
 from schema.loaders import Loaders
+from web.appkeys import clock_key, secret_box_key, settings_key, stripe_key
 from web.auth import session_account
 from web.bodies import GRAPHQL_TOO_LARGE, MAX_GRAPHQL_BYTES
 from web.callers import key_owner
-from web.keys import clock_key, secret_box_key, settings_key, stripe_key
 
 MAX_GET_QUERY = 8190  # GET carries short queries; longer documents are POSTed
 

@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 from tortoise import connections
 
-from web.keys import image_cache_key, meter_key, render_pool_key
+from web.appkeys import image_cache_key, meter_key, render_pool_key
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT = 2.0

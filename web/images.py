@@ -17,9 +17,7 @@ from resolvers.errors import InvalidParameter
 from resolvers.keycache import KeySnapshot
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
-from web.bodies import read_json
-from web.callers import key_snapshot
-from web.keys import (
+from web.appkeys import (
     clock_key,
     fetcher_key,
     image_cache_key,
@@ -28,6 +26,8 @@ from web.keys import (
     settings_key,
     signer_key,
 )
+from web.bodies import read_json
+from web.callers import key_snapshot
 from web.settings import Settings
 
 log = logging.getLogger("ogapi.images")

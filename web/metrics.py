@@ -20,8 +20,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 
 from resolvers.crypto import bearer_matches
+from web.appkeys import error_code_key, metrics_key, settings_key
 from web.clientip import is_loopback_client
-from web.keys import error_code_key, settings_key
 
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -156,9 +156,6 @@ def _hit_ratio(families: list[Metric]) -> GaugeMetricFamily:
     )
 
 
-metrics_key = web.AppKey("metrics", Metrics)
-
-
 def route_of(request: web.Request) -> str:
     """The route template a request matched (bounded: never the raw path), or `unmatched`."""
     route = request.match_info.route
@@ -213,7 +210,7 @@ async def metrics(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "no-store"})  # fmt: skip
 
 
-async def _process_ctx(app: web.Application) -> AsyncIterator[None]:
+async def process_ctx(app: web.Application) -> AsyncIterator[None]:
     """Under gunicorn, sample this worker's process metrics every few seconds."""
     import asyncio
     import contextlib
@@ -233,7 +230,5 @@ async def _process_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def setup(app: web.Application) -> None:
-    app[metrics_key] = Metrics()
-    app.cleanup_ctx.append(_process_ctx)
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)

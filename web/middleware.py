@@ -14,8 +14,8 @@ from aiohttp import web
 
 from models.db import unreachable
 from resolvers.errors import HTTP_CODES, AppError
+from web.appkeys import error_code_key, json_access_key, not_found_page_key, request_id_key
 from web.bodies import JSON_TOO_LARGE
-from web.keys import error_code_key, json_access_key, not_found_page_key, request_id_key
 from web.metrics import record as record_metrics
 
 log = logging.getLogger("ogapi.web")

@@ -16,8 +16,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from web.appkeys import settings_key
 from web.auth import session_account
-from web.keys import not_found_page_key, settings_key
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -133,5 +133,4 @@ def setup(app: web.Application) -> None:
     )  # hashed (append_version)
     app.router.add_static("/static/", STATIC, name="static", append_version=True)
     app.on_response_prepare.append(_static_headers)
-    app[not_found_page_key] = not_found
     app.add_routes(routes)

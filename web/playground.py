@@ -19,10 +19,7 @@ from resolvers import keys, renders
 from resolvers.cache import CachedImage
 from resolvers.errors import AppError, TooManyRequests
 from resolvers.params import parse_params
-from web.auth import guard_browser_post, require_session
-from web.bodies import read_json
-from web.images import _image_response, _query, mint_signed
-from web.keys import (
+from web.appkeys import (
     clock_key,
     fetcher_key,
     meter_key,
@@ -30,6 +27,9 @@ from web.keys import (
     secret_box_key,
     settings_key,
 )
+from web.auth import guard_browser_post, require_session
+from web.bodies import read_json
+from web.images import _image_response, _query, mint_signed
 
 PREVIEW_RATE = 4  # previews a second per account (a debounced form sends far fewer)
 routes = web.RouteTableDef()
@@ -73,7 +73,3 @@ async def sign(request: web.Request) -> web.Response:
         raise AppError("This account has no API key.", code="INVALID_API_KEY", status=401)
     settings = request.app[settings_key]
     return web.json_response(mint_signed(settings, plain, key.kid, raw, request.app[clock_key]()))
-
-
-def setup(app: web.Application) -> None:
-    app.add_routes(routes)

@@ -19,7 +19,7 @@ from tests import services
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.services import RedisProcess
 from tests.web.imaging import CountingPool, client_with_pool
-from web.keys import key_cache_key, secret_box_key
+from web.appkeys import key_cache_key, secret_box_key
 
 
 async def _user(client, email: str, **fields) -> tuple[int, str]:

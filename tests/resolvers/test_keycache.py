@@ -13,7 +13,7 @@ from resolvers import accounts, keycache
 from resolvers.keys import active_key, regenerate_api_key, reveal
 from tests.conftest import PASSWORD
 from tests.services import free_port
-from web.keys import key_cache_key, meter_key, secret_box_key
+from web.appkeys import key_cache_key, meter_key, secret_box_key
 
 
 async def _user(client, email: str = "cache@example.com") -> tuple[Account, str]:

@@ -16,7 +16,7 @@ from resolvers.redisconn import connect
 from tests.conftest import PASSWORD
 from tests.services import RedisProcess
 from tests.web.imaging import CountingPool, client_with_pool
-from web.keys import key_cache_key, meter_key, redis_key, secret_box_key
+from web.appkeys import key_cache_key, meter_key, redis_key, secret_box_key
 from web.settings import ConfigError, Settings
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x80" + bytes(range(256))  # not UTF-8
@@ -79,7 +79,7 @@ async def test_one_client_per_worker(aiohttp_client, make_app, redis_url):
     shared = app[redis_key]
     assert app[meter_key].limiter.client is shared
     assert app[key_cache_key].redis is shared
-    from web.keys import image_cache_key
+    from web.appkeys import image_cache_key
 
     assert app[image_cache_key].backend.client is shared
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from models import Account, DailyUsage, Invoice, MonthlyUsage, Notification, NotificationKind
 from resolvers import ledger
 from tests.schema.conftest import NOW, codes
-from web.keys import meter_key
+from web.appkeys import meter_key
 
 ME = """{ me { id email domain plan { id name monthlyQuota priceMonthly overagePrice
   requestsPerSecond } memberSince apiKey apiKeyCreatedAt overageEnabled subscriptionStatus } }"""

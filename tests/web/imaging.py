@@ -13,7 +13,7 @@ from models import Account
 from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
 from resolvers import keycache, quota
-from web.keys import render_pool_key
+from web.appkeys import render_pool_key
 
 
 class CountingPool:

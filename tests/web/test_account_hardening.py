@@ -15,7 +15,7 @@ from models import Account
 from resolvers import passwords
 from resolvers.keys import active_key, reveal
 from tests.conftest import PASSWORD
-from web.keys import secret_box_key
+from web.appkeys import secret_box_key
 
 pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from resolvers import fetcher as fetcher_module
 from resolvers.keys import active_key, reveal
 from tests.conftest import PASSWORD, User
 from tests.web.imaging import CountingPool, client_with_pool, red_pixels, set_account, used
-from web.keys import secret_box_key
+from web.appkeys import secret_box_key
 
 pytestmark = pytest.mark.timeout(60)
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)

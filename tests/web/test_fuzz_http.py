@@ -27,7 +27,7 @@ from resolvers.keys import active_key, reveal
 from resolvers.params import PARAMS
 from tests.conftest import PASSWORD
 from tests.web.imaging import CountingPool, client_with_pool, set_account
-from web.keys import secret_box_key
+from web.appkeys import secret_box_key
 
 EXAMPLES = int(os.environ.get("OGAPI_FUZZ_EXAMPLES", "40"))
 pytestmark = pytest.mark.timeout(120 + EXAMPLES)

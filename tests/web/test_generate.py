@@ -12,7 +12,7 @@ from PIL import Image
 from models import AccountStatus, DailyUsage, PlanId
 from resolvers.keys import regenerate_api_key
 from tests.web.imaging import CountingPool, client_with_pool, decode, red_pixels, set_account, used
-from web.keys import meter_key, secret_box_key
+from web.appkeys import meter_key, secret_box_key
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.both_stacks]
 

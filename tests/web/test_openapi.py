@@ -38,7 +38,7 @@ from resolvers.keys import active_key, reveal
 from resolvers.signing import CONTROL, signed_query
 from tests.conftest import PASSWORD, TEST_SECRET
 from web.app import create_app
-from web.keys import secret_box_key
+from web.appkeys import secret_box_key
 from web.settings import Settings
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"

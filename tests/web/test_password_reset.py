@@ -9,7 +9,7 @@ import pytest
 
 from models import OutboxMail, Session
 from tests.conftest import PASSWORD
-from web.keys import mailer_key
+from web.appkeys import mailer_key
 
 NEW_PASSWORD = "a brand new password"
 

@@ -90,7 +90,7 @@ async def test_unknown_errors_are_json_500_without_internals(aiohttp_client, mak
 
 
 async def test_ready_reports_each_dependency(aiohttp_client, make_app):
-    from web.keys import image_cache_key
+    from web.appkeys import image_cache_key
 
     app = make_app()
     client = await aiohttp_client(app)

@@ -16,7 +16,7 @@ from models import Account, AccountStatus, PlanId
 from resolvers.keys import active_key, regenerate_api_key, reveal
 from tests.conftest import PASSWORD
 from tests.web.imaging import CountingPool, client_with_pool, decode, set_account, used
-from web.keys import meter_key, secret_box_key
+from web.appkeys import meter_key, secret_box_key
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.both_stacks]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "signed-urls.md"

@@ -26,7 +26,7 @@ from resolvers.keys import active_key, reveal
 from tests.schema.conftest import GQL
 from tests.web.test_billing_checkout import checkout, session_of, signup
 from web.app import create_app
-from web.keys import secret_box_key
+from web.appkeys import secret_box_key
 
 HOOK = "/api/stripe/webhook"
 

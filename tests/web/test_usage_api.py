@@ -10,7 +10,7 @@ import pytest
 
 from models import DailyUsage, MonthlyUsage
 from resolvers import quota
-from web.keys import meter_key
+from web.appkeys import meter_key
 
 pytestmark = pytest.mark.both_stacks
 

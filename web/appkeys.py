@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -19,6 +20,9 @@ from resolvers.metering import Meter
 from resolvers.signing import SignatureVerifier
 from resolvers.stripe_api import StripeGateway
 from web.settings import Settings
+
+if TYPE_CHECKING:
+    from web.metrics import Metrics  # noqa: F401  # web/metrics.py imports this module
 
 settings_key = web.AppKey("settings", Settings)
 secret_box_key = web.AppKey("secret_box", SecretBox)
@@ -44,6 +48,9 @@ stripe_key = web.AppKey("stripe", StripeGateway)
 
 # LOG_FORMAT=json: the error middleware writes one access line per request (web/logs.py).
 json_access_key = web.AppKey("json_access", bool)
+
+# Prometheus counters and histograms (web/metrics.py), counted by web/middleware.py.
+metrics_key = web.AppKey["Metrics"]("metrics")
 
 # Per-request state.
 request_id_key = web.RequestKey("request_id", str)

@@ -33,33 +33,6 @@ def red_png() -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-async def pool():
-    return CountingPool()
-
-
-@pytest.fixture
-async def api(aiohttp_client, make_app, pool, clock):
-    clock.set(T0)
-    return await client_with_pool(aiohttp_client, make_app, pool)
-
-
-@pytest.fixture
-def user_factory(api):
-    counter = iter(range(1000))
-
-    async def make(plan: str = "publishing") -> User:
-        email = f"cache{next(counter)}@example.com"
-        resp = await api.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-        assert resp.status == 201
-        acct = await Account.get(email=email)
-        await set_account(acct.id, plan=PlanId(plan))
-        key = reveal(await active_key(acct), api.app[secret_box_key])
-        return User(acct.id, email, PASSWORD, key)
-
-    return make
-
-
 async def get_card(api, user: User, **params):
     resp = await api.get("/api/generate", params=params, headers={"X-API-Key": user.api_key})
     assert resp.status == 200, await resp.text()

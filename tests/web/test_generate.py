@@ -27,27 +27,6 @@ async def api(aiohttp_client, make_app, pool):
     return await client_with_pool(aiohttp_client, make_app, pool)
 
 
-@pytest.fixture
-def user_factory(api):
-    """Sign up on the `api` client (the `signup` fixture is bound to the default client)."""
-    counter = iter(range(1000))
-
-    async def make(plan: str = "publishing", **account):
-        from models import Account
-        from resolvers.keys import active_key, reveal
-        from tests.conftest import PASSWORD, User
-
-        email = f"img{next(counter)}@example.com"
-        resp = await api.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-        assert resp.status == 201
-        acct = await Account.get(email=email)
-        await set_account(acct.id, plan=PlanId(plan), **account)
-        key = reveal(await active_key(acct), api.app[secret_box_key])
-        return User(acct.id, email, PASSWORD, key)
-
-    return make
-
-
 async def error(resp, status: int, code: str) -> dict:
     assert resp.status == status, await resp.text()
     body = await resp.json()

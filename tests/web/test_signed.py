@@ -15,23 +15,12 @@ import pytest
 from models import Account, AccountStatus, PlanId
 from resolvers.keys import active_key, regenerate_api_key, reveal
 from tests.conftest import PASSWORD
-from tests.web.imaging import CountingPool, client_with_pool, decode, set_account, used
+from tests.web.imaging import decode, set_account, used
 from web.appkeys import meter_key, secret_box_key
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.both_stacks]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "signed-urls.md"
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def pool():
-    return CountingPool()
-
-
-@pytest.fixture
-async def api(aiohttp_client, make_app, pool, clock):
-    clock.set(T0)
-    return await client_with_pool(aiohttp_client, make_app, pool)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from resolvers import quota
-from resolvers.metering import usage_headers
+from resolvers.quota_headers import usage_headers
 from web.callers import key_owner
 
 routes = web.RouteTableDef()

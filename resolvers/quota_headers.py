@@ -1,0 +1,78 @@
+"""The `X-Quota-*` headers (docs/metering.md) from a per-process snapshot of `used`, so that a
+cache hit touches no database (docs/caching.md).
+
+The snapshot is moved by this process's reservations and read again from the database when
+older than `USED_TTL`; reservations themselves are only ever decided by the database
+(resolvers.quota). `Meter` (resolvers.metering) is a `QuotaHeaders`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from models import Account
+from resolvers import quota
+
+if TYPE_CHECKING:
+    from resolvers.keycache import KeySnapshot
+
+USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
+
+
+def usage_headers(limit: int, used: int) -> dict[str, str]:
+    """The X-Quota-* headers (image responses and GET /api/user/usage)."""
+    return {
+        "X-Quota-Limit": str(limit),
+        "X-Quota-Used": str(used),
+        "X-Quota-Remaining": str(max(0, limit - used)),
+    }
+
+
+class QuotaHeaders:
+    def __init__(self) -> None:
+        # (account id, month) -> (used, time.monotonic() when known): quota headers only.
+        self._used: dict[tuple[int, str], tuple[int, float]] = {}
+        self._used_reads: dict[tuple[int, str], asyncio.Future[int]] = {}
+        self._months: dict[tuple[int, int], str] = {}  # (year, month) -> "YYYY-MM", UTC only
+
+    def _known(self, account_id: int, month: str, used: int) -> None:
+        if len(self._used) > 100_000:
+            self._used.clear()
+        self._used[(account_id, month)] = (used, time.monotonic())
+
+    def _moved(self, account_id: int, month: str, delta: int) -> None:
+        entry = self._used.get((account_id, month))
+        if entry is not None:
+            self._used[(account_id, month)] = (max(0, entry[0] + delta), entry[1])
+
+    async def _used_now(self, account_id: int, now: datetime) -> int:
+        """`used` from the snapshot when fresh, else read once (concurrent callers share it)."""
+        month = self._months.get((now.year, now.month)) if now.tzinfo is UTC else None
+        if month is None:
+            month = quota.month_key(now)
+        entry = self._used.get((account_id, month))
+        if entry is not None and time.monotonic() - entry[1] < USED_TTL:
+            return entry[0]
+        if now.tzinfo is UTC and len(self._months) < 1000:
+            self._months[(now.year, now.month)] = month
+        key = (account_id, month)
+        pending = self._used_reads.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(quota.used_in_month(account_id, month))
+            self._used_reads[key] = pending
+            try:
+                used = await pending
+            finally:
+                del self._used_reads[key]
+            self._known(account_id, month, used)
+            return used
+        return await asyncio.shield(pending)
+
+    async def quota_headers(self, account: Account | KeySnapshot, now: datetime) -> dict[str, str]:
+        """X-Quota-* for `account`: exact right after this process rendered for it (the commit
+        reads `used`), otherwise at most `USED_TTL` seconds old."""
+        limit = quota.account_quota(account)
+        return usage_headers(limit, await self._used_now(account.id, now))

@@ -1,0 +1,84 @@
+"""The per-plan rate limit of the Meter (docs/metering.md): spend one request of an account's
+per-second budget, wait for a turn, and the `X-RateLimit-*` headers.
+
+The limiter itself (GCRA, in memory or in Redis, failing open) is resolvers.ratelimit; this is
+where a plan's `requests_per_second` meets it. `Meter` (resolvers.metering) is a `RateGate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from models import Account
+from resolvers.errors import TooManyRequests
+from resolvers.plans import get_plan
+from resolvers.ratelimit import RateDecision, RateLimiter
+
+if TYPE_CHECKING:
+    from resolvers.keycache import KeySnapshot
+
+RATE_WAIT = 2.0  # seconds a signed render over the rate limit waits for its turn
+
+
+def _rate_key(account: Account | KeySnapshot) -> str:
+    return f"acct:{account.id}"
+
+
+def _rate_limit_headers(limit: int, remaining: int) -> dict[str, str]:
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
+
+
+class RateGate:
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    @staticmethod
+    def rate_headers(decision: RateDecision) -> dict[str, str]:
+        return _rate_limit_headers(decision.limit, decision.remaining)
+
+    async def rate_limit_headers(
+        self, account: Account | KeySnapshot, decision: RateDecision | None
+    ) -> dict[str, str]:
+        """The X-RateLimit-* of a metered response: after the token the request spent, or, for
+        a request that spent none (a cache hit), read without spending one."""
+        rate = get_plan(account.plan).requests_per_second
+        if decision is None:
+            remaining = await self.limiter.remaining(_rate_key(account), rate)
+        else:
+            remaining = decision.remaining
+        return _rate_limit_headers(rate, remaining)
+
+    def _rate_limited(self, decision: RateDecision) -> TooManyRequests:
+        exc = TooManyRequests(
+            f"Rate limit exceeded: {decision.limit} requests per second on your plan.",
+            retry_after=decision.retry_after,
+        )
+        exc.headers.update(self.rate_headers(decision))
+        return exc
+
+    async def check_rate(self, account: Account | KeySnapshot) -> RateDecision:
+        """Spend one request of the account's per-second budget, or raise RATE_LIMITED."""
+        rate = get_plan(account.plan).requests_per_second
+        decision = await self.limiter.hit(_rate_key(account), rate)
+        if not decision.allowed:
+            raise self._rate_limited(decision)
+        return decision
+
+    async def wait_for_rate(
+        self, account: Account | KeySnapshot, max_wait: float = RATE_WAIT
+    ) -> RateDecision:
+        """`check_rate` for a caller that had rather wait than be refused (signed URLs, fetched
+        by crawlers: docs/signed-urls.md): over the limit, wait for the turn the limiter names,
+        for at most `max_wait` seconds in all, then raise RATE_LIMITED. A refused try spends
+        nothing, so waiting costs the budget no more than one request."""
+        rate = get_plan(account.plan).requests_per_second
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        while True:
+            decision = await self.limiter.hit(_rate_key(account), rate)
+            if decision.allowed:
+                return decision
+            if loop.time() + decision.retry_after > deadline:
+                raise self._rate_limited(decision)
+            await asyncio.sleep(decision.retry_after)

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 
 class AppError(Exception):
-    """An expected failure a client can act on."""
+    """An expected failure a client can act on. A subclass names its code and status once, in
+    its class line: `class NotFound(AppError, code="NOT_FOUND", status=404): ...`."""
 
     code = "INTERNAL_ERROR"
     status = 500
+
+    def __init_subclass__(cls, code: str | None = None, status: int | None = None) -> None:
+        super().__init_subclass__()
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
 
     def __init__(
         self,
@@ -29,47 +37,36 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
-class InvalidParameter(AppError):
-    code, status = "INVALID_PARAMETER", 400
+class InvalidParameter(AppError, code="INVALID_PARAMETER", status=400): ...
 
 
-class Unauthorized(AppError):
-    code, status = "INVALID_API_KEY", 401
+class Unauthorized(AppError, code="INVALID_API_KEY", status=401): ...
 
 
-class Forbidden(AppError):
-    code, status = "FORBIDDEN", 403
+class Forbidden(AppError, code="FORBIDDEN", status=403): ...
 
 
-class NotFound(AppError):
-    code, status = "NOT_FOUND", 404
+class NotFound(AppError, code="NOT_FOUND", status=404): ...
 
 
-class Conflict(AppError):
-    code, status = "CONFLICT", 409
+class Conflict(AppError, code="CONFLICT", status=409): ...
 
 
-class TooManyRequests(AppError):
-    code, status = "RATE_LIMITED", 429
+class ServiceUnavailable(AppError, code="SERVICE_UNAVAILABLE", status=503): ...
 
+
+class BillingNotConfigured(AppError, code="BILLING_NOT_CONFIGURED", status=503): ...
+
+
+class BillingUnavailable(AppError, code="BILLING_UNAVAILABLE", status=503):
+    """Stripe is unreachable or failing: nothing was charged or stored; retry later."""
+
+
+class TooManyRequests(AppError, code="RATE_LIMITED", status=429):
     def __init__(self, message: str, retry_after: float, code: str | None = None) -> None:
         seconds = max(1, int(-(-retry_after // 1)))  # ceil, at least 1 s
         super().__init__(message, code=code, headers={"Retry-After": str(seconds)})
         self.retry_after = seconds
-
-
-class ServiceUnavailable(AppError):
-    code, status = "SERVICE_UNAVAILABLE", 503
-
-
-class BillingNotConfigured(AppError):
-    code, status = "BILLING_NOT_CONFIGURED", 503
-
-
-class BillingUnavailable(AppError):
-    """Stripe is unreachable or failing: nothing was charged or stored; retry later."""
-
-    code, status = "BILLING_UNAVAILABLE", 503
 
 
 # The code of an error that has only an HTTP status (a framework's 404, 405, 413, ...): REST

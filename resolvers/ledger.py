@@ -27,6 +27,7 @@ __all__ = [
     "LOW_BALANCE",
     "CreditOptions",
     "InsufficientCredits",
+    "UsageOptions",
     "balance_of",
     "charge",
     "grant",
@@ -119,19 +120,37 @@ async def refund(
     )
 
 
+def _count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidParameter(f"{name} must be a whole number, zero or more")
+    if value > 10**15:
+        raise InvalidParameter(f"{name} is too large")
+    return value
+
+
+class UsageOptions(TypedDict, total=False):
+    tokens: object  # a whole number, zero or more (default 0), as are images
+    images: object
+    description: str  # default: "" for a charge, "<service> usage" for reported usage
+    external_ref: str | None  # posted once: the same reference again returns the first entry
+
+
+def _units(usage: UsageOptions) -> tuple[int, int]:
+    """(tokens, images) of a usage posting, each a whole number, zero or more."""
+    return _count(usage.get("tokens", 0), "tokens"), _count(usage.get("images", 0), "images")
+
+
 async def charge(
     account_id: int,
     amount: object,
     service: str,
     now: datetime,
     *,
-    tokens: int = 0,
-    images: int = 0,
-    description: str = "",
-    external_ref: str | None = None,
     rollup: str = "usage",
+    **usage: Unpack[UsageOptions],
 ) -> LedgerEntry:
     """Take credits for usage (a `usage` entry); InsufficientCredits when the balance is short."""
+    tokens, images = _units(usage)
     p = Posting(
         account_id,
         TransactionType.USAGE,
@@ -139,8 +158,8 @@ async def charge(
         parse_amount(amount),
         tokens=tokens,
         images=images,
-        description=_description(description),
-        external_ref=external_ref,
+        description=_description(usage.get("description", "")),
+        external_ref=usage.get("external_ref"),
         rollup=rollup,
     )
     return await post(p, now)  # type: ignore[return-value]  # None only for clamped usage
@@ -171,29 +190,14 @@ async def purchase_refund(
     return await post(p, now)
 
 
-def _count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidParameter(f"{name} must be a whole number, zero or more")
-    if value > 10**15:
-        raise InvalidParameter(f"{name} is too large")
-    return value
-
-
 async def record_usage(
-    account_id: int,
-    service: str,
-    now: datetime,
-    *,
-    tokens: object = 0,
-    images: object = 0,
-    description: str = "",
-    external_ref: str | None = None,
+    account_id: int, service: str, now: datetime, **usage: Unpack[UsageOptions]
 ) -> LedgerEntry:
     """Charge operator-reported usage of a metered service at the price book's rate."""
-    tokens_n, images_n = _count(tokens, "tokens"), _count(images, "images")
-    if tokens_n == 0 and images_n == 0:
+    tokens, images = _units(usage)
+    if tokens == 0 and images == 0:
         raise InvalidParameter("report tokens or images (at least one must be above zero)")
-    cost = usage_cost(service, tokens=tokens_n, images=images_n)
+    cost = usage_cost(service, tokens=tokens, images=images)
     if cost <= 0:
         raise InvalidParameter("this usage costs less than $0.000001; report it in a batch")
     return await charge(
@@ -201,10 +205,10 @@ async def record_usage(
         cost,
         service,
         now,
-        tokens=tokens_n,
-        images=images_n,
-        description=description or f"{service} usage",
-        external_ref=external_ref,
+        tokens=tokens,
+        images=images,
+        description=usage.get("description") or f"{service} usage",
+        external_ref=usage.get("external_ref"),
     )
 
 

@@ -20,8 +20,7 @@ from resolvers.pricing import money
 LOW_BALANCE = Decimal("1.00")
 
 
-class InsufficientCredits(AppError):
-    code, status = "INSUFFICIENT_CREDITS", 402
+class InsufficientCredits(AppError, code="INSUFFICIENT_CREDITS", status=402): ...
 
 
 @dataclass(frozen=True)

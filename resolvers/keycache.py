@@ -1,10 +1,10 @@
 """API keys in process memory: the image hot path authenticates without a database round trip.
 
 A `KeyCache` maps a key's SHA-256 (X-API-Key) and its `kid` (signed URLs) to a `KeySnapshot`
-of the owner: account id, plan, custom quota, statuses, key id, kid. Never a negative answer:
-an unknown or revoked key is looked up every time (`keys.looks_like_key` turns garbage away
-before that). Invalidation, so that a regenerated key fails at once on every worker
-(docs/caching.md):
+(resolvers.key_owner) of the owner: account id, plan, custom quota, statuses, key id, kid.
+Never a negative answer: an unknown or revoked key is looked up every time
+(`keys.looks_like_key` turns garbage away before that). Invalidation, so that a regenerated key
+fails at once on every worker (docs/caching.md):
 
 - this process: `account_changed(account_id)`, called by the resolvers that revoke keys or change
   an account's status or plan, evicts the account from every KeyCache in the process before it
@@ -16,7 +16,7 @@ before that). Invalidation, so that a regenerated key fails at once on every wor
   database and nothing is kept. It starts empty again each time it (re)subscribes.
 - the embedded default (SQLite, no Redis): an `ogapi admin` run, or SQL by hand, is another
   process. Every lookup first asks SQLite whether any other connection committed since the last
-  look (`PRAGMA data_version` on a connection of the cache's own, `SqliteChanges`: a few
+  look (`PRAGMA data_version` on a connection of the cache's own, resolvers.sqlite_changes: a few
   microseconds, no I/O wait) and forgets everything when one did, so such changes apply to the
   very next request.
 - changes no one announced otherwise (PostgreSQL without Redis, SQL by hand): entries older
@@ -30,17 +30,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tortoise import connections
-
-from models import AccountStatus, PlanId, SubscriptionStatus
+from resolvers.key_owner import KeySnapshot
+from resolvers.key_owner import read_owner as _load  # tests replace `_load` to count reads
 from resolvers.redisconn import connect, where
+from resolvers.sqlite_changes import SqliteChanges
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -50,83 +48,6 @@ CHANNEL = "ogapi:keys:changed"
 TTL = 5.0  # seconds an entry is trusted without a database read
 MAX_ENTRIES = 100_000
 PING_EVERY = 5.0  # seconds between pings on the subscription; three missed = disconnected
-
-
-@dataclass(frozen=True, slots=True)
-class KeySnapshot:
-    """The owner of a live key, as read from the database at `loaded` (time.monotonic())."""
-
-    id: int  # the account's id (named like Account.id: quota and rate helpers take either)
-    plan: PlanId
-    custom_quota: int | None
-    status: AccountStatus
-    subscription_status: SubscriptionStatus
-    key_id: int
-    kid: str
-    key_encrypted: str
-    loaded: float
-
-
-_SQL = (
-    "SELECT a.id, a.plan, a.custom_quota, a.status, a.subscription_status,"
-    " k.id AS key_id, k.kid, k.key_encrypted FROM api_key k JOIN account a ON a.id = k.account_id"
-    " WHERE k.{} = {} AND k.revoked_at IS NULL"
-)
-
-
-async def _load(column: str, value: str) -> KeySnapshot | None:
-    """One indexed query, in SQL: the ORM's query building costs ~10x the query itself."""
-    conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(_SQL.format(column, mark), [value])
-    if not rows:
-        return None
-    r = rows[0]
-    return KeySnapshot(
-        id=r["id"],
-        plan=PlanId(r["plan"]),
-        custom_quota=r["custom_quota"],
-        status=AccountStatus(r["status"]),
-        subscription_status=SubscriptionStatus(r["subscription_status"]),
-        key_id=r["key_id"],
-        kid=r["kid"],
-        key_encrypted=r["key_encrypted"],
-        loaded=time.monotonic(),
-    )
-
-
-class SqliteChanges:
-    """Whether another connection committed to a SQLite database since the last call.
-
-    `PRAGMA data_version` changes when any connection other than the one asking commits; the
-    asking connection is this object's own, so the server's writes count too (they merely
-    make the key cache read a key again). Any error counts as a change."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._version: int | None = None
-
-    def changed(self) -> bool:
-        try:
-            if self._conn is None:
-                # timeout=0: never wait for a lock on the event loop (WAL readers rarely need to)
-                self._conn = sqlite3.connect(self.path, timeout=0, isolation_level=None,
-                                             check_same_thread=False)  # fmt: skip
-            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error:
-            self.close()
-            return True
-        if version == self._version:
-            return False
-        self._version = version
-        return True
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self._version = None
 
 
 class KeyCache:
@@ -150,21 +71,22 @@ class KeyCache:
 
     async def by_hash(self, key_hash: str) -> KeySnapshot | None:
         """The owner of the live key with this SHA-256 hex, or None."""
-        if self._changes is not None and self._changes.changed():
-            self.clear()
-        snap = self._by_hash.get(key_hash)
-        if snap is not None and self.connected and time.monotonic() - snap.loaded < self.ttl:
-            return snap
-        return await self._fetch("key_hash", key_hash)
+        snap = self._fresh(self._by_hash, key_hash)
+        return snap if snap is not None else await self._fetch("key_hash", key_hash)
 
     async def by_kid(self, kid: str) -> KeySnapshot | None:
         """The owner of the live key `kid` (signed URLs), or None."""
+        snap = self._fresh(self._by_kid, kid)
+        return snap if snap is not None else await self._fetch("kid", kid)
+
+    def _fresh(self, index: dict[str, KeySnapshot], value: str) -> KeySnapshot | None:
+        """The entry of `value` in `index` if it may be used without a database read."""
         if self._changes is not None and self._changes.changed():
             self.clear()
-        snap = self._by_kid.get(kid)
+        snap = index.get(value)
         if snap is not None and self.connected and time.monotonic() - snap.loaded < self.ttl:
             return snap
-        return await self._fetch("kid", kid)
+        return None
 
     async def _fetch(self, column: str, value: str) -> KeySnapshot | None:
         """Read from the database; concurrent lookups of one key share the read when it starts

@@ -12,7 +12,8 @@ from models import Account, AccountStatus, ApiKey, SubscriptionStatus
 from resolvers import keycache
 from resolvers.crypto import SecretBox, random_token, sha256_hex
 from resolvers.errors import AppError, Unauthorized
-from resolvers.keycache import KeyCache, KeySnapshot
+from resolvers.key_owner import KeySnapshot
+from resolvers.keycache import KeyCache
 
 KEY_PREFIX = "og_"
 KEY_LENGTH = len(KEY_PREFIX) + 32

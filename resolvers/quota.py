@@ -22,7 +22,7 @@ from resolvers.plans import quota_for
 from resolvers.timefmt import iso_utc
 
 if TYPE_CHECKING:
-    from resolvers.keycache import KeySnapshot
+    from resolvers.key_owner import KeySnapshot
 
 
 def month_key(now: datetime) -> str:

@@ -17,7 +17,7 @@ from models import Account
 from resolvers import quota
 
 if TYPE_CHECKING:
-    from resolvers.keycache import KeySnapshot
+    from resolvers.key_owner import KeySnapshot
 
 USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
 

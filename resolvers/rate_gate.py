@@ -16,7 +16,7 @@ from resolvers.plans import get_plan
 from resolvers.ratelimit import RateDecision, RateLimiter
 
 if TYPE_CHECKING:
-    from resolvers.keycache import KeySnapshot
+    from resolvers.key_owner import KeySnapshot
 
 RATE_WAIT = 2.0  # seconds a signed render over the rate limit waits for its turn
 

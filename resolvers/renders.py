@@ -27,7 +27,7 @@ from render.templates import TEMPLATES, Template
 from resolvers.cache import CachedImage, ImageCache, image_key
 from resolvers.errors import AppError
 from resolvers.fetcher import RemoteImageFetcher
-from resolvers.keycache import KeySnapshot
+from resolvers.key_owner import KeySnapshot
 from resolvers.keys import usable_account
 from resolvers.metering import Meter, metering_unavailable
 from resolvers.params import ImageRequest, parse_params

@@ -21,7 +21,8 @@ from urllib.parse import quote
 
 from resolvers.crypto import SecretBox, constant_time_equals
 from resolvers.errors import AppError
-from resolvers.keycache import KeyCache, KeySnapshot
+from resolvers.key_owner import KeySnapshot
+from resolvers.keycache import KeyCache
 from resolvers.keys import check_account_usable
 from resolvers.params import ImageRequest, whole_number
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from aiohttp import web
 
 from resolvers import keys
-from resolvers.keycache import KeySnapshot
+from resolvers.key_owner import KeySnapshot
 from web.appkeys import clock_key, key_cache_key, meter_key
 
 

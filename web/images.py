@@ -14,7 +14,7 @@ from aiohttp import web
 from resolvers import renders, signing
 from resolvers.cache import CachedImage
 from resolvers.errors import InvalidParameter
-from resolvers.keycache import KeySnapshot
+from resolvers.key_owner import KeySnapshot
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
 from web.appkeys import (

@@ -204,3 +204,34 @@ def pill(
     ctx.canvas.rect((x, y, x + w, y + h), fill, h / 2)
     ctx.canvas.text(b, x + pad_x, y + pad_y, b.width + 1, colour, "start" if not b.rtl else "end")
     return (w, h)
+
+
+@dataclass(frozen=True)
+class TitleStyle:
+    """Sizes of a `title_block` (in units of `Ctx.u`, like every size here)."""
+
+    size: float  # the title's largest and smallest font size
+    min_size: float
+    share: float  # of the room the title may take when there is a subtitle
+    line_height: float
+    gap: float  # between the title and the subtitle
+    sub_size: float
+    sub_min: float
+    sub_width: float = 1.0  # of `width` the subtitle may take
+
+
+def title_block(
+    ctx: Ctx, x: float, y: float, width: float, room: float, bottom: float, st: TitleStyle
+) -> None:
+    """The bold title (3 lines at most, in `room` or its `share` of it) at (x, y), and the
+    subtitle below it (2 lines, ending above `bottom`)."""
+    sub = ctx.spec.subtitle
+    share = st.share if sub else 1
+    title = ctx.fit(
+        ctx.spec.title, 700, st.size, st.min_size, width, 3, room * share, st.line_height
+    )
+    ctx.canvas.text(title, x, y, width, ctx.pal.text)
+    y += title.height + st.gap * ctx.u
+    if sub:
+        s = ctx.fit(sub, 400, st.sub_size, st.sub_min, width * st.sub_width, 2, bottom - y, 1.3)
+        ctx.canvas.text(s, x, y, width, ctx.pal.muted)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from render.designs.base import WHITE, Ctx, avatar, inline, logo, pill
+from render.designs.base import WHITE, Ctx, TitleStyle, avatar, inline, logo, pill, title_block
 from render.draw import decode_image, mix
 
 UP, DOWN = (0x22, 0xC5, 0x5E), (0xEF, 0x44, 0x44)
+_VIBRANT_TITLE = TitleStyle(72, 30, 0.74, 1.1, gap=22, sub_size=32, sub_min=18, sub_width=0.9)
 
 
 def _brand(ctx: Ctx, right: float, cy: float, size: float = 26) -> float:
@@ -27,13 +28,7 @@ def draw_vibrant(ctx: Ctx) -> None:
     y += ph + (ctx.px(36) if ph else 0)
     foot = ctx.px(56)
     room = ctx.h - y - pad - foot - ctx.px(24)
-    sub = ctx.spec.subtitle
-    title = ctx.fit(ctx.spec.title, 700, 72, 30, width, 3, room * (0.74 if sub else 1), 1.1)
-    ctx.canvas.text(title, pad, y, width, pal.text)
-    y += title.height + 22 * u
-    if sub:
-        s = ctx.fit(sub, 400, 32, 18, width * 0.9, 2, ctx.h - pad - foot - ctx.px(24) - y, 1.3)
-        ctx.canvas.text(s, pad, y, width, pal.muted)
+    title_block(ctx, pad, y, width, room, ctx.h - pad - foot - ctx.px(24), _VIBRANT_TITLE)
     cy = ctx.h - pad - foot / 2 + ctx.px(16)
     ctx.canvas.rect((pad, cy - 3 * u, pad + ctx.px(48), cy + 3 * u), pal.accent, 3 * u)
     inline(ctx, pad + ctx.px(64), cy, [(ctx.f("author_name"), 600, pal.muted)], 26, 0, width * 0.5)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from render.designs.base import Ctx, avatar, inline, logo, pill
+from render.designs.base import Ctx, TitleStyle, avatar, inline, logo, pill, title_block
+
+_BLOG_TITLE = TitleStyle(56, 28, 0.7, 1.15, gap=20, sub_size=28, sub_min=16)
 
 
 def footer(ctx: Ctx, y_center: float, left: float, right: float) -> None:
@@ -77,7 +79,7 @@ def draw_minimal(ctx: Ctx) -> None:
 def draw_blog(ctx: Ctx) -> None:
     """Article card: category pill and reading time, title, excerpt, author row; optional
     cover image on the right."""
-    pal, u = ctx.pal, ctx.u
+    pal = ctx.pal
     pad = ctx.px(72)
     bar = ctx.px(12)
     ctx.canvas.rect((0, 0, bar, ctx.h), pal.accent)
@@ -104,13 +106,7 @@ def draw_blog(ctx: Ctx) -> None:
     y += ph + ctx.px(32)
     foot_h = ctx.px(56)
     room = ctx.h - y - pad - foot_h - ctx.px(24)
-    sub = ctx.spec.subtitle
-    title = ctx.fit(ctx.spec.title, 700, 56, 28, width, 3, room * (0.7 if sub else 1), 1.15)
-    ctx.canvas.text(title, left, y, width, pal.text)
-    y += title.height + 20 * u
-    if sub:
-        s = ctx.fit(sub, 400, 28, 16, width, 2, pad + ctx.px(32) + ph + room - y, 1.3)
-        ctx.canvas.text(s, left, y, width, pal.muted)
+    title_block(ctx, left, y, width, room, pad + ctx.px(32) + ph + room, _BLOG_TITLE)
     cy = ctx.h - pad - foot_h / 2
     author = ctx.f("author_name")
     x = left

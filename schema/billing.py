@@ -11,7 +11,7 @@ from models import Invoice as InvoiceModel
 from models import PlanId
 from resolvers import billing, reports
 from schema.context import Info
-from schema.pagination import PageInfo, edges
+from schema.pagination import Connection, PageInfo, edges
 from schema.permissions import IsAuthenticated, IsSessionUser
 
 
@@ -41,15 +41,7 @@ class Invoice:
 
 
 @strawberry.type
-class InvoiceEdge:
-    node: Invoice
-    cursor: str
-
-
-@strawberry.type
-class InvoiceConnection:
-    edges: list[InvoiceEdge]
-    page_info: PageInfo
+class InvoiceConnection(Connection[Invoice]):
     account_id: strawberry.Private[int]
 
     @strawberry.field
@@ -78,7 +70,7 @@ class BillingQuery:
         account = info.context.user
         page = await reports.invoices_page(account.id, 12 if first is None else first, after)
         return InvoiceConnection(
-            edges=edges(page, InvoiceEdge, Invoice.from_model),
+            edges=edges(page, Invoice.from_model),
             page_info=PageInfo.from_model(page, after),
             account_id=account.id,
         )

@@ -10,7 +10,7 @@ import strawberry
 from models import TransactionType
 from resolvers import reports
 from schema.context import Info
-from schema.pagination import PageInfo, edges
+from schema.pagination import Connection, PageInfo, edges
 from schema.permissions import IsAuthenticated
 from schema.scalars import BigInt
 
@@ -120,15 +120,7 @@ class Transaction:
 
 
 @strawberry.type
-class TransactionEdge:
-    node: Transaction
-    cursor: str
-
-
-@strawberry.type
-class TransactionConnection:
-    edges: list[TransactionEdge]
-    page_info: PageInfo
+class TransactionConnection(Connection[Transaction]):
     account_id: strawberry.Private[int]
     type: strawberry.Private[TransactionType | None]
     service: strawberry.Private[str | None]
@@ -164,7 +156,7 @@ class LedgerQuery:
             account.id, 100 if first is None else first, after, type, service
         )
         return TransactionConnection(
-            edges=edges(page, TransactionEdge, Transaction.from_model),
+            edges=edges(page, Transaction.from_model),
             page_info=PageInfo.from_model(page, after),
             account_id=account.id,
             type=type,

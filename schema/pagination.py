@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from resolvers.reports import Page
 
-E = TypeVar("E", covariant=True)
-
-
-class EdgeType(Protocol[E]):
-    def __call__(self, *, node: Any, cursor: str) -> E: ...
+T = TypeVar("T")
 
 
 @strawberry.type(description="Relay page information (forward pagination with `first`/`after`).")
@@ -33,6 +29,23 @@ class PageInfo:
         )
 
 
-def edges(page: Page, edge: EdgeType[E], node: Callable[[Any], Any]) -> list[E]:
-    """A connection's edges: one `edge(node=node(row), cursor=…)` per row of the page."""
-    return [edge(node=node(r), cursor=c) for r, c in zip(page.rows, page.cursors, strict=True)]
+@strawberry.type
+class Edge(Generic[T]):
+    """`Edge[Invoice]` is the GraphQL type `InvoiceEdge`."""
+
+    node: T
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    """A page of `T`: subclassed per list (`InvoiceConnection(Connection[Invoice])`), which adds
+    its `totalCount` and the private filters that count needs."""
+
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+
+def edges(page: Page, node: Callable[[Any], T]) -> list[Edge[T]]:
+    """A connection's edges: one `Edge(node=node(row), cursor=…)` per row of the page."""
+    return [Edge(node=node(r), cursor=c) for r, c in zip(page.rows, page.cursors, strict=True)]

@@ -21,7 +21,8 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 HERE = Path(__file__).resolve().parent
-NOTO = "x/usr/share/fonts/truetype/noto"
+DEB = "x"  # SRC_DIR's folder of unpacked Debian packages (`dpkg -x "$f" x`, README.md)
+NOTO = f"{DEB}/usr/share/fonts/truetype/noto"
 COPY = {
     "package/400Regular/Inter_400Regular.ttf": "Inter-Regular.ttf",
     "package/600SemiBold/Inter_600SemiBold.ttf": "Inter-SemiBold.ttf",
@@ -32,12 +33,12 @@ COPY = {
         for script in ("", "Arabic", "Hebrew", "Devanagari", "Thai")
         for weight in ("Regular", "Bold")
     },
-    "x/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf": "NotoColorEmoji.ttf",
-    "x/usr/share/doc/fonts-noto-core/copyright": "LICENSE-Noto-core.txt",
-    "x/usr/share/doc/fonts-noto-cjk/copyright": "LICENSE-Noto-CJK.txt",
-    "x/usr/share/doc/fonts-noto-color-emoji/copyright": "LICENSE-Noto-Emoji.txt",
+    f"{NOTO}/NotoColorEmoji.ttf": "NotoColorEmoji.ttf",
+    f"{DEB}/usr/share/doc/fonts-noto-core/copyright": "LICENSE-Noto-core.txt",
+    f"{DEB}/usr/share/doc/fonts-noto-cjk/copyright": "LICENSE-Noto-CJK.txt",
+    f"{DEB}/usr/share/doc/fonts-noto-color-emoji/copyright": "LICENSE-Noto-Emoji.txt",
 }
-CJK_TTC = "x/usr/share/fonts/opentype/noto/NotoSansCJK-{}.ttc"
+CJK_TTC = f"{DEB}/usr/share/fonts/opentype/noto/NotoSansCJK-{{}}.ttc"  # fonts-noto-cjk's TTCs
 CJK_FACE = 2  # 0 JP, 1 KR, 2 SC, 3 TC: one face serves all three languages
 
 

@@ -183,18 +183,30 @@ def _ppid(pid: int) -> int:
 
 
 def _role(pid: int, root: int) -> str:
-    """web (an HTTP worker), render (a render process), or the helpers around them."""
+    """supervisor (the gunicorn arbiter we started), web (an HTTP worker), render (a render
+    process), or the helpers around them."""
     cmd = _cmdline(pid)
+    if pid == root:
+        return "supervisor"
     if "resource_tracker" in cmd:
         return "resource tracker"
     if "forkserver" in cmd:
         return "render" if "forkserver" in _cmdline(_ppid(pid)) else "forkserver"
-    children = [p for p in _tree(pid) if p != pid and _ppid(p) == pid]
-    web_children = [p for p in children if "spawn_main" in _cmdline(p) or "gunicorn" in
-                    _cmdline(p)]  # fmt: skip
-    if pid == root and web_children:
-        return "supervisor"
     return "web"
+
+
+def _service_roots(ports: list[int]) -> dict[int, str]:
+    """The PostgreSQL postmaster and redis-server listening on `ports` (started by this run, so
+    other instances on the machine are not counted): pid -> role."""
+    out = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        cmd = _cmdline(int(d))
+        for port in ports:
+            if f"-p {port} " in cmd + " " and "postgres" in cmd:
+                out[int(d)] = "postgres"
+            elif f"127.0.0.1:{port}" in cmd and "redis-server" in cmd:
+                out[int(d)] = "redis"
+    return out
 
 
 def _cpu_s(pid: int) -> float:
@@ -205,12 +217,17 @@ def _cpu_s(pid: int) -> float:
     return 0.0
 
 
-def _rss_snapshot(root: int) -> dict[int, tuple[str, float, float]]:
+def _rss_snapshot(root: int, services: dict[int, str]) -> dict[int, tuple[str, float, float]]:
+    """pid -> (role, RSS MB, CPU s) for the server's processes; PostgreSQL's backends are
+    summed into one "postgres" row (keyed by the postmaster), as is Redis."""
     out = {}
     for pid in _tree(root):
         rss = _rss_mb(pid)
         if rss is not None:
             out[pid] = (_role(pid, root), rss, _cpu_s(pid))
+    for top, role in services.items():
+        tree = _tree(top)
+        out[top] = (role, sum(_rss_mb(p) or 0 for p in tree), sum(_cpu_s(p) for p in tree))
     return out
 
 
@@ -434,13 +451,15 @@ def print_report(r: dict) -> None:
 # ---------------------------------------------------------------- main
 
 
-async def _sample_rss(root: int, out: list, stop: asyncio.Event, every: float) -> None:
+async def _sample_rss(
+    root: int, services: dict[int, str], out: list, stop: asyncio.Event, every: float
+) -> None:
     t0 = time.perf_counter()
     while True:
-        out.append((time.perf_counter() - t0, _rss_snapshot(root)))
+        out.append((time.perf_counter() - t0, _rss_snapshot(root, services)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
-            out.append((time.perf_counter() - t0, _rss_snapshot(root)))
+            out.append((time.perf_counter() - t0, _rss_snapshot(root, services)))
             return
 
 
@@ -472,6 +491,9 @@ def run(a: argparse.Namespace) -> dict:
             redis_url = stack.enter_context(redis_server())
         else:
             database_url, redis_url = f"sqlite://{tmp / 'load.sqlite3'}", None
+        ports = [int(u.rsplit(":", 1)[1].split("/")[0]) for u in (database_url, redis_url)
+                 if u and "://" in u and not u.startswith("sqlite")]  # fmt: skip
+        services = _service_roots(ports)
         accounts = asyncio.run(_prepare(database_url, history=True))
         port = free_port()
         env = _server_env(database_url, redis_url, port)
@@ -507,7 +529,7 @@ def run(a: argparse.Namespace) -> dict:
 
             def start() -> None:
                 cpu0.append(time.process_time())
-                tasks.append(asyncio.create_task(_sample_rss(proc.pid, rss, done, 5.0)))
+                tasks.append(asyncio.create_task(_sample_rss(proc.pid, services, rss, done, 5.0)))
 
             elapsed = await traffic.run(a.clients, a.seconds, a.rate, on_start=start)
             client_cpu = time.process_time() - cpu0[0]

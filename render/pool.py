@@ -20,7 +20,7 @@ class RenderError(Exception):
     """A render failed (the message says why); callers answer GENERATION_FAILED."""
 
 
-def _init_worker(owner: int | None = None) -> None:
+def _init_worker(owner: int | None = None, nice: int = 0) -> None:
     import signal
     import threading
 
@@ -32,6 +32,11 @@ def _init_worker(owner: int | None = None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if owner is not None:
             threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
+        if nice:
+            # Renders are batch work; the web worker's event loop serves every other request.
+            # When the cores are busy, the scheduler gives the loop the CPU first, so a burst
+            # of renders slows renders, not usage reads and the dashboard (docs/operations.md).
+            os.nice(nice)
     fonts.preload()
 
 
@@ -98,6 +103,7 @@ def _fallback(width: int, height: int, fmt: str) -> bytes:
 
 class RenderPool:
     """`processes` workers (default: one per core); 0 renders in a single helper thread.
+    `nice` lowers the render processes' CPU priority (the inline thread keeps its own).
 
     Workers start with the "forkserver" method (no fork of a threaded asyncio process) and
     preload fonts. Use `async with RenderPool() as pool:` or call `close()`.
@@ -114,10 +120,12 @@ class RenderPool:
         *,
         start_method: str = "forkserver",
         timeout: float = 30.0,
+        nice: int = 0,
     ):
         n = (os.cpu_count() or 1) if processes is None else max(0, processes)
         self.processes = n
         self.timeout = timeout
+        self.nice = nice  # added to the render processes' niceness (lower CPU priority)
         self.rebuilds = 0  # executors replaced after a worker died
         self._closed = False
         self._ctx: BaseContext | None = None
@@ -133,7 +141,7 @@ class RenderPool:
         if self._ctx is None:
             return ThreadPoolExecutor(1, thread_name_prefix="render", initializer=_init_worker)
         return ProcessPoolExecutor(self.processes, mp_context=self._ctx, initializer=_init_worker,
-                                   initargs=(os.getpid(),))  # fmt: skip
+                                   initargs=(os.getpid(), self.nice))  # fmt: skip
 
     def _rebuild(self, broken: Executor) -> None:
         """Replace `broken` unless another render already did (synchronous: no await, so

@@ -225,7 +225,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.cleanup_ctx.append(_stripe_ctx)
     # The image API: renderer, rendered-image cache, remote fetcher, URL signatures (a test
     # may replace one before the app starts: the app then starts and closes that one).
-    app[render_pool_key] = RenderPool(settings.render_workers)
+    app[render_pool_key] = RenderPool(settings.render_workers, nice=settings.render_nice)
     app[image_cache_key] = make_image_cache(app[redis_key], settings.image_cache_mb)
     app[fetcher_key] = RemoteImageFetcher(
         allow_private=settings.allow_private_fetch, allow_http=not settings.production

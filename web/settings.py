@@ -29,7 +29,9 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, low: int = 0, high: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -39,6 +41,8 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < low:
         raise ConfigError(f"{name} must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise ConfigError(f"{name} must be at most {high}, got {value}")
     return value
 
 
@@ -104,6 +108,7 @@ class Settings:
     session_idle_minutes: int = 60
     allow_private_fetch: bool = False
     render_workers: int = field(default_factory=lambda: default_render_workers())
+    render_nice: int = 10  # render processes run at this niceness (0: the web worker's own)
     trusted_proxies: tuple[Network, ...] = ()
     image_cache_mb: int = DEFAULT_MEMORY_MB  # the in-process image cache's bound
     log_format: str = "text"  # text | json (web/logs.py)
@@ -203,6 +208,7 @@ class Settings:
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, low=1),
             allow_private_fetch=_bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False),
             render_workers=_int(env, "OGAPI_RENDER_WORKERS", default_render_workers()),
+            render_nice=_int(env, "OGAPI_RENDER_NICE", cls.render_nice, high=19),
             trusted_proxies=_networks(env, "OGAPI_TRUSTED_PROXIES"),
             image_cache_mb=_int(env, "IMAGE_CACHE_MB", cls.image_cache_mb),
             log_format=log_format,

@@ -25,6 +25,14 @@ async def test_renders_in_a_subprocess_and_propagates_errors():
         assert decode(await pool.render(STANDARD)).size == (1200, 630), "pool survives errors"
 
 
+async def test_render_processes_run_at_the_configured_lower_priority():
+    own = os.nice(0)
+    async with RenderPool(1, nice=5) as pool:
+        assert await pool._run(os.nice, 0) == min(19, own + 5)
+    async with RenderPool(1) as pool:
+        assert await pool._run(os.nice, 0) == own, "nice=0 leaves the priority alone"
+
+
 async def test_inline_mode():
     pool = RenderPool(0)
     try:

@@ -53,6 +53,8 @@ def test_defaults_generate_and_keep_a_development_secret(tmp_path):
         ({"PORT": "eighty"}, "PORT must be a whole number"),
         ({"SMTP_STARTTLS": "maybe"}, "SMTP_STARTTLS must be 0 or 1"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with"),
+        ({"OGAPI_RENDER_NICE": "20"}, "OGAPI_RENDER_NICE must be at most 19"),
+        ({"OGAPI_RENDER_NICE": "-1"}, "OGAPI_RENDER_NICE must be at least 0"),
     ],
 )
 def test_bad_configuration_is_a_clear_error(tmp_path, env, message):

@@ -30,6 +30,7 @@ BALANCE = """{ balance { current totalPurchased totalSpent apiCalls tokensUsed i
 
 async def _seed(account_id: int, now: datetime) -> None:
     from models import DailyUsage, LedgerEntry, MonthlyUsage, TransactionType
+    from resolvers.rollups import rebuild_totals
 
     services = ("ai_data", "ai_images", "og_image_overage")
     entries = [
@@ -47,6 +48,7 @@ async def _seed(account_id: int, now: datetime) -> None:
         for i in range(365 * PER_DAY)
     ]
     await LedgerEntry.bulk_create(entries, batch_size=1000)
+    await rebuild_totals([account_id])  # written around the ledger's write path
     days = [
         DailyUsage(
             account_id=account_id,

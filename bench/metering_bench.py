@@ -17,6 +17,7 @@ from pathlib import Path
 
 from models import Account, DailyUsage, LedgerEntry, MonthlyUsage, PlanId, TransactionType
 from models.db import database, migrate
+from resolvers import rollups
 from resolvers.mail import Mailer
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -112,6 +113,7 @@ async def _history(url: str, days: int = 365, entries: int = 20_000) -> Account:
                 for i in range(entries)
             ]
         )  # fmt: skip
+        await rollups.rebuild_totals([account.id])  # written around the ledger's write path
         return account
 
 

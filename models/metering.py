@@ -78,13 +78,29 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entry"
-        # (account, created_at): the transactions list. The second covers the balance
-        # statistics (GROUP BY type, service over an account's whole ledger) from the index
-        # alone, without visiting the table rows.
-        indexes = (
-            ("account_id", "created_at"),
-            ("account_id", "type", "service", "amount", "tokens", "images"),
-        )
+        indexes = (("account_id", "created_at"),)  # the transactions list, newest first
+
+
+class LedgerTotal(Model):
+    # Per (account, type, service): how many ledger entries there are and what they add up to.
+    # The ledger's one write path (resolvers/posting.py) keeps it in the entry's transaction, so
+    # balance statistics and transaction counts read a few rows however long the history is.
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="ledger_totals", on_delete=fields.CASCADE
+    )
+    account_id: int
+    type = fields.CharEnumField(TransactionType, max_length=16)
+    service = fields.CharField(max_length=64)
+    entries = fields.BigIntField(default=0)
+    amount = fields.DecimalField(max_digits=18, decimal_places=6, default=0)
+    tokens = fields.BigIntField(default=0)
+    images = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "ledger_total"
+        unique_together = (("account", "type", "service"),)
 
 
 class Notification(Model):

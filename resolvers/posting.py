@@ -1,5 +1,6 @@
 """The one write path of the ledger: lock the account, compare-and-set its balance, write the
-entry, its roll-up and a low-balance notice, all in one transaction; replay an `external_ref`.
+entry, its totals, its roll-up and a low-balance notice, all in one transaction; replay an
+`external_ref`.
 resolvers/ledger.py builds the postings (grant, charge, refunds); nothing else calls `post`.
 """
 
@@ -79,6 +80,7 @@ async def _post_in_tx(p: Posting, now: datetime) -> LedgerEntry | None:
         external_ref=p.external_ref,
         balance_after=new,
     )
+    await rollups.bump_totals(entry)
     if p.rollup == "usage":
         await rollups.bump_daily(
             p.account_id, now, p.service, spend=amount, tokens=p.tokens, images=p.images

@@ -5,19 +5,25 @@ What each service's row holds (read-side code sums these):
 - services of usage ledger entries (`og_image_overage`, `ai_*`): `spend`, `tokens`, `images`
   as charged; `og_image_overage` carries spend only (its images are already in `og_image`).
 `purchase_refund` is not spend and has no row.
+
+LedgerTotal: per (account, type, service), the count and sums of the ledger's entries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from pypika_tortoise.terms import Function as SqlFunction
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Function
+from tortoise.functions import Count, Sum
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from models import DailyUsage
+from models import DailyUsage, LedgerEntry, LedgerTotal
 
 IMAGE_SERVICE = "og_image"
 
@@ -31,10 +37,31 @@ class Round(Function):
     database_func = _SqlRound
 
 
-def _spend_expr(delta: Decimal):
-    # Rounded in SQL: SQLite keeps DECIMAL columns as REAL, and repeated float additions would
-    # drift; ROUND(…, 6) snaps every sum back to the nearest micro-dollar (exact on PostgreSQL).
-    return Round(F("spend") + delta, 6) if delta else F("spend")
+def _plus(name: str, delta: Any):
+    # Decimals are rounded in SQL: SQLite keeps DECIMAL columns as REAL, and repeated float
+    # additions would drift; ROUND(…, 6) snaps every sum back to the nearest micro-dollar
+    # (exact on PostgreSQL).
+    if isinstance(delta, Decimal):
+        return Round(F(name) + delta, 6) if delta else F(name)
+    return F(name) + delta
+
+
+async def _add(model: type[Model], keys: dict[str, Any], deltas: dict[str, Any]) -> None:
+    """Add `deltas` to the row of `model` at `keys`, creating it on first use (safe in
+    transactions: the insert is a savepoint, and a concurrent insert makes this an update)."""
+    for _ in range(3):
+        updated = await model.filter(**keys).update(
+            **{name: _plus(name, delta) for name, delta in deltas.items()}
+        )
+        if updated:
+            return
+        try:
+            async with in_transaction():  # a savepoint when called inside a transaction
+                await model.create(**keys, **deltas)
+            return
+        except IntegrityError:
+            continue  # created concurrently: update it on the next pass
+    raise RuntimeError(f"{model.__name__} row could not be created or updated")
 
 
 async def bump_daily(
@@ -47,29 +74,40 @@ async def bump_daily(
     tokens: int = 0,
     spend: Decimal = Decimal(0),
 ) -> None:
-    """Add to the (account, day, service) row, creating it on first use (safe in transactions)."""
-    day = now.astimezone(UTC).date()
-    for _ in range(3):
-        updated = await DailyUsage.filter(account_id=account_id, day=day, service=service).update(
-            images=F("images") + images,
-            api_calls=F("api_calls") + api_calls,
-            tokens=F("tokens") + tokens,
-            spend=_spend_expr(spend),
+    """Add to the (account, day, service) row, creating it on first use."""
+    keys = {"account_id": account_id, "day": now.astimezone(UTC).date(), "service": service}
+    deltas = {"images": images, "api_calls": api_calls, "tokens": tokens, "spend": spend}
+    await _add(DailyUsage, keys, deltas)
+
+
+async def bump_totals(entry: LedgerEntry) -> None:
+    """Count a new ledger entry in its (account, type, service) totals (in its transaction)."""
+    keys = {"account_id": entry.account_id, "type": entry.type, "service": entry.service}
+    amount, tokens, images = Decimal(entry.amount), entry.tokens, entry.images
+    deltas = {"entries": 1, "amount": amount, "tokens": tokens, "images": images}
+    await _add(LedgerTotal, keys, deltas)
+
+
+async def rebuild_totals(account_ids: Iterable[int]) -> None:
+    """Recompute the accounts' ledger totals from their entries (after entries were written
+    around `posting.post`: a bulk import, a restore; seeds in tests and benchmarks)."""
+    ids = list(account_ids)
+    sums = {"n": Count("id"), "total": Sum("amount"), "n_tokens": Sum("tokens"),
+            "n_images": Sum("images")}  # fmt: skip
+    groups = (
+        await LedgerEntry.filter(account_id__in=ids)
+        .annotate(**sums)
+        .group_by("account_id", "type", "service")
+        .values("account_id", "type", "service", *sums)
+    )
+    rows = [
+        LedgerTotal(
+            account_id=g["account_id"], type=g["type"], service=g["service"], entries=g["n"],
+            amount=round(Decimal(str(g["total"])), 6), tokens=g["n_tokens"] or 0,
+            images=g["n_images"] or 0,
         )
-        if updated:
-            return
-        try:
-            async with in_transaction():  # a savepoint when called inside a transaction
-                await DailyUsage.create(
-                    account_id=account_id,
-                    day=day,
-                    service=service,
-                    images=images,
-                    api_calls=api_calls,
-                    tokens=tokens,
-                    spend=spend,
-                )
-            return
-        except IntegrityError:
-            continue  # created concurrently: update it on the next pass
-    raise RuntimeError("daily usage row could not be created or updated")
+        for g in groups
+    ]  # fmt: skip
+    async with in_transaction():
+        await LedgerTotal.filter(account_id__in=ids).delete()
+        await LedgerTotal.bulk_create(rows)

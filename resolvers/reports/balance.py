@@ -7,17 +7,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from tortoise.functions import Count, Sum
+from tortoise.functions import Sum
 
-from models import (
-    Account,
-    DailyUsage,
-    LedgerEntry,
-    PlanId,
-    TransactionType,
-)
+from models import Account, DailyUsage, LedgerTotal, PlanId, TransactionType
 from resolvers.ledger import LOW_BALANCE
 from resolvers.pricing import PURCHASE_REFUND_SERVICE, money, price_list
+from resolvers.reports.rows import fetch_rows
 
 # ---- balance and statistics ---------------------------------------------------------------
 
@@ -66,14 +61,13 @@ class BalanceStats:
 
 
 async def _ledger_groups(account_ids: Iterable[int]) -> list[dict[str, Any]]:
-    return (
-        await LedgerEntry.filter(account_id__in=list(account_ids))
-        .annotate(
-            total=Sum("amount"), n=Count("id"), n_tokens=Sum("tokens"), n_images=Sum("images")
+    # The totals the ledger's write path keeps (LedgerTotal): a few rows, whatever the history.
+    return await fetch_rows(
+        LedgerTotal.filter(account_id__in=list(account_ids)).values(
+            "account_id", "type", "service", total="amount", n="entries", n_tokens="tokens",
+            n_images="images",
         )
-        .group_by("account_id", "type", "service")
-        .values("account_id", "type", "service", "total", "n", "n_tokens", "n_images")
-    )
+    )  # fmt: skip
 
 
 async def _daily_totals(account_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -87,7 +81,7 @@ async def _daily_totals(account_ids: Iterable[int]) -> dict[int, dict[str, Any]]
 
 
 async def balance_stats_many(accounts: list[Account]) -> list[BalanceStats]:
-    """Balance statistics for several accounts in two grouped queries (a DataLoader's batch)."""
+    """Balance statistics for several accounts in two queries (a DataLoader's batch)."""
     ids = [a.id for a in accounts]
     groups = await _ledger_groups(ids)
     daily = await _daily_totals(ids)

@@ -15,6 +15,7 @@ from tortoise.expressions import Q
 from models import (
     Invoice,
     LedgerEntry,
+    LedgerTotal,
     Notification,
     TransactionType,
 )
@@ -137,7 +138,12 @@ def _parse_time(at: str) -> datetime:
 async def count_transactions(
     account_id: int, type: TransactionType | None = None, service: str | None = None
 ) -> int:
-    return await LedgerEntry.filter(_ledger_filter(account_id, type, service)).count()
+    """How many entries the filtered ledger has, from its totals (LedgerTotal is keyed by
+    account, type and service: every filter here is a set of its rows)."""
+    rows = await fetch_rows(
+        LedgerTotal.filter(_ledger_filter(account_id, type, service)).values("entries")
+    )
+    return sum(int(r["entries"]) for r in rows)
 
 
 # ---- invoices and notifications -----------------------------------------------------------

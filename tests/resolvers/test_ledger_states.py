@@ -1,5 +1,6 @@
 """A Hypothesis state machine over grant / charge / refund / purchase refund / replay:
-after every step, balance == Σ ledger (purchases + refunds - usage) == the model's, and >= 0."""
+after every step, balance == Σ ledger (purchases + refunds - usage) == the model's, and >= 0;
+and the ledger totals (LedgerTotal) are the entries' counts and sums per type and service."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from models import Account, LedgerEntry, TransactionType
+from models import Account, LedgerEntry, LedgerTotal, TransactionType
 from models.db import database
 from resolvers import ledger
 
@@ -103,6 +104,17 @@ def test_ledger_state_machine(settings):
             if entries:
                 assert entries[-1].balance_after == account.balance
             assert all(e.amount > 0 for e in entries)
+            by_key: dict[tuple[str, str], list] = {}
+            for e in entries:
+                acc = by_key.setdefault((e.type.value, e.service), [0, Decimal(0), 0, 0])
+                acc[0] += 1
+                acc[1] += e.amount
+                acc[2] += e.tokens
+                acc[3] += e.images
+            totals = run(LedgerTotal.filter(account_id=self.account.id))
+            kept = {(t.type.value, t.service): [t.entries, t.amount, t.tokens, t.images]
+                    for t in totals}  # fmt: skip
+            assert kept == by_key
 
     try:
         run_state_machine_as_test(Ledger, settings=PROFILE)

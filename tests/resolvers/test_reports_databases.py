@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from models import Account, DailyUsage, LedgerEntry, TransactionType
-from resolvers import reports
+from resolvers import reports, rollups
 
 
 async def _seed() -> Account:
@@ -29,6 +29,7 @@ async def _seed() -> Account:
             account=account, created_at=at + timedelta(hours=i), type=TransactionType.USAGE,
             service="og_image_overage", amount=Decimal("0.01"), images=1, balance_after=0,
         )  # fmt: skip
+    await rollups.rebuild_totals([account.id])
     return account
 
 

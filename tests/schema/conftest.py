@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from models import LedgerEntry, TransactionType
+from resolvers import rollups
 
 
 class GQL:
@@ -70,7 +71,8 @@ def now(clock) -> datetime:
 
 
 async def seed_ledger(account_id: int, n: int, start: datetime, **fields: Any) -> list[LedgerEntry]:
-    """n ledger rows one minute apart (oldest first), written straight to the table."""
+    """n ledger rows one minute apart (oldest first), written straight to the table (and
+    counted in the ledger totals, as `posting.post` would)."""
     rows = [
         LedgerEntry(
             account_id=account_id,
@@ -86,4 +88,5 @@ async def seed_ledger(account_id: int, n: int, start: datetime, **fields: Any) -
         for i in range(n)
     ]
     await LedgerEntry.bulk_create(rows)
+    await rollups.rebuild_totals([account_id])
     return await LedgerEntry.filter(account_id=account_id).order_by("id")

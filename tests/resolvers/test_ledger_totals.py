@@ -3,6 +3,7 @@ an account's totals (what the write path keeps is checked by test_ledger_states.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -99,3 +100,17 @@ async def test_rebuild_recomputes_only_the_given_accounts(settings):
         kept = await _kept()
         assert {k: v for k, v in kept.items() if k[0] == a.id} == _expected(entries)
         assert kept[(b.id, "purchase", "credits")] == [1, Decimal("3.000000"), 0, 0]
+
+
+async def test_concurrent_posts_refusals_and_replays_keep_exact_totals(db):
+    a = await Account.create(email="c@example.com", password_hash="x")
+    await ledger.grant(a.id, "1.00", NOW)  # covers 50 of the 80 charges
+    await asyncio.gather(
+        *(ledger.charge(a.id, "0.02", "og_image_overage", NOW, images=1) for _ in range(80)),
+        *(ledger.grant(a.id, "5", NOW, external_ref="cs_same") for _ in range(10)),
+        return_exceptions=True,
+    )
+    entries = await LedgerEntry.filter(account_id=a.id)
+    assert await _kept() == _expected(entries)
+    charges = (await _kept())[(a.id, "usage", "og_image_overage")]
+    assert charges[0] == len([e for e in entries if e.type == TransactionType.USAGE]) >= 50

@@ -1,8 +1,10 @@
 """Fixtures shared by the image-API tests: a client whose renders are counted, and a factory of
-signed-up accounts with their API keys. A module may override `api` (e.g. without a clock)."""
+signed-up accounts with their API keys. A module may override `api` (e.g. without a clock).
+For the password-reset tests: a client that sends mail over SMTP, and the token of a mail."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -42,3 +44,19 @@ def user_factory(api):
         return User(acct.id, email, PASSWORD, key)
 
     return make
+
+
+@pytest.fixture
+async def mail_client(aiohttp_client, smtp_settings, clock):
+    """A client of an app whose mail goes to the `smtp_server` fixture."""
+    from web.app import create_app
+
+    return await aiohttp_client(create_app(smtp_settings, clock=clock))
+
+
+def reset_token(message, link: str) -> str:
+    """The token of the password-reset `message`: the group of the regex `link` in its body."""
+    body = message.get_body(("plain",)).get_content()
+    match = re.search(link, body)
+    assert match, body
+    return match.group(1)

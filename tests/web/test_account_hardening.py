@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from models import Account
 from resolvers import passwords
 from resolvers.keys import active_key, reveal
 from tests.conftest import PASSWORD
+from tests.web.conftest import reset_token
 from web.appkeys import secret_box_key
 
 pytestmark = pytest.mark.timeout(90)
@@ -22,18 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NEW_PASSWORD = "a brand new password"
 
 
-@pytest.fixture
-async def mail_client(aiohttp_client, smtp_settings, clock):
-    from web.app import create_app
-
-    return await aiohttp_client(create_app(smtp_settings, clock=clock))
-
-
 def _token(message) -> str:
-    body = message.get_body(("plain",)).get_content()
-    match = re.search(r"reset-password\?token=([A-Za-z0-9_-]+)", body)
-    assert match, body
-    return match.group(1)
+    return reset_token(message, r"reset-password\?token=([A-Za-z0-9_-]+)")
 
 
 async def confirm(client, token: str, password: str = NEW_PASSWORD):

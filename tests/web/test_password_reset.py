@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from models import OutboxMail, Session
 from tests.conftest import PASSWORD
+from tests.web.conftest import reset_token
 from web.appkeys import mailer_key
 
 NEW_PASSWORD = "a brand new password"
 
 
-@pytest.fixture
-async def mail_client(aiohttp_client, smtp_settings, clock):
-    from web.app import create_app
-
-    return await aiohttp_client(create_app(smtp_settings, clock=clock))
-
-
 def _token(message) -> str:
-    body = message.get_body(("plain",)).get_content()
-    match = re.search(r"http://testserver/reset-password\?token=([A-Za-z0-9_-]+)", body)
-    assert match, body
-    return match.group(1)
+    return reset_token(message, r"http://testserver/reset-password\?token=([A-Za-z0-9_-]+)")
 
 
 async def _signup(client, email="reset@example.com"):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO, Any
 
 import aiohttp
 import pytest
@@ -128,6 +129,25 @@ async def _wait_health(base: str, seconds: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
+async def _serve(
+    tmp_path: Path, env: dict[str, str], *args: str, **kw: Any
+) -> tuple[asyncio.subprocess.Process, IO[bytes], str]:
+    """`ogapi serve` on a free port, logging to serve.log: (process, log file, base URL)."""
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web.cli", "serve", "--port", str(port), *args,
+        cwd=ROOT, env=env, stdout=log, stderr=log, **kw,
+    )  # fmt: skip
+    return proc, log, f"http://127.0.0.1:{port}"
+
+
+async def _terminate(proc: asyncio.subprocess.Process, log: IO[bytes]) -> None:
+    proc.terminate()
+    await asyncio.wait_for(proc.wait(), 30)
+    log.close()
+
+
 @pytest.fixture
 async def slow_image(aiohttp_server):
     """A remote image that takes 2 s to arrive: a request in flight during a shutdown."""
@@ -159,15 +179,9 @@ async def _user(pg: str) -> str:
 async def test_dead_workers_are_replaced_and_sigterm_finishes_requests_then_stops_all(
     pg, redis_url, tmp_path, slow_image
 ):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = _env(tmp_path, DATABASE_URL=pg, REDIS_URL=redis_url, OGAPI_RENDER_WORKERS="1",
                OGAPI_ALLOW_PRIVATE_FETCH="1")  # fmt: skip
-    log = (tmp_path / "serve.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+    proc, log, base = await _serve(tmp_path, env, "--workers", "2")
     try:
         await _wait_health(base)
         key = await _user(pg)
@@ -242,14 +256,8 @@ def _sample(text: str, pattern: str) -> list[float]:
 
 
 async def test_metrics_are_the_sum_over_all_workers(pg, redis_url, tmp_path):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = _env(tmp_path, DATABASE_URL=pg, REDIS_URL=redis_url)
-    log = (tmp_path / "serve.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+    proc, log, base = await _serve(tmp_path, env, "--workers", "2")
     try:
         await _wait_health(base)
         await _until_workers(proc.pid, 2)
@@ -289,9 +297,7 @@ async def test_metrics_are_the_sum_over_all_workers(pg, redis_url, tmp_path):
         ) == [2.0]
         assert len(_sample(final, r'process_start_time_seconds{pid="\d+"}')) == 2  # per worker
     finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 30)
-        log.close()
+        await _terminate(proc, log)
 
 
 async def test_worker_sigkilled_under_load_loses_and_duplicates_nothing(
@@ -308,15 +314,9 @@ async def test_worker_sigkilled_under_load_loses_and_duplicates_nothing(
     from resolvers.pricing import overage_price
     from tests.resolvers.conftest import on_database
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = _env(tmp_path, DATABASE_URL=pg, REDIS_URL=redis_url, OGAPI_ALLOW_PRIVATE_FETCH="1",
                OGAPI_RESERVATION_TIMEOUT="3")  # fmt: skip
-    log = (tmp_path / "serve.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2",
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+    proc, log, base = await _serve(tmp_path, env, "--workers", "2")
     try:
         await _wait_health(base)
         await _until_workers(proc.pid, 2)
@@ -378,23 +378,16 @@ async def test_worker_sigkilled_under_load_loses_and_duplicates_nothing(
                 (e.amount if e.type.value in ("purchase", "refund") else -e.amount) for e in entries
             )
     finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 30)
-        log.close()
+        await _terminate(proc, log)
 
 
 async def test_sigint_stops_gracefully_without_tracebacks(tmp_path):
     """Ctrl-C on `ogapi serve`: the signal reaches the whole process group (render processes
     ignore it); everything stops, no traceback, exit status 0."""
-    port = free_port()
     env = _env(tmp_path, OGAPI_RENDER_WORKERS="1")
-    log = (tmp_path / "serve.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "serve", "--port", str(port),
-        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
-    )  # fmt: skip
+    proc, log, base = await _serve(tmp_path, env, start_new_session=True)
     try:
-        await _wait_health(f"http://127.0.0.1:{port}")
+        await _wait_health(base)
         tree = _children(proc.pid) | {proc.pid}
         stop = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does

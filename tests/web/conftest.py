@@ -60,3 +60,9 @@ def reset_token(message, link: str) -> str:
     match = re.search(link, body)
     assert match, body
     return match.group(1)
+
+
+async def sign_up(client, email: str) -> None:
+    """Sign up `email` (with PASSWORD) on `client`; its session stays in the client."""
+    resp = await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+    assert resp.status == 201

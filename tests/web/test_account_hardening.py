@@ -13,8 +13,7 @@ import pytest
 from models import Account
 from resolvers import passwords
 from resolvers.keys import active_key, reveal
-from tests.conftest import PASSWORD
-from tests.web.conftest import reset_token
+from tests.web.conftest import reset_token, sign_up
 from web.appkeys import secret_box_key
 
 pytestmark = pytest.mark.timeout(90)
@@ -35,8 +34,7 @@ async def confirm(client, token: str, password: str = NEW_PASSWORD):
 async def test_a_confirmed_reset_ends_every_other_token(mail_client, smtp_server):
     _, inbox = smtp_server
     email = "tokens@example.com"
-    resp = await mail_client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201
+    await sign_up(mail_client, email)
     for _ in range(3):
         resp = await mail_client.post("/api/auth/password-reset", json={"email": email})
         assert resp.status == 202
@@ -69,8 +67,7 @@ async def test_a_bogus_token_costs_no_password_hash(client, monkeypatch):
 async def test_reset_confirms_are_throttled_per_ip(mail_client, smtp_server):
     _, inbox = smtp_server
     email = "throttle@example.com"
-    resp = await mail_client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201
+    await sign_up(mail_client, email)
     assert (await mail_client.post("/api/auth/password-reset", json={"email": email})).status == 202
     (message,) = await inbox.wait_for(1)
     for i in range(20):
@@ -84,8 +81,7 @@ async def test_reset_confirms_are_throttled_per_ip(mail_client, smtp_server):
 async def test_a_good_confirm_does_not_count_toward_the_throttle(mail_client, smtp_server):
     _, inbox = smtp_server
     email = "good@example.com"
-    resp = await mail_client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201
+    await sign_up(mail_client, email)
     for _ in range(2):
         assert (await mail_client.post("/api/auth/password-reset",
                                        json={"email": email})).status == 202  # fmt: skip
@@ -116,8 +112,7 @@ async def ogapi(settings, *args: str) -> str:
 
 async def test_admin_changes_reach_the_running_embedded_server_at_once(client, settings):
     email = "ops-target@example.com"
-    resp = await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201
+    await sign_up(client, email)
     account = await Account.get(email=email)
     key = {"X-API-Key": reveal(await active_key(account), client.app[secret_box_key])}
     assert (await client.get("/api/generate", params={"title": "a"}, headers=key)).status == 200

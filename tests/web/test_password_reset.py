@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from models import OutboxMail, Session
 from tests.conftest import PASSWORD
-from tests.web.conftest import reset_token
+from tests.web.conftest import reset_token, sign_up
 from web.appkeys import mailer_key
 
 NEW_PASSWORD = "a brand new password"
@@ -17,8 +17,7 @@ def _token(message) -> str:
 
 
 async def _signup(client, email="reset@example.com"):
-    resp = await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201
+    await sign_up(client, email)
 
 
 async def test_reset_mail_link_works_once_and_revokes_sessions(mail_client, smtp_server):

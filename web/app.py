@@ -29,6 +29,7 @@ from web import (
     auth,
     billing,
     exports,
+    gcpause,
     graphql,
     health,
     images,
@@ -234,6 +235,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.cleanup_ctx.append(_images_ctx)
     app[metrics_key] = metrics.Metrics()
     app.cleanup_ctx.append(metrics.process_ctx)  # the per-worker process metrics
+    app.cleanup_ctx.append(gcpause.gc_pauses_ctx)  # garbage-collector pauses, timed
     app.add_routes(health.routes)
     app.add_routes(auth.routes)
     app.add_routes(usage.routes)
@@ -257,4 +259,6 @@ async def gunicorn_app() -> web.Application:
     workers = int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
     if problem := settings.workers_problem(workers):
         raise ConfigError(problem)
-    return create_app(settings)
+    app = create_app(settings)
+    app.on_startup.append(gcpause.freeze_startup_heap)  # after every other start-up step
+    return app

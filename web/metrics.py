@@ -11,6 +11,7 @@ keeps its values in memory.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator, Iterable
 
@@ -24,6 +25,7 @@ from web.appkeys import error_code_key, metrics_key, settings_key
 from web.clientip import is_loopback_client
 
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 PROCESS_EVERY = 5.0  # seconds between samples of each worker's process metrics
@@ -72,6 +74,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.gc_pause = Histogram("ogapi_gc_pause_seconds", "Garbage-collector pauses, by "
+                                  "generation (the event loop waits meanwhile: web/gcpause.py).",
+                                  ["generation"], buckets=GC_BUCKETS, registry=r)  # fmt: skip
+        frozen = "Objects the worker froze out of the garbage collector's sight at start-up."
+        self.gc_frozen = (Gauge("ogapi_gc_frozen_objects", frozen, registry=None,
+                                multiprocess_mode="liveall") if self.multiprocess
+                          else Gauge("ogapi_gc_frozen_objects", frozen, registry=r))  # fmt: skip
         self._requests: dict[tuple[str, str, int], Counter] = {}  # labelled children, by key
         self._latency: dict[tuple[str, str], Histogram] = {}
         self._process: dict[str, Gauge] = {}
@@ -98,6 +107,7 @@ class Metrics:
 
     def sample_process(self) -> None:
         """This worker's process metrics, into its multiprocess gauges."""
+        self.gc_frozen.set(gc.get_freeze_count())
         if not self._process:
             return
         for family in ProcessCollector(registry=None).collect():

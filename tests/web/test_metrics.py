@@ -50,3 +50,15 @@ async def test_admin_token_guards_metrics(aiohttp_client, make_app):
     assert wrong.status == 403
     ok = await client.get("/metrics", headers={"Authorization": "Bearer t0ken-for-metrics"})
     assert ok.status == 200 and "ogapi_requests_total" in await ok.text()
+
+
+async def test_garbage_collector_pauses_are_timed_by_generation(client):
+    import gc
+
+    before = _value(await (await client.get("/metrics")).text(), "ogapi_gc_pause_seconds_count")
+    gc.collect()  # a full collection (generation 2), timed by the app's gc callback
+    text = await (await client.get("/metrics")).text()
+    full = r'ogapi_gc_pause_seconds_count{generation="2"}'
+    assert re.search(rf"^{re.escape(full)} ([1-9][0-9.]*)$", text, re.M), "a full collection"
+    assert _value(text, "ogapi_gc_pause_seconds_count") >= before
+    assert _value(text, "ogapi_gc_frozen_objects") == gc.get_freeze_count()

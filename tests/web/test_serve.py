@@ -296,6 +296,9 @@ async def test_metrics_are_the_sum_over_all_workers(pg, redis_url, tmp_path):
             final, r'ogapi_requests_total{method="GET",route="/metrics",status="200"}'
         ) == [2.0]
         assert len(_sample(final, r'process_start_time_seconds{pid="\d+"}')) == 2  # per worker
+        # each served worker froze its start-up heap out of the collector's sight (gcpause.py)
+        frozen = _sample(final, r'ogapi_gc_frozen_objects{pid="\d+"}')
+        assert len(frozen) == 2 and min(frozen) > 10_000, frozen
     finally:
         await _terminate(proc, log)
 

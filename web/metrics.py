@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -81,6 +81,7 @@ class Metrics:
         self.gc_frozen = (Gauge("ogapi_gc_frozen_objects", frozen, registry=None,
                                 multiprocess_mode="liveall") if self.multiprocess
                           else Gauge("ogapi_gc_frozen_objects", frozen, registry=r))  # fmt: skip
+        self.before_sample: list[Callable[[], None]] = []  # run on the loop before each sample
         self._requests: dict[tuple[str, str, int], Counter] = {}  # labelled children, by key
         self._latency: dict[tuple[str, str], Histogram] = {}
         self._process: dict[str, Gauge] = {}
@@ -107,6 +108,8 @@ class Metrics:
 
     def sample_process(self) -> None:
         """This worker's process metrics, into its multiprocess gauges."""
+        for step in self.before_sample:
+            step()
         self.gc_frozen.set(gc.get_freeze_count())
         if not self._process:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -62,3 +63,43 @@ async def test_garbage_collector_pauses_are_timed_by_generation(client):
     assert re.search(rf"^{re.escape(full)} ([1-9][0-9.]*)$", text, re.M), "a full collection"
     assert _value(text, "ogapi_gc_pause_seconds_count") >= before
     assert _value(text, "ogapi_gc_frozen_objects") == gc.get_freeze_count()
+
+
+GC_UNDER_MULTIPROCESS = """
+import asyncio, gc, os, sys
+from aiohttp import web
+from web import gcpause
+from web.appkeys import metrics_key
+from web.metrics import Metrics
+
+async def main():
+    app = web.Application()
+    app[metrics_key] = m = Metrics()
+    ctx = gcpause.gc_pauses_ctx(app)
+    await ctx.__anext__()
+    gc.set_threshold(20)  # collections often, inside prometheus_client's own code too
+    keep = []
+    for i in range(2000):  # each new route: a new labelled child, made under the values' lock
+        m.observe_request("GET", f"/route/{i}", 200, 0.001)
+        keep.append([[] for _ in range(i % 7)])
+    text = m.exposition().decode()
+    print("pauses", sum(float(line.split()[-1]) for line in text.splitlines()
+                        if line.startswith("ogapi_gc_pause_seconds_count")))
+
+asyncio.run(main())
+"""
+
+
+def test_timing_collections_never_deadlocks_the_multiprocess_metrics(tmp_path):
+    # Under gunicorn every value shares one non-reentrant lock; a collection that starts while
+    # it is held must not reach prometheus_client from the gc callback (web/gcpause.py).
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", GC_UNDER_MULTIPROCESS], env=env, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.split()[-1]) > 100, out.stdout

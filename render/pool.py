@@ -36,7 +36,10 @@ def _init_worker(owner: int | None = None, nice: int = 0) -> None:
             # Renders are batch work; the web worker's event loop serves every other request.
             # When the cores are busy, the scheduler gives the loop the CPU first, so a burst
             # of renders slows renders, not usage reads and the dashboard (docs/operations.md).
-            os.nice(nice)
+            try:
+                os.nice(nice)
+            except OSError as exc:  # a sandbox that refuses it: render at the same priority
+                log.warning("render process kept its priority (os.nice: %s)", exc)
     fonts.preload()
 
 

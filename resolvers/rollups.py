@@ -23,7 +23,7 @@ from tortoise.functions import Count, Sum
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from models import DailyUsage, LedgerEntry, LedgerTotal
+from models import Account, DailyUsage, LedgerEntry, LedgerTotal
 
 IMAGE_SERVICE = "og_image"
 
@@ -88,26 +88,34 @@ async def bump_totals(entry: LedgerEntry) -> None:
     await _add(LedgerTotal, keys, deltas)
 
 
-async def rebuild_totals(account_ids: Iterable[int]) -> None:
-    """Recompute the accounts' ledger totals from their entries (after entries were written
-    around `posting.post`: a bulk import, a restore; seeds in tests and benchmarks)."""
-    ids = list(account_ids)
+async def rebuild_totals(account_ids: Iterable[int] | None = None) -> int:
+    """Recompute ledger totals from the entries (all accounts when `account_ids` is None), after
+    entries were written around `posting.post`: a bulk import, a restore, workers of a release
+    before the totals still posting during a rolling upgrade (`ogapi admin rebuild-totals`).
+    Each account is locked as `posting.post` locks it, so a post cannot land between reading
+    its entries and writing its totals. Returns how many accounts were rebuilt."""
+    ids = list(account_ids) if account_ids is not None else [
+        a.id for a in await Account.all().only("id").order_by("id")
+    ]  # fmt: skip
     sums = {"n": Count("id"), "total": Sum("amount"), "n_tokens": Sum("tokens"),
             "n_images": Sum("images")}  # fmt: skip
-    groups = (
-        await LedgerEntry.filter(account_id__in=ids)
-        .annotate(**sums)
-        .group_by("account_id", "type", "service")
-        .values("account_id", "type", "service", *sums)
-    )
-    rows = [
-        LedgerTotal(
-            account_id=g["account_id"], type=g["type"], service=g["service"], entries=g["n"],
-            amount=round(Decimal(str(g["total"])), 6), tokens=g["n_tokens"] or 0,
-            images=g["n_images"] or 0,
-        )
-        for g in groups
-    ]  # fmt: skip
-    async with in_transaction():
-        await LedgerTotal.filter(account_id__in=ids).delete()
-        await LedgerTotal.bulk_create(rows)
+    for account_id in ids:
+        async with in_transaction():
+            if await Account.select_for_update().get_or_none(id=account_id) is None:
+                continue
+            groups = (
+                await LedgerEntry.filter(account_id=account_id)
+                .annotate(**sums)
+                .group_by("type", "service")
+                .values("type", "service", *sums)
+            )
+            await LedgerTotal.filter(account_id=account_id).delete()
+            await LedgerTotal.bulk_create(
+                LedgerTotal(
+                    account_id=account_id, type=g["type"], service=g["service"],
+                    entries=g["n"], amount=round(Decimal(str(g["total"])), 6),
+                    tokens=g["n_tokens"] or 0, images=g["n_images"] or 0,
+                )
+                for g in groups
+            )  # fmt: skip
+    return len(ids)

@@ -1,4 +1,5 @@
-"""`ogapi` commands for credits and usage: admin grant-credits / refund / record-usage, demo.
+"""`ogapi` commands for credits and usage: admin grant-credits / refund / record-usage /
+rebuild-totals, demo.
 
 Registered by web.cli.build_parser; every command calls resolvers (the same code as the APIs).
 """
@@ -48,6 +49,17 @@ async def cmd_record_usage(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_rebuild_totals(args: argparse.Namespace, settings: Settings) -> int:
+    from resolvers.rollups import rebuild_totals
+
+    ids = None
+    if args.email:
+        ids = [(await accounts.get_account_by_email(email)).id for email in args.email]
+    n = await rebuild_totals(ids)
+    print(f"ledger totals rebuilt for {n} account(s)")
+    return 0
+
+
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from resolvers.demo import create_demo
     from resolvers.keys import active_key, reveal
@@ -66,6 +78,14 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub, admin, with_db, non_negative) -> None:
     """Add the commands to `ogapi` (sub) and `ogapi admin` (admin) subparsers."""
+    rebuild = admin.add_parser(
+        "rebuild-totals",
+        help="recompute the ledger totals from the entries (after an upgrade to 0005 with a "
+        "rolling restart, a rollback, or a bulk import): every account, or the given ones",
+    )
+    rebuild.add_argument("email", nargs="*")
+    rebuild.set_defaults(func=with_db(cmd_rebuild_totals))
+
     demo = sub.add_parser("demo", help="create a demo account with ~90 days of history")
     demo.add_argument("--seed", type=int, help="random seed (same data every run)")
     demo.set_defaults(func=with_db(cmd_demo))

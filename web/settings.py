@@ -108,7 +108,7 @@ class Settings:
     session_idle_minutes: int = 60
     allow_private_fetch: bool = False
     render_workers: int = field(default_factory=lambda: default_render_workers())
-    render_nice: int = 10  # render processes run at this niceness (0: the web worker's own)
+    render_nice: int = 10  # added to the render processes' niceness (0: the web worker's own)
     trusted_proxies: tuple[Network, ...] = ()
     image_cache_mb: int = DEFAULT_MEMORY_MB  # the in-process image cache's bound
     log_format: str = "text"  # text | json (web/logs.py)

@@ -114,3 +114,26 @@ async def test_concurrent_posts_refusals_and_replays_keep_exact_totals(db):
     assert await _kept() == _expected(entries)
     charges = (await _kept())[(a.id, "usage", "og_image_overage")]
     assert charges[0] == len([e for e in entries if e.type == TransactionType.USAGE]) >= 50
+
+
+async def test_rebuild_repairs_posts_made_without_totals_and_loses_none_made_during_it(
+    db, monkeypatch
+):
+    # A worker of the release before the totals posts without them (a rolling upgrade)...
+    a = await Account.create(email="u@example.com", password_hash="x")
+    await ledger.grant(a.id, "5", NOW)
+    with monkeypatch.context() as m:
+        m.setattr(rollups, "bump_totals", _no_totals)
+        await ledger.grant(a.id, "7", NOW)
+        await ledger.charge(a.id, "0.5", "ai_images", NOW, images=3)
+    assert await _kept() != _expected(await LedgerEntry.filter(account_id=a.id))
+    # ...and the rebuild, run while new posts keep landing, ends exact.
+    await asyncio.gather(
+        rollups.rebuild_totals(),
+        *(ledger.charge(a.id, "0.01", "ai_images", NOW, images=1) for _ in range(20)),
+    )
+    assert await _kept() == _expected(await LedgerEntry.filter(account_id=a.id))
+
+
+async def _no_totals(entry: LedgerEntry) -> None:
+    return None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from models import Account, DailyUsage, Invoice, LedgerEntry, MonthlyUsage
+from models import Account, DailyUsage, Invoice, LedgerEntry, LedgerTotal, MonthlyUsage
 from models.db import database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +113,22 @@ def test_demo(ogapi):
 
     account, _ = _ledger(ogapi.url, email)
     assert asyncio.run(passwords.verify_password(account.password_hash, password))
+
+
+def test_rebuild_totals_command(ogapi):
+    assert ogapi("admin", "create-user", "tot@example.com").returncode == 0
+    assert ogapi("admin", "grant-credits", "tot@example.com", "3").returncode == 0
+
+    async def totals(wipe: bool = False):
+        async with database(ogapi.url):
+            if wipe:  # as if written by a worker from before the totals (a rolling upgrade)
+                await LedgerTotal.all().delete()
+            return [(t.type.value, t.service, t.entries, t.amount)
+                    for t in await LedgerTotal.all()]  # fmt: skip
+
+    assert asyncio.run(totals(wipe=True)) == []
+    out = ogapi("admin", "rebuild-totals")
+    assert out.returncode == 0 and "rebuilt for 1 account(s)" in out.stdout, out.stderr
+    assert asyncio.run(totals()) == [("purchase", "credits", 1, Decimal("3"))]
+    assert ogapi("admin", "rebuild-totals", "tot@example.com").returncode == 0
+    assert ogapi("admin", "rebuild-totals", "nobody@example.com").returncode == 1

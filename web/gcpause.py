@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,41 +28,19 @@ async def freeze_startup_heap(app: web.Application) -> None:
     gc.freeze()
 
 
-# Pauses measured by the callback, not yet in the histogram. The callback itself must not touch
-# prometheus_client: in multiprocess mode every value shares one non-reentrant lock, and a
-# collection can start while this thread holds it (creating a labelled child allocates), so an
-# observe() from the callback would wait on its own thread forever. The event loop moves them
-# into the histogram instead (`drain_pauses`, from every /metrics scrape and process sample).
-_pending: deque[tuple[int, float]] = deque(maxlen=10_000)
-
-
-def drain_pauses(app: web.Application) -> None:
-    """Move the pauses timed so far into `ogapi_gc_pause_seconds` (on the event loop)."""
-    histogram = app[metrics_key].gc_pause
-    while _pending:
-        generation, seconds = _pending.popleft()
-        histogram.labels(str(generation)).observe(seconds)
-
-
 async def gc_pauses_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Time each collection while the app runs (into `_pending`: a deque append takes no lock,
-    and the collector does not run again while its callbacks do)."""
+    """Time each collection while the app runs. The callback only queues the pause
+    (`Metrics.gc_pauses`: a deque append takes no lock, and the collector does not run again
+    while its callbacks do); the event loop records it at the next sample or scrape."""
+    queue = app[metrics_key].gc_pauses
     started = [0.0]
-    for generation in range(3):  # every series present from the start, zero until a pause
-        app[metrics_key].gc_pause.labels(str(generation))
 
     def on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             started[0] = time.perf_counter()
         else:
-            _pending.append((info["generation"], time.perf_counter() - started[0]))
+            queue.append((info["generation"], time.perf_counter() - started[0]))
 
-    def drain() -> None:
-        drain_pauses(app)
-
-    app[metrics_key].before_sample.append(drain)
     gc.callbacks.append(on_gc)
     yield
     gc.callbacks.remove(on_gc)
-    app[metrics_key].before_sample.remove(drain)
-    drain()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -81,7 +82,13 @@ class Metrics:
         self.gc_frozen = (Gauge("ogapi_gc_frozen_objects", frozen, registry=None,
                                 multiprocess_mode="liveall") if self.multiprocess
                           else Gauge("ogapi_gc_frozen_objects", frozen, registry=r))  # fmt: skip
-        self.before_sample: list[Callable[[], None]] = []  # run on the loop before each sample
+        # (generation, seconds) of each collection, queued by web/gcpause.py's gc callback and
+        # moved into gc_pause here, on the event loop: in multiprocess mode every value shares
+        # one non-reentrant lock, and a collection can start while this thread holds it, so
+        # observing from the callback could wait on its own thread forever.
+        self.gc_pauses: deque[tuple[int, float]] = deque(maxlen=10_000)
+        for generation in range(3):  # every series present from the start
+            self.gc_pause.labels(str(generation))
         self._requests: dict[tuple[str, str, int], Counter] = {}  # labelled children, by key
         self._latency: dict[tuple[str, str], Histogram] = {}
         self._process: dict[str, Gauge] = {}
@@ -108,8 +115,9 @@ class Metrics:
 
     def sample_process(self) -> None:
         """This worker's process metrics, into its multiprocess gauges."""
-        for step in self.before_sample:
-            step()
+        while self.gc_pauses:
+            generation, seconds = self.gc_pauses.popleft()
+            self.gc_pause.labels(str(generation)).observe(seconds)
         self.gc_frozen.set(gc.get_freeze_count())
         if not self._process:
             return

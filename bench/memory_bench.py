@@ -145,18 +145,9 @@ async def _render_all(base: str, key: str, corpus: list[dict[str, str]]) -> list
 
 
 async def _wait(base: str) -> None:
-    import aiohttp
+    from tests.services import wait_http_ok
 
-    async with aiohttp.ClientSession() as s:
-        for _ in range(300):
-            try:
-                async with s.get(f"{base}/ready") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
+    await wait_http_ok(f"{base}/ready", 30)
 
 
 def memory_section(a: argparse.Namespace):

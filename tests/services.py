@@ -34,6 +34,25 @@ def _wait_port(port: int, timeout: float) -> bool:
     return False
 
 
+async def wait_http_ok(url: str, seconds: float = 60, what: str = "server") -> None:
+    """Poll `url` (e.g. a server's /health) until it answers 200; RuntimeError after
+    `seconds` (tests and benchmarks that start `ogapi serve`)."""
+    import asyncio
+
+    import aiohttp
+
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as http:
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url) as r:
+                    if r.status == 200:
+                        return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start ({url})")
+            await asyncio.sleep(0.1)
+
+
 def postgres_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None

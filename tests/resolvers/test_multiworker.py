@@ -21,7 +21,7 @@ from resolvers.crypto import SecretBox
 from resolvers.keys import active_key, reveal
 from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
-from tests.services import free_port
+from tests.services import free_port, wait_http_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,19 +54,8 @@ async def workers(pg, redis_url, tmp_path):
         for p in ports
     ]
     try:
-        async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + 30
-            for port in ports:
-                while True:
-                    try:
-                        async with http.get(f"http://127.0.0.1:{port}/health") as r:
-                            if r.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("worker did not start")
-                    await asyncio.sleep(0.1)
+        for port in ports:
+            await wait_http_ok(f"http://127.0.0.1:{port}/health", 30, "worker")
         yield [f"http://127.0.0.1:{p}" for p in ports]
     finally:
         for proc in procs:

@@ -20,7 +20,7 @@ from aiohttp import web
 from PIL import Image
 
 from tests.conftest import TEST_SECRET
-from tests.services import free_port
+from tests.services import free_port, wait_http_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,17 +116,7 @@ async def _until_workers(arbiter: int, n: int, seconds: float = 30) -> None:
 
 
 async def _wait_health(base: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(f"{base}/health") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            await asyncio.sleep(0.1)
+    await wait_http_ok(f"{base}/health", seconds)
 
 
 async def _serve(

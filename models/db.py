@@ -131,10 +131,11 @@ def _ensure_sqlite_dir(database_url: str) -> None:
 
 
 def _connection(database_url: str, readers: int) -> str | dict[str, Any]:
-    """`connection_config`; on SQLite with `readers`, the client with read-only connections
-    beside the writer (models/sqlite_readers.py)."""
+    """`connection_config`; on SQLite, the client whose transactions begin immediately
+    (models/sqlite_tx.py), with `readers` read-only connections beside the writer
+    (models/sqlite_readers.py)."""
     config = connection_config(database_url)
-    if not readers or not isinstance(config, str) or not is_sqlite(database_url):
+    if not isinstance(config, str) or not is_sqlite(database_url):
         return config
     from tortoise.backends.base.config_generator import expand_db_url
 

@@ -20,7 +20,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import aiosqlite
+from tortoise.backends.base.client import TransactionContext
 from tortoise.backends.sqlite.client import SqliteClient, translate_exceptions
+
+from models.sqlite_tx import BUSY_TIMEOUT_MS, ImmediateTransactionContext
 
 DEFAULT_READERS = 2
 
@@ -65,12 +68,17 @@ class _Reader:
 
 
 class SqliteReadersClient(SqliteClient):
-    """`readers` read connections beside Tortoise's one (0: Tortoise's client unchanged)."""
+    """`readers` read connections beside Tortoise's one (0: none). Transactions start as
+    `BEGIN IMMEDIATE` and wait on the busy timeout for another process (models/sqlite_tx.py)."""
 
     def __init__(self, file_path: str, readers: int | str = DEFAULT_READERS, **kwargs: Any):
+        kwargs.setdefault("busy_timeout", BUSY_TIMEOUT_MS)
         super().__init__(file_path, **kwargs)  # every other keyword is a PRAGMA for Tortoise
         count = int(readers) if file_path != ":memory:" and "mode=memory" not in file_path else 0
         self._readers = [_Reader(file_path) for _ in range(max(0, count))]
+
+    def _in_transaction(self) -> TransactionContext:
+        return ImmediateTransactionContext(self)
 
     def _reader(self) -> _Reader | None:
         if not self._readers or self._connection is None:  # the writer opens (and migrates) first

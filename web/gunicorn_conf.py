@@ -24,9 +24,9 @@ from web.logs import gunicorn_logconfig
 try:
     import uvloop  # noqa: F401  (a plain dependency, except on Windows)
 
-    worker_class = "aiohttp.worker.GunicornUVLoopWebWorker"
+    worker_class = "web.gunicorn_worker.UVLoopWebWorker"
 except ImportError:  # pragma: no cover
-    worker_class = "aiohttp.worker.GunicornWebWorker"
+    worker_class = "web.gunicorn_worker.WebWorker"
 
 # Seconds a stopping worker has to finish its requests in flight (aiohttp waits 95% of it);
 # SIGTERM therefore stops everything well within 30 s.

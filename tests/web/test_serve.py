@@ -394,4 +394,29 @@ async def test_sigint_stops_gracefully_without_tracebacks(tmp_path):
             await proc.wait()
         log.close()
     assert proc.returncode == 0
-    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+    out = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in out and "Error while closing socket" not in out
+
+
+@pytest.mark.parametrize("worker", [None, "web.gunicorn_worker.WebWorker"])
+async def test_sigterm_closes_each_listening_socket_once(tmp_path, worker):
+    """gunicorn's socket wrapper used to be closed by the event loop after libuv had closed its
+    descriptor: "Error while closing socket [Errno 9] Bad file descriptor" on every shutdown
+    (web/gunicorn_worker.py). The Procfile's command, with its uvloop worker and with the
+    asyncio one used where uvloop is missing."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf",
+           "web.app:gunicorn_app", "--bind", f"127.0.0.1:{port}",
+           *(["--worker-class", worker] if worker else [])]  # fmt: skip
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, cwd=ROOT, env=_env(tmp_path), stdout=log, stderr=log
+    )
+    try:
+        await _wait_health(f"http://127.0.0.1:{port}")
+    finally:
+        await _terminate(proc, log)
+    out = (tmp_path / "serve.log").read_text()
+    assert proc.returncode == 0, out
+    assert "Worker exiting" in out and "Shutting down: Master" in out, out
+    assert "Error while closing socket" not in out and "Errno 9" not in out, out

@@ -31,6 +31,8 @@ _FILES = {
     "cjk": ("NotoSansCJKsc-Regular-subset.otf", "NotoSansCJKsc-Bold-subset.otf"),
     EMOJI: ("NotoColorEmoji.ttf", "NotoColorEmoji.ttf"),
 }
+# The bundled families a design may name (GET /api/fonts) -> the face drawn first.
+FAMILIES = {"Inter": "inter"}
 CHAIN = ("inter", "noto", "arabic", "hebrew", "devanagari", "thai", "cjk", EMOJI)
 PRIMARY = "inter"
 

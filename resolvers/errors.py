@@ -27,6 +27,7 @@ class AppError(Exception):
         code: str | None = None,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -35,6 +36,7 @@ class AppError(Exception):
         if status is not None:
             self.status = status
         self.headers = headers or {}
+        self.extra = extra or {}  # more members of the JSON error (e.g. INVALID_DESIGN's errors)
 
 
 class InvalidParameter(AppError, code="INVALID_PARAMETER", status=400): ...

@@ -30,6 +30,7 @@ def error_response(
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> web.Response:
     request[error_code_key] = code  # for the metrics middleware
     body = {
@@ -37,6 +38,7 @@ def error_response(
         "message": message,
         "code": code,
         "request_id": request.get(request_id_key),
+        **(extra or {}),
     }
     return web.json_response(body, status=status, headers=headers)
 
@@ -58,7 +60,9 @@ async def error_middleware(request: web.Request, handler):
     try:
         response = await handler(request)
     except AppError as exc:
-        response = error_response(request, exc.status, exc.code, exc.message, exc.headers)
+        response = error_response(
+            request, exc.status, exc.code, exc.message, exc.headers, exc.extra
+        )
     except web.HTTPException as exc:
         if exc.status == 404 and not _wants_json(request) and not_found_page_key in request.app:
             response = await request.app[not_found_page_key](request)  # web/pages.py

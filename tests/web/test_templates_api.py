@@ -48,3 +48,19 @@ async def test_preview_is_public_cached_and_counts_nothing(aiohttp_client, make_
     assert pool.renders == 1
     missing = await api.get("/api/templates/nope/preview.png")
     assert missing.status == 404 and (await missing.json())["code"] == "NOT_FOUND"
+
+
+async def test_design_schema_is_published(client):
+    from jsonschema import Draft202012Validator
+
+    from tests.render.test_design_validate import EXAMPLE
+
+    resp = await client.get("/api/templates/schema.json")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("application/schema+json")
+    assert resp.headers["Cache-Control"].startswith("public")
+    schema = await resp.json(content_type=None)
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    assert validator.is_valid(EXAMPLE)
+    assert not validator.is_valid({**EXAMPLE, "layers": [{"type": "script", "code": "x"}]})

@@ -1,0 +1,2 @@
+"""Templates as data (docs/templates.md): checking designs, storing them with their versions,
+and drawing them."""

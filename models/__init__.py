@@ -1,7 +1,13 @@
 """Tortoise models: one Tortoise app, "models" (models/db.py), made of every model imported here."""
 
 from models.accounts import Account, ApiKey, LoginFailure, PasswordReset, Session
-from models.billing import CreditPurchase, Invoice, StripeEvent, StripeSubscription
+from models.billing import (
+    CheckoutSession,
+    CreditPurchase,
+    Invoice,
+    StripeEvent,
+    StripeSubscription,
+)
 from models.enums import (
     AccountStatus,
     NotificationKind,
@@ -24,6 +30,7 @@ __all__ = [
     "Account",
     "AccountStatus",
     "ApiKey",
+    "CheckoutSession",
     "CreditPurchase",
     "DailyUsage",
     "IdempotencyRecord",

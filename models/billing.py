@@ -1,4 +1,5 @@
-"""Local copies of Stripe state: invoices and processed webhook events."""
+"""Local copies of Stripe state: invoices, processed webhook events, subscriptions, credit
+purchases and the Checkout Sessions this server opened."""
 
 from __future__ import annotations
 
@@ -77,3 +78,24 @@ class CreditPurchase(Model):
 
     class Meta:
         table = "credit_purchase"
+
+
+class CheckoutSession(Model):
+    # A Stripe Checkout Session this server opened. The return page needs the dashboard session
+    # of its account, and a new subscription session expires the account's older open ones
+    # (resolvers/checkouts.py). `id` orders them by when they were opened.
+
+    id = fields.BigIntField(primary_key=True)
+    stripe_id = fields.CharField(max_length=255, unique=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="checkout_sessions", on_delete=fields.CASCADE
+    )
+    account_id: int  # the foreign key's column (Tortoise sets it)
+    mode = fields.CharField(max_length=16)  # subscription or payment
+    status = fields.CharField(max_length=16, default="open")  # open, complete or expired
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "checkout_session"
+        indexes = (("account_id", "mode", "status"),)

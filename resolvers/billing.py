@@ -18,7 +18,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from models import Account, PlanId, SubscriptionStatus
-from resolvers import keycache, purchases, subscriptions
+from resolvers import checkouts, keycache, purchases, replaced, subscriptions
 from resolvers.errors import AppError, BillingNotConfigured, InvalidParameter
 from resolvers.plans import get_plan
 from resolvers.purchases import CREDIT_AMOUNTS
@@ -106,11 +106,14 @@ async def start_checkout(
     gateway: StripeGateway | None,
     *,
     base_url: str,
+    now: datetime,
     plan: PlanId | None = None,
     credits: int | None = None,
 ) -> CheckoutLink:
     """A Stripe Checkout Session for a plan upgrade (subscription mode, the plan's price by
-    lookup key) or a credit top-up (payment mode, inline price, an invoice)."""
+    lookup key) or a credit top-up (payment mode, inline price, an invoice). The session is
+    recorded as the account's; an upgrade expires the account's older open upgrade sessions
+    (resolvers/checkouts.py) before its link is handed out."""
     validate_checkout(plan, credits)
     gw = _gateway(gateway)
     meta = {"account_id": str(account.id)}
@@ -163,6 +166,9 @@ async def start_checkout(
     session = await gw.create_checkout_session(
         params, idempotency_key=f"ogapi-checkout-{uuid.uuid4().hex}"
     )
+    row = await checkouts.record(account.id, session, now)
+    if plan is not None:
+        await checkouts.expire_older(row, gw, now)
     return CheckoutLink(session["url"])
 
 
@@ -204,6 +210,7 @@ async def apply_checkout(session: dict, subscription: dict | None, now: datetime
         await Account.filter(id=account_id, stripe_customer_id=None).update(
             stripe_customer_id=customer
         )
+    await checkouts.note_status(session)
     mode = session.get("mode")
     if mode == "payment" and session.get("payment_status") == "paid":
         await purchases.credit_session(session, account_id, now)
@@ -242,14 +249,22 @@ async def fulfill_checkout(
         await keycache.account_changed(account_id)
 
 
-async def complete_return(session_id: str, gateway: StripeGateway | None, now: datetime) -> str:
-    """The success_url route: fetch the session from Stripe, apply it; returns its outcome
-    (`complete`, `pending` while an asynchronous payment settles, or `open`)."""
+async def complete_return(
+    session_id: str, account_id: int, gateway: StripeGateway | None, now: datetime
+) -> str | None:
+    """The success_url route for the signed-in `account_id`: fetch the session from Stripe,
+    apply it; returns its outcome (`complete`, `pending` while an asynchronous payment settles,
+    or `open`), or None without calling Stripe when this account did not open that session
+    here (resolvers/checkouts.py)."""
     if not session_id.startswith("cs_") or len(session_id) > 255 or not session_id.isascii():
         raise InvalidParameter("session_id must be a Checkout Session id (cs_…).")
     gw = _gateway(gateway)
+    if await checkouts.owner_of(session_id) != account_id:
+        return None
     session = await gw.retrieve_checkout_session(session_id)
     await fulfill_checkout(session, gw, now)
+    if session.get("mode") == "subscription":
+        await replaced.cancel_replaced(account_id, gw)
     if session.get("status") != "complete":
         return "open"
     paid = session.get("payment_status") in ("paid", "no_payment_required")

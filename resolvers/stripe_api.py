@@ -6,7 +6,9 @@
   (`sk_live_`, `rk_live_`) is refused anywhere but Stripe's own address.
 - Every call is logged with Stripe's request id and how long it took, never with the key.
 - Answers come back as plain dicts; failures as the service layer's errors: Stripe unreachable,
-  5xx, rate-limited or refusing our key → BILLING_UNAVAILABLE; a missing object → NOT_FOUND.
+  5xx, rate-limited or refusing our key → BILLING_UNAVAILABLE; a missing object → NOT_FOUND;
+  a request the object's state does not allow (400, e.g. expiring a completed session) →
+  `StripeRefused`, a BILLING_UNAVAILABLE the caller may catch.
 - Every POST carries an `Idempotency-Key` (the caller's, so a retry is the same request).
 """
 
@@ -33,6 +35,10 @@ class StripeConfigError(ValueError):
 
 class InvalidSignature(Exception):
     """A webhook body whose Stripe-Signature matches none of the secrets (or is too old)."""
+
+
+class StripeRefused(BillingUnavailable):
+    """Stripe answered 400: the request does not fit the object's state (or our parameters)."""
 
 
 def check_config(secret_key: str, api_base: str | None) -> None:
@@ -64,6 +70,8 @@ def verify_webhook(payload: bytes, header: str | None, secrets: Sequence[str]) -
 def _failure(op: str, exc: stripe.StripeError) -> Exception:
     if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404:
         return NotFound(f"Stripe has no such object ({op}).")
+    if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 400:
+        return StripeRefused("Stripe refused the request; try again soon.")
     if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
         return BillingUnavailable("Stripe refused this server's API key; tell the operator.")
     if isinstance(exc, stripe.APIConnectionError):
@@ -164,6 +172,12 @@ class StripeGateway:
         fn = self._v1.checkout.sessions.retrieve_async
         return _plain(await self._call("checkout.sessions.retrieve", fn, session_id))
 
+    async def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> dict:
+        """Expire an open session (StripeRefused when it is no longer open)."""
+        fn = self._v1.checkout.sessions.expire_async
+        opts = self._post(idempotency_key)
+        return _plain(await self._call("checkout.sessions.expire", fn, session_id, {}, opts))
+
     async def checkout_sessions_for_payment(self, payment_intent: str) -> list[dict]:
         fn = self._v1.checkout.sessions.list_async
         page = await self._call("checkout.sessions.list", fn, {"payment_intent": payment_intent})
@@ -178,3 +192,11 @@ class StripeGateway:
     async def retrieve_subscription(self, subscription_id: str) -> dict:
         fn = self._v1.subscriptions.retrieve_async
         return _plain(await self._call("subscriptions.retrieve", fn, subscription_id))
+
+    async def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> dict:
+        """Cancel now, crediting the unused part of the period (a proration on a final
+        invoice). NOT_FOUND when Stripe has it canceled already."""
+        fn = self._v1.subscriptions.cancel_async
+        params = {"prorate": True, "invoice_now": True}
+        opts = self._post(idempotency_key)
+        return _plain(await self._call("subscriptions.cancel", fn, subscription_id, params, opts))

@@ -12,6 +12,9 @@
   written from (resolvers/subscriptions.py, resolvers/invoices.py), a checkout's payment only
   moves forward (unpaid → paid), and refunds apply the charge's cumulative refunded amount.
 - Accounts whose plan or status changed are announced to the key caches once committed.
+- After a checkout or subscription event (a replay too), an account left with two paid
+  subscriptions has the older one canceled at Stripe (resolvers/replaced.py); if that fails,
+  the event answers 5xx and Stripe's retry (a duplicate by then) tries the cancellation again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import CreditPurchase, StripeEvent
-from resolvers import billing, invoices, keycache, purchases, subscriptions
+from resolvers import billing, invoices, keycache, purchases, replaced, subscriptions
 from resolvers.errors import InvalidParameter
 from resolvers.stripe_api import StripeGateway
 
@@ -100,6 +103,14 @@ async def _apply(kind: str, obj: dict, version: int, f: _Fetched, now: datetime)
     return changed
 
 
+async def _cancel_replaced(kind: str, obj: dict, gateway: StripeGateway) -> None:
+    if kind in CHECKOUT and obj.get("mode") == "subscription":
+        await replaced.cancel_replaced(billing.session_account(obj), gateway)
+    elif kind in SUBSCRIPTION:
+        account_id = await subscriptions.account_for(obj.get("customer"), obj.get("metadata"))
+        await replaced.cancel_replaced(account_id, gateway)
+
+
 async def handle_event(event: object, gateway: StripeGateway, now: datetime) -> str:
     """Apply one verified event: `processed`, `duplicate` (already done) or `ignored` (a type
     this service does not use). Raises when the effect could not be applied (not marked)."""
@@ -107,6 +118,7 @@ async def handle_event(event: object, gateway: StripeGateway, now: datetime) -> 
     if kind not in HANDLED:
         return "ignored"
     if await StripeEvent.exists(id=event_id):
+        await _cancel_replaced(kind, obj, gateway)
         return "duplicate"
 
     async def mark() -> None:
@@ -124,7 +136,9 @@ async def handle_event(event: object, gateway: StripeGateway, now: datetime) -> 
                 await keycache.account_changed(account_id)
     except IntegrityError:
         if await StripeEvent.exists(id=event_id):  # a concurrent delivery won
+            await _cancel_replaced(kind, obj, gateway)
             return "duplicate"
         raise
+    await _cancel_replaced(kind, obj, gateway)
     log.info("stripe event %s %s processed", event_id, kind)
     return "processed"

@@ -90,6 +90,7 @@ class BillingMutation:
             context.user,
             context.stripe,
             base_url=context.settings.base_url,
+            now=context.now,
             plan=plan,
             credits=credits,
         )

@@ -2,8 +2,9 @@
 API reference; docs/billing.md "Testing locally").
 
 It speaks the part of Stripe's API this service calls, in current API shapes: customers,
-products, prices (list and search by lookup key), Checkout Sessions, Customer Portal sessions,
-subscriptions (periods on the items), invoices (linked to a subscription through
+products, prices (list and search by lookup key), Checkout Sessions (and expiring them),
+Customer Portal sessions, subscriptions (periods on the items; canceling with proration),
+invoices (linked to a subscription through
 `parent.subscription_details`), charges and refunds. Bodies are form-encoded the way
 stripe-python sends them; errors have Stripe's shape (`{"error": {"type", "message", "code",
 "param"}}`) and every response a `Request-Id`. A POST's `Idempotency-Key` replays the first
@@ -390,6 +391,7 @@ class FakeStripe:
         ("POST", "checkout/sessions", "_post_checkout_sessions"),
         ("GET", "checkout/sessions", "_get_checkout_sessions"),
         ("GET", "checkout/sessions/{id}", "_get_checkout_session"),
+        ("POST", "checkout/sessions/{id}/expire", "_post_checkout_session_expire"),
         ("POST", "billing_portal/sessions", "_post_billing_portal_sessions"),
         ("GET", "subscriptions/{id}", "_get_subscription"),
         ("POST", "subscriptions/{id}", "_post_subscription"),
@@ -434,7 +436,7 @@ class FakeStripe:
         return self._store("customer", {
             "id": self.new_id("cus"), "object": "customer", "email": p.get("email"),
             "name": p.get("name"), "metadata": p.get("metadata") or {}, "created": self.clock(),
-            "livemode": False,
+            "balance": 0, "livemode": False,
         })  # fmt: skip
 
     def _get_customer(self, obj_id: str, p: dict) -> dict:
@@ -552,6 +554,16 @@ class FakeStripe:
     def _get_checkout_session(self, obj_id: str, p: dict) -> dict:
         return self.get("checkout_session", obj_id)
 
+    def _post_checkout_session_expire(self, obj_id: str, p: dict) -> dict:
+        s = self.get("checkout_session", obj_id)
+        if s["status"] != "open":
+            raise StripeFailure(400, (
+                'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+                f"Session has a status of `{s['status']}`."))  # fmt: skip
+        s["status"] = "expired"
+        self.event("checkout.session.expired", s)
+        return s
+
     def _get_checkout_sessions(self, p: dict) -> dict:
         items = self.all("checkout_session")
         for field in ("payment_intent", "customer", "subscription"):
@@ -585,8 +597,34 @@ class FakeStripe:
         return self.get("subscription", obj_id)
 
     def _delete_subscription(self, obj_id: str, p: dict) -> dict:
+        """Cancel now. `prorate` credits the unused part of the period as a proration invoice
+        item; `invoice_now` puts it on a final invoice, whose negative total goes to the
+        customer's credit balance. A canceled subscription is "missing", as Stripe says."""
+        sub = self.get("subscription", obj_id)
+        if sub["status"] == "canceled":
+            raise missing("subscription", obj_id)
+        if _bool(p.get("prorate")):
+            self._prorate(sub, invoice_now=_bool(p.get("invoice_now")))
         self.end_subscription(obj_id)
         return self.get("subscription", obj_id)
+
+    def _prorate(self, sub: dict, *, invoice_now: bool) -> None:
+        item, now = sub["items"]["data"][0], self.clock()
+        start, end = item["current_period_start"], item["current_period_end"]
+        unused = max(0, min(end - now, end - start)) / (end - start)
+        credit = -round(item["price"]["unit_amount"] * unused)
+        self._store("invoiceitem", {
+            "id": self.new_id("ii"), "object": "invoiceitem", "customer": sub["customer"],
+            "amount": credit, "currency": sub["currency"], "proration": True,
+            "subscription": sub["id"], "period": {"start": now, "end": end}, "date": now,
+            "invoice": None,
+        })  # fmt: skip
+        if invoice_now:
+            invoice = self._new_invoice(sub["customer"], 0, sub, now)  # nothing due
+            invoice.update(subtotal=credit, total=credit, ending_balance=credit)
+            customer = self.get("customer", sub["customer"])
+            customer["balance"] = customer.get("balance", 0) + credit
+            self.event("invoice.paid", invoice)
 
     def _get_invoice(self, obj_id: str, p: dict) -> dict:
         return self.get("invoice", obj_id)

@@ -59,7 +59,7 @@ def page(request: web.Request, template: str, data: dict | None = None, status: 
     return response
 
 
-def _login_redirect(request: web.Request) -> web.HTTPFound:
+def login_redirect(request: web.Request) -> web.HTTPFound:
     target = request.path_qs
     return web.HTTPFound(f"/login?next={quote(target, safe='/')}", headers=PAGE_HEADERS)
 
@@ -96,7 +96,7 @@ async def reset_page(request: web.Request) -> web.StreamResponse:
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     account = await session_account(request)
     if account is None:
-        raise _login_redirect(request)
+        raise login_redirect(request)
     return page(request, "dashboard.html", {"email": account.email})
 
 

@@ -12,7 +12,14 @@ from decimal import Decimal
 
 import pytest
 
-from models import Account, LedgerEntry, PlanId, StripeEvent, StripeSubscription
+from models import (
+    Account,
+    CheckoutSession,
+    LedgerEntry,
+    PlanId,
+    StripeEvent,
+    StripeSubscription,
+)
 from resolvers import billing, ledger, webhooks
 from resolvers.stripe_api import StripeGateway
 
@@ -34,7 +41,7 @@ async def account() -> Account:
 
 
 async def open_session(acct: Account, gateway, **kwargs) -> str:
-    link = await billing.start_checkout(acct, gateway, base_url="http://t", **kwargs)
+    link = await billing.start_checkout(acct, gateway, base_url="http://t", now=NOW, **kwargs)
     return link.url.rsplit("/", 1)[1]
 
 
@@ -44,7 +51,7 @@ async def test_replays_and_returns_race_and_credit_once(db, stripe_fake, gateway
     completed = stripe_fake.complete_checkout(sid)[0]
     results = await asyncio.gather(
         *(webhooks.handle_event(completed, gateway, NOW) for _ in range(10)),
-        *(billing.complete_return(sid, gateway, NOW) for _ in range(5)),
+        *(billing.complete_return(sid, acct.id, gateway, NOW) for _ in range(5)),
     )
     assert sorted(results[:10]) == ["duplicate"] * 9 + ["processed"]
     assert set(results[10:]) == {"complete"}
@@ -93,3 +100,18 @@ async def test_checkouts_race_for_one_customer(db, stripe_fake, gateway):
     assert len(stripe_fake.all("customer")) == 1
     stored = (await Account.get(id=acct.id)).stripe_customer_id
     assert {s["customer"] for s in stripe_fake.all("checkout_session")} == {stored}
+
+
+async def test_upgrades_opened_at_once_leave_one_open(db, stripe_fake, gateway):
+    from resolvers.stripe_sync import sync
+
+    await sync(gateway)
+    acct = await account()
+    sids = await asyncio.gather(*(open_session(acct, gateway, plan=PlanId.PRO) for _ in range(5)))
+    statuses = [stripe_fake.get("checkout_session", s)["status"] for s in sids]
+    assert sorted(statuses) == ["expired"] * 4 + ["open"]
+    newest = await CheckoutSession.filter(account_id=acct.id).order_by("-id").first()
+    assert (
+        newest is not None
+        and stripe_fake.get("checkout_session", newest.stripe_id)["status"] == "open"
+    )

@@ -82,7 +82,7 @@ def test_billing_state_machine(settings):
         @rule(credits=st.sampled_from(CREDIT_AMOUNTS), asynchronous=st.booleans())
         def checkout(self, credits, asynchronous):
             link = run(billing.start_checkout(self.account, gateway, base_url="http://t",
-                                              credits=credits))  # fmt: skip
+                                              now=NOW, credits=credits))  # fmt: skip
             sid = link.url.rsplit("/", 1)[1]
             self.sessions[sid] = credits
             self.pending += fake.complete_checkout(sid, paid=not asynchronous)
@@ -119,7 +119,7 @@ def test_billing_state_machine(settings):
         @rule(data=st.data())
         def return_route(self, data):
             sid = data.draw(st.sampled_from(sorted(self.sessions)))
-            run(billing.complete_return(sid, gateway, NOW))
+            run(billing.complete_return(sid, self.account.id, gateway, NOW))
             self._credit(sid)
 
         @precondition(lambda self: any(self._refundable(s) for s in self.sessions))

@@ -6,7 +6,12 @@ state, not by arrival order:
 - `customer.subscription.created` only ever creates the row (it is an object's first event, so
   a row already there is at least as new);
 - other events apply when their `created` is not older than the row's `version`;
-- an ended subscription (`canceled`, `incomplete_expired`) is final.
+- an ended subscription (`canceled`, `incomplete_expired`) is final;
+- a snapshot fetched from Stripe (the return page and the checkout webhook read the session's
+  subscription; a cancellation answers with it) has no time of its own: it may have been read
+  before an event that was applied while it was in flight. Like a `created` event it only
+  creates a row not known yet, or it ends one (an ended state is final, so never older); it
+  never replaces a state an event wrote.
 
 The account then follows its newest live subscription: its price's lookup key gives the plan
 (resolvers/plans.py) and its status goes to `Account.subscription_status`, which the image hot
@@ -81,10 +86,10 @@ def _fields(sub: dict) -> dict:
 async def apply_subscription(
     sub: dict, account_id: int, *, version: int | None, event_type: str | None = None
 ) -> bool:
-    """Store this snapshot of `sub` unless it is older than what is stored, then update the
-    account. `version` is the event's `created`; None for a snapshot fetched from Stripe just
-    now (newest so far, keeps the stored version). Runs inside the caller's transaction;
-    returns whether the account's plan or status changed."""
+    """Store this state of `sub` unless it may be older than what is stored, then update the
+    account. `version` is the event's `created`; None for a snapshot fetched from Stripe (it
+    creates the row or ends it, nothing else: see above). Runs inside the caller's
+    transaction; returns whether the account's plan or status changed."""
     row = await StripeSubscription.select_for_update().get_or_none(id=sub["id"])
     if row is None:
         try:
@@ -95,7 +100,10 @@ async def apply_subscription(
         except IntegrityError:  # created concurrently: treat this one as an update
             row = await StripeSubscription.select_for_update().get(id=sub["id"])
     if row is not None:
-        stale = event_type == CREATED or (version is not None and version < row.version)
+        if version is None:  # a snapshot: no time of its own
+            stale = (sub.get("status") or "") not in ENDED
+        else:
+            stale = event_type == CREATED or version < row.version
         if row.status in ENDED or stale:
             return False
         for name, value in _fields(sub).items():

@@ -1,10 +1,16 @@
-"""Login throttling (docs/accounts.md): 5 failures per email or 20 per IP within 15 minutes lock
+"""Login and sign-up throttling (docs/accounts.md).
+
+Login: 5 failures per email or 20 per IP within 15 minutes lock
 further attempts, even with the right password, until the window has passed. Password-reset
 confirms count per IP the same way (an attempt without an email).
 
 An attempt is written down *before* its password is checked and erased only when it succeeds,
 so a burst of parallel guesses cannot all pass the check while argon2 is still verifying the
 first ones. Stored in the database, so every worker sees the same count.
+
+Sign-up: at most `OGAPI_SIGNUPS_PER_HOUR` per client address within any hour (`check_signup`,
+called before the password is hashed), counted by the app's window limiter
+(resolvers/window_limit.py: shared through Redis when it is configured).
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from datetime import datetime, timedelta
 
 from models import LoginFailure
 from resolvers.errors import TooManyRequests
+from resolvers.window_limit import WindowLimiter
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_EMAIL = 5
 MAX_PER_IP = 20
+SIGNUP_WINDOW = timedelta(hours=1)
 
 
 async def _retry_after(attempt: LoginFailure, filter_: dict, limit: int, now: datetime):
@@ -57,3 +65,16 @@ async def begin_attempt(email: str | None, ip: str, now: datetime) -> LoginFailu
 
 async def succeeded(attempt: LoginFailure) -> None:
     await attempt.delete()
+
+
+async def check_signup(limiter: WindowLimiter, ip: str, per_hour: int) -> None:
+    """Count a sign-up from `ip`, or raise TOO_MANY_ATTEMPTS past `per_hour` (0: no limit)."""
+    if per_hour <= 0:
+        return
+    decision = await limiter.hit(f"signup:{ip}", per_hour, SIGNUP_WINDOW.total_seconds())
+    if not decision.allowed:
+        raise TooManyRequests(
+            "Too many sign-ups from this address. Try again later.",
+            retry_after=decision.retry_after,
+            code="TOO_MANY_ATTEMPTS",
+        )

@@ -65,8 +65,10 @@ def stack(request: pytest.FixtureRequest) -> str:
 def settings(
     request: pytest.FixtureRequest, stack: str, tmp_path: Path, migrated_db: Path
 ) -> Iterator[Settings]:
+    # Tests sign up many accounts from one address: the sign-up throttle is off unless a test
+    # turns it on (tests/web/test_signup_throttle.py).
     base = Settings(secret_key=TEST_SECRET, base_url="http://testserver", render_workers=0,
-                    allow_private_fetch=True)  # fmt: skip
+                    allow_private_fetch=True, signups_per_hour=0)  # fmt: skip
     if stack == "sqlite+memory":
         db = tmp_path / "test.sqlite3"
         shutil.copy(migrated_db, db)

@@ -24,6 +24,7 @@ from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
 from resolvers.signing import SignatureVerifier
 from resolvers.stripe_api import StripeGateway
+from resolvers.window_limit import window_limiter
 from web import (
     admin,
     auth,
@@ -56,6 +57,7 @@ from web.appkeys import (
     settings_key,
     signer_key,
     stripe_key,
+    window_limiter_key,
 )
 from web.bodies import MAX_JSON_BYTES
 from web.clientip import startup_warnings
@@ -105,6 +107,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[meter_key].limiter.close()
+    await app[window_limiter_key].close()
 
 
 @contextlib.asynccontextmanager
@@ -215,6 +218,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[mailer_key] = _mailer(settings)
     app[redis_key] = connect(settings.redis_url) if settings.redis_url else None
     app[meter_key] = Meter(_rate_limiter(app[redis_key]), app[mailer_key])
+    app[window_limiter_key] = window_limiter(app[redis_key])
     app[key_cache_key] = KeyCache(app[redis_key], sqlite_path=sqlite_path(settings.database_url))
     if (gateway := _stripe_gateway(settings)) is not None:
         app[stripe_key] = gateway

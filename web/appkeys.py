@@ -19,6 +19,7 @@ from resolvers.mail import Mailer
 from resolvers.metering import Meter
 from resolvers.signing import SignatureVerifier
 from resolvers.stripe_api import StripeGateway
+from resolvers.window_limit import WindowLimiter
 from web.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ meter_key = web.AppKey("meter", Meter)
 redis_key: web.AppKey[Redis | None] = web.AppKey("redis")
 # API keys in memory for the image hot path (resolvers/keycache.py; invalidated on revocation).
 key_cache_key = web.AppKey("key_cache", KeyCache)
+# "N per hour" limits such as sign-ups per address (resolvers/window_limit.py).
+window_limiter_key = web.AppKey[WindowLimiter]("window_limiter")
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
 clock_key = web.AppKey[Callable[[], datetime]]("clock")
 # The image API (web/images.py): renderer, rendered-image cache, remote fetcher, URL signatures.

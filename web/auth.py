@@ -8,10 +8,17 @@ from datetime import timedelta
 from aiohttp import web
 
 from models import Account
-from resolvers import accounts, sessions
+from resolvers import accounts, sessions, throttle
 from resolvers.errors import AppError
 from resolvers.origin import allowed_origins, check_same_site
-from web.appkeys import clock_key, mailer_key, secret_box_key, session_account_key, settings_key
+from web.appkeys import (
+    clock_key,
+    mailer_key,
+    secret_box_key,
+    session_account_key,
+    settings_key,
+    window_limiter_key,
+)
 from web.bodies import read_json
 from web.clientip import client_ip
 
@@ -89,6 +96,11 @@ def _account_json(account: Account) -> dict:
 @routes.post("/api/auth/signup")
 async def signup(request: web.Request) -> web.Response:
     body = await read_auth_json(request)
+    await throttle.check_signup(  # before the password is hashed
+        request.app[window_limiter_key],
+        client_ip(request),
+        request.app[settings_key].signups_per_hour,
+    )
     account = await accounts.create_account(
         body.get("email"), body.get("password"), request.app[secret_box_key], body.get("domain")
     )

@@ -106,6 +106,7 @@ class Settings:
     smtp_starttls: bool = False
     admin_token: str | None = None
     session_idle_minutes: int = 60
+    signups_per_hour: int = 10  # sign-ups per client address within an hour (0: no limit)
     allow_private_fetch: bool = False
     render_workers: int = field(default_factory=lambda: default_render_workers())
     render_nice: int = 10  # added to the render processes' niceness (0: the web worker's own)
@@ -206,6 +207,7 @@ class Settings:
             smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
             admin_token=env.get("ADMIN_TOKEN") or None,
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, low=1),
+            signups_per_hour=_int(env, "OGAPI_SIGNUPS_PER_HOUR", cls.signups_per_hour),
             allow_private_fetch=_bool(env, "OGAPI_ALLOW_PRIVATE_FETCH", False),
             render_workers=_int(env, "OGAPI_RENDER_WORKERS", default_render_workers()),
             render_nice=_int(env, "OGAPI_RENDER_NICE", cls.render_nice, high=19),

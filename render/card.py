@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from render import png
+from render.design.engine import draw_design, load
 from render.designs.base import Ctx, Palette
 from render.draw import Canvas, background
 from render.spec import DEFAULT_QUALITY, MAX_QUALITY, MAX_SIZE, MIN_QUALITY, MIN_SIZE, CardSpec
@@ -46,6 +47,10 @@ def render_card(spec: CardSpec) -> bytes:
         from dataclasses import replace
 
         spec = replace(spec, width=w, height=h)
+    if spec.design is not None:
+        values = {**dict(spec.fields), "title": spec.title}
+        canvas = draw_design(load(spec.design), values, dict(spec.images), spec.theme, w, h)
+        return _encode(canvas, spec.format if spec.format in _MIME else "png", spec.quality)
     pal: Palette = tpl.palette(spec.theme).with_overrides(spec)
     key = (tpl.name, pal, w, h)
     img, bg = background(key, lambda: tpl.background(w, h, pal))

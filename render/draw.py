@@ -102,7 +102,7 @@ class Canvas:
         self.dirty: list[tuple[int, int]] = []
         self._draw = ImageDraw.Draw(self.im)
 
-    def _touch(self, y0: float, y1: float) -> None:
+    def touch(self, y0: float, y1: float) -> None:
         self.dirty.append((max(0, math.floor(y0)), min(self.h, math.ceil(y1) + 1)))
 
     def rect(self, box: tuple[float, float, float, float], fill: RGB, radius: float = 0) -> None:
@@ -114,7 +114,7 @@ class Canvas:
         else:
             r = min(radius, (x1 - x0) / 2, (y1 - y0) / 2)
             self.im.paste(fill, (x0, y0, x1, y1), round_mask(x1 - x0, y1 - y0, r))
-        self._touch(y0, y1)
+        self.touch(y0, y1)
 
     def circle(self, cx: float, cy: float, d: float, fill: RGB) -> None:
         self.rect((cx - d / 2, cy - d / 2, cx + d / 2, cy + d / 2), fill, d / 2)
@@ -133,7 +133,7 @@ class Canvas:
                 np.minimum(np.asarray(mask), np.asarray(round_mask(x1 - x0, y1 - y0, radius)))
             )
         self.im.paste(fitted.convert("RGB"), (x0, y0), mask)
-        self._touch(y0, y1)
+        self.touch(y0, y1)
 
     def line_pieces(
         self,
@@ -151,7 +151,7 @@ class Canvas:
                 self.im.paste(img, (px, py), img)
             else:
                 self.im.paste(fill, (px, py, px + img.width, py + img.height), img)
-            self._touch(py, py + img.height)
+            self.touch(py, py + img.height)
             x += p.width
 
     def text(

@@ -60,6 +60,9 @@ class CardSpec:
     text_color: str | None = None
     accent_color: str | None = None
     images: tuple[tuple[str, bytes | None], ...] = ()
+    # A custom template's design as canonical JSON (docs/templates.md), drawn by
+    # render.design.engine; None for the built-ins. `fields` then holds its field values.
+    design: str | None = None
 
     def field(self, name: str) -> str | None:
         """The value of a template field, or None when absent or blank."""

@@ -1,0 +1,286 @@
+"""The design engine: a checked design (docs/templates.md) plus field values in, layers drawn
+on a canvas. Text goes through the same fitting as the built-ins (`render.layout.fit`: wrap,
+shrink, ellipsis, bidi, CJK, emoji, font fallback); stacks are laid out by `render.design.flow`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from render import layout
+from render.design import paint as pt
+from render.design import refs
+from render.draw import Canvas, background, decode_image
+from render.layout import Block
+
+Layer = dict[str, Any]
+PLACEHOLDER = (0x94, 0xA3, 0xB8, 0x40)  # a failed image: a faint grey box
+
+
+@functools.lru_cache(maxsize=64)
+def load(text: str) -> dict[str, Any]:
+    """A design from its canonical JSON (parsed once per render process)."""
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A layer measured for the room it was given: its size and how to draw it at (x, y)."""
+
+    w: float
+    h: float
+    draw: Callable[[float, float], None]
+
+
+@dataclass
+class Scene:
+    """One render of a design: the values, the theme's tokens, the scale and the canvas."""
+
+    design: Mapping[str, Any]
+    values: Mapping[str, str]
+    images: Mapping[str, bytes | None]
+    theme: str
+    width: int
+    height: int
+    canvas: Canvas = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sx = self.width / self.design.get("width", 1200)
+        self.sy = self.height / self.design.get("height", 630)
+        self.k = min(self.sx, self.sy)
+        themes = self.design.get("colors") or {}
+        self.tokens: Mapping[str, str] = themes.get(self.theme) or next(iter(themes.values()), {})
+
+    # -- values ------------------------------------------------------------------------------
+    def value(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def visible(self, layer: Layer) -> bool:
+        if "if" in layer and not self.value(layer["if"]).strip():
+            return False
+        return not ("unless" in layer and self.value(layer["unless"]).strip())
+
+    def colour(self, value: object, default: pt.RGBA | None = None) -> pt.RGBA | None:
+        if not isinstance(value, str):
+            return default
+        if (name := refs.whole_ref(value)) is not None:
+            value = self.value(name)
+        elif (tok := refs.token(value)) is not None:
+            value = self.tokens.get(tok, "")
+        return pt.parse_hex(value) if value else default
+
+    def paint(self, value: object) -> pt.Paint | None:
+        if isinstance(value, dict):
+            g = value["gradient"]
+            stops = [self.colour(s) for s in g["stops"]]
+            if any(s is None for s in stops):
+                return None
+            return pt.Gradient(float(g.get("angle", 180)), tuple(s for s in stops if s))
+        return self.colour(value)
+
+    def px(self, v: float) -> float:
+        return v * self.k
+
+    def box(self, layer: Layer) -> tuple[float, float, float, float]:
+        x, y, w, h = layer["box"]
+        return x * self.sx, y * self.sy, w * self.sx, h * self.sy
+
+    # -- drawing -----------------------------------------------------------------------------
+    def draw(self) -> Canvas:
+        bg = self.paint(self.design.get("background", "#ffffff")) or (255, 255, 255, 255)
+        key = ("design", bg, self.width, self.height)
+        img, cached = background(key, lambda: pt.opaque_background(self.width, self.height, bg))
+        self.canvas = Canvas(img, cached)
+        for layer in self.design["layers"]:
+            if self.visible(layer):
+                x, y, w, h = self.box(layer)
+                placed = self.place(layer, w, h, fixed=True)
+                if placed is not None:
+                    self.blended(layer, (x, y, x + w, y + h), _at(placed, x, y))
+        return self.canvas
+
+    def blended(
+        self,
+        layer: Layer,
+        box: tuple[float, float, float, float],
+        draw: Callable[[], None],
+        alpha: float = 1.0,
+    ) -> None:
+        """Draw, then mix the result with what was there by the layer's opacity (and a
+        translucent text colour's alpha)."""
+        opacity = float(layer.get("opacity", 1)) * alpha
+        if opacity >= 1:
+            draw()
+            return
+        im = self.canvas.im
+        pad = 0.5 * self.px(layer.get("size", 32) if layer["type"] in ("text", "pill") else 0)
+        x0, x1 = (max(0, min(im.width, round(v))) for v in (box[0] - pad, box[2] + pad))
+        y0, y1 = (max(0, min(im.height, round(v))) for v in (box[1] - pad, box[3] + pad))
+        if x1 <= x0 or y1 <= y0:
+            return
+        before = im.crop((x0, y0, x1, y1))
+        draw()
+        im.paste(Image.blend(before, im.crop((x0, y0, x1, y1)), opacity), (x0, y0))
+
+    def place(self, layer: Layer, w: float, h: float, fixed: bool = False) -> Placed | None:
+        """Measure `layer` for a room of w x h; `fixed`: it fills the room (a layer's box)."""
+        kind = layer["type"]
+        if kind == "stack":
+            from render.design import flow
+
+            return flow.place_stack(self, layer, w, h, fixed)
+        if not fixed and kind in ("rect", "image") and "size" in layer:
+            w, h = self.px(layer["size"][0]), self.px(layer["size"][1])
+        if kind == "rect":
+            return self._rect(layer, w, h)
+        if kind == "image":
+            return self._image(layer, w, h)
+        if kind == "text":
+            return self._text(layer, w, h, fixed)
+        if kind == "pill":
+            return self._pill(layer, w, h, fixed)
+        from render.design import stars
+
+        return stars.place_rating(self, layer, w, h, fixed)
+
+    def _rect(self, layer: Layer, w: float, h: float) -> Placed | None:
+        fill = self.paint(layer["fill"])
+        if fill is None:
+            return None
+        radius = self.px(layer.get("radius", 0))
+
+        def draw(x: float, y: float) -> None:
+            if (sh := layer.get("shadow")) and (colour := self.colour(sh["color"])):
+                dx, dy = sh.get("offset", (0, 0))
+                pt.shadow(
+                    self.canvas,
+                    (x, y, x + w, y + h),
+                    colour,
+                    radius,
+                    self.px(sh.get("blur", 0)),
+                    (self.px(dx), self.px(dy)),
+                    self.px(sh.get("spread", 0)),
+                )
+            pt.fill(self.canvas, (x, y, x + w, y + h), fill, radius)
+
+        return Placed(w, h, draw)
+
+    def _image(self, layer: Layer, w: float, h: float) -> Placed | None:
+        name = refs.whole_ref(layer["src"]) or ""
+        if not self.value(name).strip():
+            return None
+        img = decode_image(self.images.get(name))
+        radius = self.px(layer.get("radius", 0))
+
+        def draw(x: float, y: float) -> None:
+            if img is None:
+                colour = self.colour(layer.get("placeholder"), PLACEHOLDER) or PLACEHOLDER
+                pt.fill(self.canvas, (x, y, x + w, y + h), colour, radius)
+            elif layer.get("fit") == "contain":
+                s = min(w / img.width, h / img.height)
+                iw, ih = img.width * s, img.height * s
+                cx, cy = x + (w - iw) / 2, y + (h - ih) / 2
+                self.canvas.image(img, (cx, cy, cx + iw, cy + ih), min(radius, iw / 2, ih / 2))
+            else:
+                self.canvas.image(img, (x, y, x + w, y + h), min(radius, w / 2, h / 2))
+
+        return Placed(w, h, draw)
+
+    def text_of(self, layer: Layer) -> str:
+        text = refs.substitute(layer["text"], self.values)
+        return text.upper() if layer.get("uppercase") else text
+
+    def fit(self, layer: Layer, text: str, w: float, h: float | None, lines: int) -> Block:
+        size = max(6, round(self.px(float(layer.get("size", 32)))))
+        low = max(6, round(self.px(float(layer.get("min_size", size / self.k)))))
+        return layout.fit(
+            text,
+            int(layer.get("weight", 400)),
+            size,
+            min(low, size),
+            max(1.0, float(round(w))),
+            lines,
+            None if h is None else float(round(h)),
+            float(layer.get("line_height", layout.LINE_HEIGHT)),
+        )
+
+    def write(self, layer: Layer, block: Block, x: float, y: float, w: float) -> None:
+        colour = self.colour(layer.get("color"), (0, 0, 0, 255)) or (0, 0, 0, 255)
+        align = layer.get("align", "start")
+        if align in ("left", "right"):
+            align = "start" if (align == "left") != block.rtl else "end"
+        area = (x, y, x + w, y + block.height)
+        self.blended(
+            layer,
+            area,
+            lambda: self.canvas.text(block, x, y, w, colour[:3], align),
+            colour[3] / 255,
+        )
+
+    def _text(self, layer: Layer, w: float, h: float, fixed: bool) -> Placed | None:
+        text = self.text_of(layer)
+        if not text.strip():
+            return None
+        block = self.fit(layer, text, w, h, int(layer.get("max_lines", 20)))
+        if not block.lines:
+            return None
+        valign = layer.get("valign", "top")
+        shift = {"top": 0.0, "middle": 0.5, "bottom": 1.0}[valign] * (h - block.height)
+        # In a stack a text takes its own width (a row places the next layer after it), unless
+        # it is aligned within the room it was given.
+        bw = w if fixed or layer.get("align", "start") != "start" else block.width + 1
+
+        def draw(x: float, y: float) -> None:
+            self.write(layer, block, x, y + (shift if fixed else 0), bw)
+
+        return Placed(bw, h if fixed else block.height, draw)
+
+    def _pill(self, layer: Layer, w: float, h: float, fixed: bool) -> Placed | None:
+        text = self.text_of(layer)
+        if not text.strip():
+            return None
+        size = self.px(layer.get("size", 20))
+        pads = layer.get("padding") or (size / self.k * 0.75, size / self.k * 0.38)
+        pad_x, pad_y = self.px(pads[0]), self.px(pads[1])
+        block = self.fit({"weight": 600, "size": 20, **layer}, text, w - 2 * pad_x, None, 1)
+        pw, ph = block.width + 2 * pad_x, block.height + 2 * pad_y
+        fill = self.paint(layer.get("fill", "#e2e8f0"))
+        radius = self.px(layer["radius"]) if "radius" in layer else ph / 2
+        align = layer.get("align", "start")
+
+        def draw(x: float, y: float) -> None:
+            if fixed:
+                right = align in ("right", "end") or (align == "start" and block.rtl)
+                x += (w - pw) / 2 if align == "center" else (w - pw if right else 0)
+                y += (h - ph) / 2
+            if fill is not None:
+                pt.fill(self.canvas, (x, y, x + pw, y + ph), fill, radius)
+            self.write({**layer, "align": "center"}, block, x + pad_x, y + pad_y, block.width + 1)
+
+        return Placed(w if fixed else pw, h if fixed else ph, draw)
+
+
+def _at(placed: Placed, x: float, y: float) -> Callable[[], None]:
+    return lambda: placed.draw(x, y)
+
+
+def draw_design(
+    design: Mapping[str, Any],
+    values: Mapping[str, str],
+    images: Mapping[str, bytes | None],
+    theme: str,
+    width: int,
+    height: int,
+) -> Canvas:
+    """Draw `design` at width x height with `values` (defaults filled in here)."""
+    full = {
+        name: str(spec["default"]) for name, spec in design["fields"].items() if "default" in spec
+    }
+    full.update({k: v for k, v in values.items() if v is not None and str(v).strip()})
+    return Scene(design, full, images, theme, width, height).draw()

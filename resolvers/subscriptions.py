@@ -17,6 +17,8 @@ The account then follows its newest live subscription: its price's lookup key gi
 (resolvers/plans.py) and its status goes to `Account.subscription_status`, which the image hot
 path reads (`past_due` and `unpaid` answer 403 PAYMENT_PAST_DUE). No live subscription left →
 the free plan. A cancellation at period end keeps the plan until Stripe ends the subscription.
+A plan change through Stripe ends an operator's custom quota (`ogapi admin set-plan --quota`):
+the new plan's quota applies. A change of status alone keeps it.
 """
 
 from __future__ import annotations
@@ -134,6 +136,12 @@ async def sync_account(account_id: int) -> bool:
         "account %s: plan %s -> %s, subscription %s (%s)",
         account_id, account.plan.value, plan.value, status.value, current.id,
     )  # fmt: skip
+    fields = ["plan", "subscription_status", "stripe_subscription_id"]
+    if account.plan != plan and account.custom_quota is not None:
+        log.info("account %s: custom quota %s ends with the plan change", account_id,
+                 account.custom_quota)  # fmt: skip
+        account.custom_quota = None
+        fields.append("custom_quota")
     account.plan, account.subscription_status, account.stripe_subscription_id = plan, status, sub_id
-    await account.save(update_fields=["plan", "subscription_status", "stripe_subscription_id"])
+    await account.save(update_fields=fields)
     return True

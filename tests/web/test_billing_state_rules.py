@@ -4,6 +4,8 @@ and what a plan change through Stripe does to an operator's custom quota."""
 from __future__ import annotations
 
 from models import Account, PlanId, StripeSubscription
+from resolvers import accounts
+from resolvers.plans import get_plan
 from tests.web.test_billing_checkout import return_to, signup
 from tests.web.test_stripe_webhooks import buy, deliver_all, ok, ticking
 
@@ -40,3 +42,43 @@ async def test_the_return_page_alone_still_starts_the_plan(billing_client, ticki
     assert await return_to(billing_client, s["id"]) == "/dashboard?checkout=complete"
     account = await Account.get(id=account.id)
     assert account.plan == PlanId.STARTER and account.subscription_status == "active"
+
+
+async def quota(client) -> int:
+    resp = await client.get("/api/user/usage", headers={"X-API-Key": await api_key(client)})
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["quota"]
+
+
+async def api_key(client) -> str:
+    from resolvers.keys import active_key, reveal
+    from web.appkeys import secret_box_key
+
+    account = await Account.get(email="payer@example.com")
+    return reveal(await active_key(account), client.app[secret_box_key])
+
+
+async def test_a_plan_change_through_stripe_ends_the_operators_custom_quota(
+    billing_client, ticking, stripe_prices
+):
+    fake = ticking
+    await signup(billing_client)
+    await accounts.set_plan("payer@example.com", PlanId.FREE, custom_quota=5000)  # a deal
+    assert await quota(billing_client) == 5000
+    s = await buy(billing_client, fake, plan="STARTER")
+    await deliver_all(billing_client, fake, fake.complete_checkout(s["id"]))
+    account = await Account.get(email="payer@example.com")
+    assert account.plan == PlanId.STARTER and account.custom_quota is None
+    assert await quota(billing_client) == get_plan(PlanId.STARTER).monthly_quota
+    # Set again on the paid plan: a change of status alone keeps it, a plan change ends it.
+    await accounts.set_plan("payer@example.com", PlanId.STARTER, custom_quota=7777)
+    sub_id = fake.get("checkout_session", s["id"])["subscription"]
+    await deliver_all(billing_client, fake, fake.fail_renewal(sub_id))
+    await ok(billing_client, fake, fake.set_subscription(sub_id, status="active"))
+    assert (await Account.get(id=account.id)).custom_quota == 7777
+    assert await quota(billing_client) == 7777
+    agency = stripe_prices["ogapi_agency_monthly"]["id"]
+    await ok(billing_client, fake, fake.set_subscription(sub_id, price=agency))  # the portal
+    account = await Account.get(id=account.id)
+    assert account.plan == PlanId.AGENCY and account.custom_quota is None
+    assert await quota(billing_client) == get_plan(PlanId.AGENCY).monthly_quota

@@ -13,14 +13,17 @@ from models.enums import NotificationKind, TransactionType
 
 class QuotaReservation(Model):
     # An image of the monthly quota taken before rendering and not settled yet. Deleted when
-    # the render succeeds (kept) or fails (given back), and given back by the sweeper when
-    # older than RESERVATION_TIMEOUT: its worker died in between (resolvers/metering.py).
+    # the render succeeds (kept) or fails (given back). The worker rendering it marks it alive
+    # every sweep; the sweeper of any worker gives it back once it has not been marked for
+    # RESERVATION_TIMEOUT: its worker died, so its render can no longer finish
+    # (resolvers/metering.py).
 
     id = fields.BigIntField(primary_key=True)
     account_id = fields.BigIntField()
     month = fields.CharField(max_length=7)
     overage_entry_id = fields.BigIntField(null=True)  # the ledger charge of an overage image
     created_at = fields.DatetimeField(db_index=True)
+    alive_at = fields.DatetimeField(null=True, db_index=True)  # last marked alive (None: never)
 
     class Meta:
         table = "quota_reservation"

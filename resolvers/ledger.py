@@ -30,6 +30,7 @@ __all__ = [
     "UsageOptions",
     "balance_of",
     "charge",
+    "charge_again",
     "grant",
     "parse_amount",
     "purchase_refund",
@@ -224,6 +225,23 @@ async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry
         rollup="reverse",
     )
     return await post(p, now)  # type: ignore[return-value]  # None only for clamped usage
+
+
+async def charge_again(entry: LedgerEntry, now: datetime) -> LedgerEntry | None:
+    """Charge again a usage charge that was reversed but delivered after all (once; at most
+    the balance). None when the balance was zero."""
+    p = Posting(
+        entry.account_id,
+        TransactionType.USAGE,
+        entry.service,
+        money(entry.amount),
+        images=entry.images,
+        description=_description(f"{entry.description} (delivered late)"),
+        external_ref=f"redelivered:{entry.id}",
+        clamp=True,
+        rollup="spend",
+    )
+    return await post(p, now)
 
 
 async def balance_of(account_id: int) -> Decimal:

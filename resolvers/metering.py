@@ -36,8 +36,9 @@ from resolvers.rollups import IMAGE_SERVICE, bump_daily
 __all__ = ["IMAGE_SERVICE", "Meter", "RenderTicket", "bump_daily"]
 
 log = logging.getLogger("ogapi.metering")
-# Seconds after which an unsettled quota reservation is known to be orphaned (a render, remote
-# images included, never takes this long), and how often each worker looks for such.
+# Seconds after which a quota reservation that its worker stopped marking alive is known to be
+# orphaned (the worker died, so the render can no longer finish), and how often each worker
+# marks its own renders in progress alive and looks for orphans.
 RESERVATION_TIMEOUT = 120.0
 SWEEP_EVERY = 30.0
 
@@ -72,6 +73,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         QuotaHeaders.__init__(self)
         self.mailer = mailer
         self._alerted: set[str] = set()  # alerts known to be sent (skips queries; not the truth)
+        self._rendering: set[int] = set()  # this worker's reservations whose render is under way
 
     async def reserve(self, account: Account, now: datetime) -> RenderTicket:
         """Take one image of the quota before rendering, or raise QUOTA_EXCEEDED.
@@ -83,6 +85,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         try:
             reservation = await quota.try_reserve(account.id, limit, now)
             if reservation is not None:
+                self._rendering.add(reservation)
                 self._moved(account.id, quota.month_key(now), 1)
                 return RenderTicket(account.id, quota.month_key(now), limit,
                                     reservation=reservation)  # fmt: skip
@@ -103,6 +106,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
                 raise quota_exceeded(limit) from None
             try:
                 reservation, used = await quota.force_reserve(account.id, now, entry.id)
+                self._rendering.add(reservation)
                 self._known(account.id, quota.month_key(now), used)
             except Exception:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
@@ -118,11 +122,25 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         """The render succeeded: roll it into today's usage and send any quota alert due."""
         try:
             if ticket.reservation is not None:
-                await quota.settle(ticket.reservation)  # before anything else: it is delivered
+                self._rendering.discard(ticket.reservation)
+                # Before anything else: it is delivered.
+                if not await quota.settle(ticket.reservation):
+                    await self._count_late(ticket, now)
             await bump_daily(ticket.account_id, now, IMAGE_SERVICE, images=1)
             await self._alerts(ticket, now)
         except Exception:  # the image is rendered and counted; don't fail the response
             log.exception("metering commit failed for account %s", ticket.account_id)
+
+    async def _count_late(self, ticket: RenderTicket, now: datetime) -> None:
+        """Delivered after a sweep gave its reservation back (this worker stalled longer than
+        the timeout): count the image again, and charge its overage again (never below a zero
+        balance), so it is counted once."""
+        await quota.count_delivered(ticket.account_id, ticket.month)
+        self._moved(ticket.account_id, ticket.month, 1)
+        if ticket.overage is not None:
+            await ledger.charge_again(ticket.overage, now)
+        log.warning("a render of account %s finished after its reservation was given back; "
+                    "counted again", ticket.account_id)  # fmt: skip
 
     async def _alerts(self, ticket: RenderTicket, now: datetime) -> None:
         used = await quota.used_in_month(ticket.account_id, ticket.month)
@@ -144,6 +162,8 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
     async def release(self, ticket: RenderTicket, now: datetime | None = None) -> None:
         """The render failed: give the reservation back (failed requests never count), and
         return an overage charge as a `refund` entry."""
+        if ticket.reservation is not None:
+            self._rendering.discard(ticket.reservation)
         if ticket.reservation is None or await quota.release(ticket.reservation) is None:
             return  # already given back (a sweep that thought its worker gone)
         self._moved(ticket.account_id, ticket.month, -1)
@@ -153,10 +173,11 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             )
 
     async def release_stale(self, older_than: float = RESERVATION_TIMEOUT) -> int:
-        """Give back the reservations a worker left behind when it died mid-render (any worker
-        may run this: each reservation is given back once). Returns how many."""
+        """Give back the reservations a worker left behind when it died mid-render: not marked
+        alive for `older_than` seconds, and not this worker's own (any worker may run this:
+        each reservation is given back once). Returns how many."""
         released = 0
-        for reservation_id in await quota.stale_reservations(older_than):
+        for reservation_id in await quota.stale_reservations(older_than, exclude=self._rendering):
             row = await quota.release(reservation_id)
             if row is None:
                 continue
@@ -173,10 +194,13 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         return released
 
     async def run_sweeper(self, older_than: float = RESERVATION_TIMEOUT) -> None:
-        """`release_stale` every `SWEEP_EVERY` seconds (and once at start) until cancelled."""
+        """Mark this worker's renders in progress alive, then `release_stale`, every
+        `SWEEP_EVERY` seconds (at least four times per `older_than`, so a busy worker misses
+        several marks before its renders look orphaned; once at start) until cancelled."""
         while True:
             try:
+                await quota.keep_alive(set(self._rendering))
                 await self.release_stale(older_than)
             except Exception as exc:  # the database is away: next time
                 log.warning("quota reservation sweep failed: %s: %s", type(exc).__name__, exc)
-            await asyncio.sleep(min(SWEEP_EVERY, older_than / 2))
+            await asyncio.sleep(min(SWEEP_EVERY, older_than / 4))

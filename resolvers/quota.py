@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import Account, MonthlyUsage, PlanId, QuotaReservation
@@ -132,9 +133,25 @@ async def _reservation(account_id: int, month: str, overage_entry_id: int | None
     return row.id
 
 
-async def settle(reservation_id: int) -> None:
-    """The render was delivered: the image stays counted."""
-    await QuotaReservation.filter(id=reservation_id).delete()
+async def settle(reservation_id: int) -> bool:
+    """The render was delivered: the image stays counted. False when the reservation had been
+    given back meanwhile (its worker looked dead): the caller counts the image again."""
+    return await QuotaReservation.filter(id=reservation_id).delete() == 1
+
+
+async def count_delivered(account_id: int, month: str) -> None:
+    """Count an image delivered after its reservation was given back (once per image)."""
+    await _ensure_row(account_id, month)
+    await MonthlyUsage.filter(account_id=account_id, month=month).update(used=F("used") + 1)
+
+
+async def keep_alive(reservation_ids: Collection[int]) -> None:
+    """Mark reservations whose renders are still in progress (on this worker) as alive."""
+    ids = list(reservation_ids)
+    for start in range(0, len(ids), 500):
+        await QuotaReservation.filter(id__in=ids[start : start + 500]).update(
+            alive_at=datetime.now(UTC)
+        )
 
 
 async def release(reservation_id: int) -> QuotaReservation | None:
@@ -150,11 +167,15 @@ async def release(reservation_id: int) -> QuotaReservation | None:
     return row
 
 
-async def stale_reservations(older_than: float, limit: int = 500) -> list[int]:
-    """Reservations unsettled for `older_than` seconds: their worker died mid-render."""
+async def stale_reservations(
+    older_than: float, limit: int = 500, exclude: Collection[int] = ()
+) -> list[int]:
+    """Reservations not marked alive (`keep_alive`) for `older_than` seconds: their worker
+    died mid-render. `exclude`: the caller's own renders in progress."""
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
-    rows = await QuotaReservation.filter(created_at__lt=cutoff).limit(limit).only("id")
-    return [row.id for row in rows]
+    stale = Q(alive_at__lt=cutoff) | Q(alive_at__isnull=True, created_at__lt=cutoff)
+    rows = await QuotaReservation.filter(stale).limit(limit + len(exclude)).only("id")
+    return [row.id for row in rows if row.id not in exclude][:limit]
 
 
 def quota_exceeded_message(quota: int) -> str:

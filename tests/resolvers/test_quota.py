@@ -4,6 +4,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -154,10 +155,13 @@ async def test_orphaned_reservations_are_given_back_once(db, meter):
     in_quota = await meter.reserve(account, NOW)
     overage = await meter.reserve(account, NOW)  # paid from credits
     assert overage.overage is not None and await QuotaReservation.all().count() == 2
-    assert await meter.release_stale(older_than=60) == 0  # young: renders still in flight
+    survivors = [Meter(MemoryRateLimiter(), Mailer("t@localhost")) for _ in range(3)]
+    assert await survivors[0].release_stale(older_than=60) == 0  # young: renders in flight
+    assert await meter.release_stale(older_than=0) == 0  # its own renders: never
     assert await quota.used_this_month(account.id, NOW) == 2
 
-    swept = await asyncio.gather(*(meter.release_stale(older_than=0) for _ in range(3)))
+    # `meter`'s worker died: the other workers' sweeps find its reservations.
+    swept = await asyncio.gather(*(s.release_stale(older_than=0) for s in survivors))
     assert sum(swept) == 2  # concurrent sweeps (several workers): each given back once
     assert await quota.used_this_month(account.id, NOW) == 0
     assert await ledger.balance_of(account.id) == Decimal("1.00")  # the overage refunded
@@ -168,5 +172,68 @@ async def test_orphaned_reservations_are_given_back_once(db, meter):
 
     settled = await meter.reserve(account, NOW)
     await meter.commit(settled, NOW)  # delivered: settled, never swept
-    assert await meter.release_stale(older_than=0) == 0
+    assert await survivors[0].release_stale(older_than=0) == 0
     assert await quota.used_this_month(account.id, NOW) == 1
+
+
+async def test_a_live_workers_reservations_are_kept_alive(db, meter):
+    """Renders in progress are marked alive at every sweep, so another worker's sweep never
+    takes them, however long they run; once their worker stops marking them, it does."""
+    from datetime import timedelta
+
+    from models import QuotaReservation
+
+    account = await Account.create(email="alive@example.com", password_hash="x")
+    ticket = await meter.reserve(account, NOW)
+    assert ticket.reservation is not None
+    old = datetime.now(UTC) - timedelta(seconds=600)  # reserved ten minutes ago
+    await QuotaReservation.filter(id=ticket.reservation).update(created_at=old)
+    other = Meter(MemoryRateLimiter(), Mailer("t@localhost"))
+    sweeper = asyncio.ensure_future(meter.run_sweeper(older_than=60))  # marks it alive
+    try:
+        for _ in range(100):
+            row = await QuotaReservation.get(id=ticket.reservation)
+            if row.alive_at is not None:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+    assert await other.release_stale(older_than=60) == 0  # older than 60 s, but alive
+    await QuotaReservation.filter(id=ticket.reservation).update(alive_at=old)  # worker died
+    assert await other.release_stale(older_than=60) == 1
+    assert await quota.used_this_month(account.id, NOW) == 0
+
+
+async def test_a_render_delivered_after_its_reservation_was_given_back_counts_once(db, meter):
+    """A worker stalled past the timeout (its sweeps stopped): a survivor gave its reservation
+    and overage charge back; the render then finishes after all. It is counted once."""
+    from models import QuotaReservation
+
+    account = await Account.create(email="late@example.com", password_hash="x",
+                                   plan=PlanId.STARTER, custom_quota=1,
+                                   overage_enabled=True)  # fmt: skip
+    await ledger.grant(account.id, "1.00", NOW)
+    in_quota = await meter.reserve(account, NOW)
+    overage = await meter.reserve(account, NOW)
+    assert overage.overage is not None
+    survivor = Meter(MemoryRateLimiter(), Mailer("t@localhost"))
+    assert await survivor.release_stale(older_than=0) == 2
+    assert await quota.used_this_month(account.id, NOW) == 0
+    assert await ledger.balance_of(account.id) == Decimal("1.00")
+
+    await meter.commit(in_quota, NOW)  # the stalled worker delivers both after all
+    await meter.commit(overage, NOW)
+    assert await quota.used_this_month(account.id, NOW) == 2
+    price = overage.overage.amount
+    assert await ledger.balance_of(account.id) == Decimal("1.00") - price  # charged once
+    entries = await LedgerEntry.filter(account_id=account.id, service="og_image_overage")
+    assert sorted((e.type.value, e.external_ref or "") for e in entries) == [
+        ("refund", f"reversal:{overage.overage.id}"),
+        ("usage", ""),
+        ("usage", f"redelivered:{overage.overage.id}"),
+    ]
+    assert await QuotaReservation.all().count() == 0
+    assert await survivor.release_stale(older_than=0) == 0
+    assert await quota.used_this_month(account.id, NOW) == 2

@@ -3,6 +3,7 @@
 from models.accounts import Account, ApiKey, LoginFailure, PasswordReset, Session
 from models.billing import (
     CheckoutSession,
+    CreditDispute,
     CreditPurchase,
     Invoice,
     StripeEvent,
@@ -31,6 +32,7 @@ __all__ = [
     "AccountStatus",
     "ApiKey",
     "CheckoutSession",
+    "CreditDispute",
     "CreditPurchase",
     "DailyUsage",
     "IdempotencyRecord",

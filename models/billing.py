@@ -99,3 +99,25 @@ class CheckoutSession(Model):
     class Meta:
         table = "checkout_session"
         indexes = (("account_id", "mode", "status"),)
+
+
+class CreditDispute(Model):
+    # A dispute (chargeback) of a credit purchase's charge (resolvers/disputes.py): the credits
+    # taken back when it opened, given back once if it closes in our favour.
+
+    id = fields.CharField(max_length=255, primary_key=True)  # Stripe's dispute id
+    purchase: fields.ForeignKeyRelation[CreditPurchase] = fields.ForeignKeyField(
+        "models.CreditPurchase", related_name="disputes", on_delete=fields.CASCADE
+    )
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="credit_disputes", on_delete=fields.CASCADE
+    )
+    account_id: int  # the foreign key's column (Tortoise sets it)
+    amount_cents = fields.IntField()  # disputed
+    # Dollars taken from the balance when it opened (less than disputed when credits were spent).
+    taken = fields.DecimalField(max_digits=18, decimal_places=6, default=0)
+    status = fields.CharField(max_length=16)  # open, won or lost; won and lost are final
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_dispute"

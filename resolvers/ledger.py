@@ -173,15 +173,17 @@ async def purchase_refund(
     *,
     external_ref: str,
     description: str = "",
+    service: str = PURCHASE_REFUND_SERVICE,
 ) -> LedgerEntry | None:
-    """A Stripe refund of a credit purchase: take those credits back, never below zero.
+    """A Stripe refund (or, with service `purchase_dispute`, a dispute) of a credit purchase:
+    take those credits back, never below zero.
 
     Returns the `usage` entry (service `purchase_refund`), or None when the balance was zero.
     """
     p = Posting(
         account_id,
         TransactionType.USAGE,
-        PURCHASE_REFUND_SERVICE,
+        service,
         parse_amount(amount),
         description=_description(description or "Credit purchase refunded"),
         external_ref=external_ref,

@@ -17,6 +17,7 @@ MONEY = Decimal("0.000001")  # 6 decimal places, as stored
 ZERO_MONEY = Decimal("0.000000")
 OVERAGE_SERVICE = "og_image_overage"
 PURCHASE_REFUND_SERVICE = "purchase_refund"
+PURCHASE_DISPUTE_SERVICE = "purchase_dispute"  # a disputed credit purchase: taken, given back
 MILLION = Decimal(1_000_000)
 
 

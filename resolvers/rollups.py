@@ -4,7 +4,7 @@ What each service's row holds (read-side code sums these):
 - `og_image`: `images` = successful renders (the quota's unit), `api_calls` = API-key requests.
 - services of usage ledger entries (`og_image_overage`, `ai_*`): `spend`, `tokens`, `images`
   as charged; `og_image_overage` carries spend only (its images are already in `og_image`).
-`purchase_refund` is not spend and has no row.
+`purchase_refund` and `purchase_dispute` are not spend and have no row.
 
 LedgerTotal: per (account, type, service), the count and sums of the ledger's entries.
 """

@@ -10,7 +10,8 @@
   marked done and Stripe's retry runs it again.
 - Order does not matter: subscriptions and invoices keep the `created` of the event they were
   written from (resolvers/subscriptions.py, resolvers/invoices.py), a checkout's payment only
-  moves forward (unpaid → paid), and refunds apply the charge's cumulative refunded amount.
+  moves forward (unpaid → paid), refunds apply the charge's cumulative refunded amount, and a
+  dispute moves open → won | lost once (resolvers/disputes.py).
 - Accounts whose plan or status changed are announced to the key caches once committed.
 - After a checkout or subscription event (a replay too), an account left with two paid
   subscriptions has the older one canceled at Stripe (resolvers/replaced.py); if that fails,
@@ -27,7 +28,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import CreditPurchase, StripeEvent
-from resolvers import billing, invoices, keycache, purchases, replaced, subscriptions
+from resolvers import billing, disputes, invoices, keycache, purchases, replaced, subscriptions
 from resolvers.errors import InvalidParameter
 from resolvers.stripe_api import StripeGateway
 
@@ -42,12 +43,15 @@ SUBSCRIPTION = frozenset(
 )
 INVOICE = frozenset({"invoice.paid", "invoice.payment_failed"})
 REFUND = "charge.refunded"
-HANDLED = CHECKOUT | SUBSCRIPTION | INVOICE | {REFUND}
+DISPUTE_CLOSED = "charge.dispute.closed"
+DISPUTE = frozenset({"charge.dispute.created", DISPUTE_CLOSED})
+PAYMENT = DISPUTE | {REFUND}  # events about the charge of a credit purchase
+HANDLED = CHECKOUT | SUBSCRIPTION | INVOICE | PAYMENT
 
 
 @dataclass
 class _Fetched:
-    session: dict | None = None  # the credit session a refunded charge paid for
+    session: dict | None = None  # the credit session a refunded or disputed charge paid for
 
 
 def _parse(event: object) -> tuple[str, str, dict, int]:
@@ -72,8 +76,8 @@ def _credit_session(session: dict) -> bool:
 async def _prefetch(kind: str, obj: dict, gateway: StripeGateway) -> _Fetched:
     fetched = _Fetched()
     if (
-        kind == REFUND
-        and (pi := obj.get("payment_intent"))
+        kind in PAYMENT
+        and isinstance(pi := obj.get("payment_intent"), str)
         and not await CreditPurchase.exists(id=pi)  # the refund came before the purchase
     ):
         sessions = await gateway.checkout_sessions_for_payment(pi)
@@ -99,7 +103,10 @@ async def _apply(kind: str, obj: dict, version: int, f: _Fetched, now: datetime)
     changed: set[int] = set()
     if f.session is not None:
         changed = await billing.apply_checkout(f.session, None, now)
-    await purchases.take_back_refund(obj, now)
+    if kind in DISPUTE:
+        await disputes.apply_dispute(obj, closed=kind == DISPUTE_CLOSED, now=now)
+    else:
+        await purchases.take_back_refund(obj, now)
     return changed
 
 

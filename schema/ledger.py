@@ -55,10 +55,12 @@ class ServiceUsage:
 class Balance:
     current: Decimal
     total_purchased: Decimal
-    total_refunded: Decimal = strawberry.field(description="Credits returned by the operator.")
+    total_refunded: Decimal = strawberry.field(
+        description="Credits returned by the operator, or after a dispute closed in our favour."
+    )
     total_spent: Decimal = strawberry.field(description="Sum of usage entries.")
     credits_used: Decimal = strawberry.field(
-        description="Usage entries except credits taken back after a Stripe refund."
+        description="Usage entries except credits taken back after a Stripe refund or dispute."
     )
     api_calls: BigInt
     tokens_used: BigInt

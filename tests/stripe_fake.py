@@ -4,8 +4,8 @@ API reference; docs/billing.md "Testing locally").
 It speaks the part of Stripe's API this service calls, in current API shapes: customers,
 products, prices (list and search by lookup key), Checkout Sessions (and expiring them),
 Customer Portal sessions, subscriptions (periods on the items; canceling with proration),
-invoices (linked to a subscription through
-`parent.subscription_details`), charges and refunds. Bodies are form-encoded the way
+invoices (linked to a subscription through `parent.subscription_details`), charges, refunds
+and disputes. Bodies are form-encoded the way
 stripe-python sends them; errors have Stripe's shape (`{"error": {"type", "message", "code",
 "param"}}`) and every response a `Request-Id`. A POST's `Idempotency-Key` replays the first
 answer (`Idempotent-Replayed: true`), or 400 `idempotency_error` with other parameters.
@@ -264,6 +264,38 @@ class FakeStripe:
             charge = self.get("charge", refund["charge"])
             return [self.event("refund.created", refund), self.event("charge.refunded", charge)]
 
+    def dispute(self, payment_intent: str, amount: int | None = None, *,
+                inquiry: bool = False) -> list[dict]:  # fmt: skip
+        """The cardholder disputes the charge of a PaymentIntent (all of it by default; an
+        inquiry withdraws no funds); returns `charge.dispute.created` (and, for a dispute,
+        `charge.dispute.funds_withdrawn`)."""
+        with self._lock:
+            charge = next(c for c in self.all("charge") if c["payment_intent"] == payment_intent)
+            amount = charge["amount"] - charge["amount_refunded"] if amount is None else amount
+            dispute = self._store("dispute", {
+                "id": self.new_id("dp"), "object": "dispute", "amount": amount,
+                "charge": charge["id"], "payment_intent": payment_intent,
+                "currency": charge["currency"], "created": self.clock(), "reason": "fraudulent",
+                "status": "warning_needs_response" if inquiry else "needs_response",
+                "is_charge_refundable": inquiry, "livemode": False, "metadata": {},
+            })  # fmt: skip
+            charge["disputed"] = True
+            events = [self.event("charge.dispute.created", dispute)]
+            if not inquiry:
+                events.append(self.event("charge.dispute.funds_withdrawn", dispute))
+            return events
+
+    def close_dispute(self, dispute_id: str, status: str) -> list[dict]:
+        """The dispute closes (`won`, `lost`; an inquiry `warning_closed`): returns
+        `charge.dispute.closed` (and `charge.dispute.funds_reinstated` when won)."""
+        with self._lock:
+            dispute = self.get("dispute", dispute_id)
+            dispute["status"] = status
+            events = [self.event("charge.dispute.closed", dispute)]
+            if status == "won":
+                events.append(self.event("charge.dispute.funds_reinstated", dispute))
+            return events
+
     # ----- object construction ----------------------------------------------------------------
     def _store(self, kind: str, obj: dict) -> dict:
         self.objects.setdefault(kind, {})[obj["id"]] = obj
@@ -401,6 +433,7 @@ class FakeStripe:
         ("GET", "charges/{id}", "_get_charge"),
         ("POST", "refunds", "_post_refunds"),
         ("GET", "refunds/{id}", "_get_refund"),
+        ("GET", "disputes/{id}", "_get_dispute"),
     )
 
     def _route(self, method: str, path: str, p: dict) -> dict:
@@ -649,6 +682,9 @@ class FakeStripe:
 
     def _get_refund(self, obj_id: str, p: dict) -> dict:
         return self.get("refund", obj_id)
+
+    def _get_dispute(self, obj_id: str, p: dict) -> dict:
+        return self.get("dispute", obj_id)
 
     # ----- hosted pages (what the customer's browser sees) -------------------------------------
     @staticmethod

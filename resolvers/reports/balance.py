@@ -11,7 +11,7 @@ from tortoise.functions import Sum
 
 from models import Account, DailyUsage, LedgerTotal, PlanId, TransactionType
 from resolvers.ledger import LOW_BALANCE
-from resolvers.pricing import PURCHASE_REFUND_SERVICE, money, price_list
+from resolvers.pricing import PURCHASE_DISPUTE_SERVICE, PURCHASE_REFUND_SERVICE, money, price_list
 from resolvers.reports.rows import fetch_rows
 
 # ---- balance and statistics ---------------------------------------------------------------
@@ -103,7 +103,7 @@ def _fold(
         count += g["n"]
         if kind is TransactionType.USAGE:
             usage_count += g["n"]
-            if g["service"] == PURCHASE_REFUND_SERVICE:
+            if g["service"] in (PURCHASE_REFUND_SERVICE, PURCHASE_DISPUTE_SERVICE):
                 refund_taken += amount
             s = services.setdefault(g["service"], [0, money(0), 0, 0])
             s[0] += g["n"]

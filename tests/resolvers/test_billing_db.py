@@ -15,6 +15,7 @@ import pytest
 from models import (
     Account,
     CheckoutSession,
+    CreditDispute,
     LedgerEntry,
     PlanId,
     StripeEvent,
@@ -115,3 +116,22 @@ async def test_upgrades_opened_at_once_leave_one_open(db, stripe_fake, gateway):
         newest is not None
         and stripe_fake.get("checkout_session", newest.stripe_id)["status"] == "open"
     )
+
+
+async def test_dispute_events_race_and_move_money_once(db, stripe_fake, gateway):
+    acct = await account()
+    pis = []
+    for credits in (50, 25):
+        sid = await open_session(acct, gateway, credits=credits)
+        for event in stripe_fake.complete_checkout(sid):
+            await webhooks.handle_event(event, gateway, NOW)
+        pis.append(stripe_fake.get("checkout_session", sid)["payment_intent"])
+    events = []
+    for pi, outcome in zip(pis, ("won", "lost"), strict=True):
+        opened = stripe_fake.dispute(pi)
+        events += opened + stripe_fake.close_dispute(opened[0]["data"]["object"]["id"], outcome)
+    await asyncio.gather(*(webhooks.handle_event(e, gateway, NOW) for e in reversed(events * 3)))
+    assert await ledger.balance_of(acct.id) == Decimal("50")  # the lost $25 stays taken
+    taken = await LedgerEntry.filter(account_id=acct.id, service="purchase_dispute")
+    assert sum(e.amount if e.type == "usage" else -e.amount for e in taken) == Decimal("25")
+    assert sorted(await CreditDispute.all().values_list("status", flat=True)) == ["lost", "won"]

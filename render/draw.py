@@ -37,6 +37,11 @@ def hex_rgb(value: str | None, default: RGB) -> RGB:
         return default
 
 
+def rgb_hex(c: RGB) -> str:
+    """(15, 23, 42) -> "#0f172a"."""
+    return "#{:02x}{:02x}{:02x}".format(*c)
+
+
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]  # 3 ints
 

@@ -10,6 +10,7 @@ from PIL import Image
 from render.designs import backgrounds as bgs
 from render.designs import commerce, data, editorial
 from render.designs.base import Ctx, Palette
+from render.draw import rgb_hex
 from render.spec import MAX_SUBTITLE, MAX_TEXT_FIELD, MAX_TITLE, MAX_URL_LENGTH
 
 
@@ -88,6 +89,18 @@ class Template:
 
     def palette(self, theme: str) -> Palette:
         return self.palettes.get(theme, self.palettes["dark"])
+
+    def colors(self) -> dict[str, dict[str, str]]:
+        """Per theme, what the colour fields are when not given: the background where its
+        gradient starts, the title's colour and the accent (GET /api/templates)."""
+        return {
+            theme: {
+                "bg_color": rgb_hex(p.bg0),
+                "text_color": rgb_hex(p.text),
+                "accent_color": rgb_hex(p.accent),
+            }
+            for theme, p in self.palettes.items()
+        }
 
 
 _AUTHOR = ("author_name", "author_avatar_url", "date", "reading_time", "brand", "logo_url")

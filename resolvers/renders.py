@@ -213,6 +213,7 @@ def template_list() -> list[dict]:
                 }
                 for f in t.fields
             ],
+            "colors": t.colors(),
         }
         for t in templates()
     ]

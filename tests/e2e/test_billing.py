@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import signup
+from tests.e2e.conftest import axe_check, signup
 from tests.services import free_port
 
 
@@ -68,8 +68,15 @@ def billing_page(page_factory, billing, live):
 def test_upgrade_goes_through_checkout_and_comes_back_on_the_new_plan(billing_page):
     page, fake = billing_page
     expect(page.locator("#billing-off")).to_have_count(0)  # billing is configured here
+    for name in ("Upgrade", "Manage Billing", "Purchase Credits"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
     page.get_by_role("button", name="Upgrade", exact=True).click()
     dialog = page.get_by_role("dialog", name="Choose a plan")
+    for name, price in (("Starter", "$9/mo"), ("Pro", "$19/mo"), ("Agency", "$49/mo"),
+                        ("Publishing", "$99/mo")):  # fmt: skip
+        expect(dialog.get_by_role("heading", name=name)).to_be_visible()
+        expect(dialog).to_contain_text(price)
+    axe_check(page, "plan picker")
     dialog.get_by_role("button", name=re.compile("^Choose Starter")).click()
     page.wait_for_url(f"{fake.url}/checkout/*")
     expect(page.locator("body")).to_contain_text("$9.00")
@@ -90,9 +97,10 @@ def test_upgrade_goes_through_checkout_and_comes_back_on_the_new_plan(billing_pa
 def test_purchase_credits_goes_through_checkout_and_credits_the_balance(billing_page):
     page, fake = billing_page
     page.locator("#actions").get_by_role("button", name="Purchase Credits").click()
-    page.get_by_role("dialog", name="Purchase Credits").get_by_role(
-        "button", name="$10", exact=True
-    ).click()
+    credits = page.get_by_role("dialog", name="Purchase Credits")
+    for amount in ("$5", "$10", "$25", "$50", "$100"):
+        expect(credits.get_by_role("button", name=amount, exact=True)).to_be_visible()
+    credits.get_by_role("button", name="$10", exact=True).click()
     page.wait_for_url(f"{fake.url}/checkout/*")
     expect(page.locator("body")).to_contain_text("$10.00")
     page.get_by_role("button", name="Pay").click()

@@ -15,7 +15,9 @@ from playwright.sync_api import expect
 from resolvers.exports import HEADER
 from tests.e2e.conftest import axe_check, login, signup
 
-BUDGET_BYTES = 60_000
+BUDGET_BYTES = (
+    72_000  # docs/dashboard.md: was 60 kB before the charts, money and empty states of #24
+)
 PANELS = ["Usage This Month", "Current Plan", "Usage History", "Monthly Usage Trend",
           "Your API Key", "Recent Invoices", "Account Overview", "Current Balance",
           "Recent Transactions", "Notifications"]  # fmt: skip
@@ -24,8 +26,9 @@ BUTTONS = ["Copy", "Regenerate", "Upgrade", "Manage Billing", "Purchase Credits"
 QUERY = """{ me { email domain apiKey memberSince plan { name } }
   usage { used quota daysUntilReset daily(days: 30) { date images }
           monthly(months: 12) { month images } }
-  balance { current totalPurchased totalSpent apiCalls tokensUsed imagesProcessed creditsUsed }
-  transactions(first: 100) { totalCount edges { node { description } } }
+  balance { current totalPurchased totalRefunded totalSpent apiCalls tokensUsed imagesProcessed
+            creditsUsed }
+  transactions(first: 100) { totalCount edges { node { description amount } } }
   invoices(first: 12) { edges { node { date amount pdfUrl } } } }"""
 
 
@@ -35,6 +38,24 @@ def gql(page, query: str) -> dict:
 
 def _usd6(value: str) -> str:
     return f"${Decimal(value):,.6f}"
+
+
+def _cents(value: str) -> str:
+    """What the page shows for an amount outside the balance (lib.js cash): cents, or two
+    significant digits under a cent."""
+    d = Decimal(value)
+    if d == 0 or abs(d) >= Decimal("0.01"):
+        return f"${d:,.2f}"
+    return "$" + format(Decimal(f"{abs(d):.1e}"), "f")
+
+
+def _font_px(locator) -> list[float]:
+    """Each text's rendered size in CSS pixels (its font size times the SVG's scale)."""
+    return locator.evaluate_all(
+        "ts => ts.map(t => { const s = t.ownerSVGElement;"
+        " const k = s.getBoundingClientRect().width / s.viewBox.baseVal.width;"
+        " return parseFloat(getComputedStyle(t).fontSize) * k; })"
+    )
 
 
 @pytest.fixture
@@ -64,6 +85,7 @@ def test_every_panel_shows_the_demo_accounts_data(demo_page, live):
 
     assert page.locator("#plan .plan-name").inner_text() == "Pro"
     expect(page.locator("#billing-off")).to_contain_text("Billing is not configured")
+    assert page.get_by_role("button", name="Purchase Credits").count() == 1  # once, not twice
 
     # 30-day chart: a bar per day, blue with usage and grey without, "Jun 30: 123" titles.
     chart = page.locator("#history svg[role=img]")
@@ -89,12 +111,14 @@ def test_every_panel_shows_the_demo_accounts_data(demo_page, live):
         "const c = getComputedStyle(s).fill; s.remove(); return c; }"
     )
     assert colour == "rgb(59, 110, 245)" and grey == "rgb(196, 202, 211)"
+    assert min(_font_px(chart.locator("text"))) >= 12  # labels readable: 12 px or more
     chart.locator("rect.b").first.hover()  # the tooltip is the bar's own <title>
     expect(page.locator("#forecast")).to_contain_text("Month-end forecast")
 
     trend = page.locator("#trend svg[role=img]")
     assert trend.get_attribute("aria-label").startswith("Images per month")
     assert trend.locator("rect").count() == 12
+    assert min(_font_px(trend.locator("text"))) >= 12
     assert (
         trend.locator("rect title")
         .all_text_contents()[-1]
@@ -112,24 +136,54 @@ def test_every_panel_shows_the_demo_accounts_data(demo_page, live):
     assert page.get_by_role("switch").is_checked()
 
     value = page.locator("#balance-value")
-    assert value.inner_text() == _usd6(balance["current"])
+    assert value.inner_text() == _usd6(balance["current"])  # the balance keeps 6 decimals
     assert "pos" in value.get_attribute("class")  # green at or above $1.00
     stats = page.locator("#balance").inner_text()
-    for label, v in (("Total purchased", _usd6(balance["totalPurchased"])),
-                     ("Total spent", _usd6(balance["totalSpent"])),
-                     ("Credits used", _usd6(balance["creditsUsed"])),
-                     ("API calls made", f"{balance['apiCalls']:,}"),
+    for label, v in (("Total purchased", balance["totalPurchased"]),
+                     ("Total refunded", balance["totalRefunded"]),
+                     ("Total spent", balance["totalSpent"]),
+                     ("Credits used", balance["creditsUsed"])):  # fmt: skip
+        dd = page.locator("#balance .stats div", has_text=label).locator("dd span")
+        assert dd.inner_text() == _cents(v), label  # cents on the page …
+        assert dd.get_attribute("title") == _usd6(v), label  # … the exact amount as tooltip
+    for label, v in (("API calls made", f"{balance['apiCalls']:,}"),
                      ("Tokens used", f"{balance['tokensUsed']:,}"),
                      ("Images processed", f"{balance['imagesProcessed']:,}")):  # fmt: skip
         assert re.search(re.escape(label) + r"\s+" + re.escape(v), stats), (label, v)
-    assert "Last updated" in stats and "Estimated usage remaining" in stats
-    assert "Low balance" not in stats
+    # Purchases and refunds add up to the balance on screen, and the refunds are shown.
+    assert Decimal(balance["totalRefunded"]) > 0
+    equation = page.locator("#balance-equation").inner_text()
+    assert equation == (
+        f"{_cents(balance['totalPurchased'])} purchased + {_cents(balance['totalRefunded'])} "
+        f"refunded − {_cents(balance['totalSpent'])} spent = {_cents(balance['current'])} balance"
+    )
+    assert Decimal(balance["totalPurchased"]) + Decimal(balance["totalRefunded"]) - Decimal(
+        balance["totalSpent"]
+    ) == Decimal(balance["current"])
+    # "Last updated" belongs to the balance, beside it, not under "API calls made".
+    updated = page.locator("#balance-updated")
+    assert updated.inner_text().startswith("Last updated ")
+    box, big = updated.bounding_box(), value.bounding_box()
+    assert box["y"] < big["y"] + big["height"] and box["x"] > big["x"] + big["width"]
+    assert "Estimated usage remaining" in stats and "Low balance" not in stats
+    assert "$0.075 / 1M tokens" in stats and "$0.0001 / image" in stats  # unit prices exact
 
     tx = truth["transactions"]
     rows = page.locator("#transactions tbody tr")
     assert rows.count() == min(100, tx["totalCount"])
     first = rows.first.locator("td")
     assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{2}:\d{2}", first.nth(0).inner_text())
+    amount = tx["edges"][0]["node"]["amount"]
+    cell = first.nth(3).locator("span")
+    assert (cell.inner_text(), cell.get_attribute("title")) == (_cents(amount), _usd6(amount))
+    # Ten whole rows, no box that scrolls and cuts a row; "Show all" shows every one.
+    wrap = page.locator("#transactions .table-wrap")
+    assert wrap.evaluate("w => w.scrollHeight <= w.clientHeight + 1")
+    assert page.locator("#transactions tbody tr:visible").count() == 10
+    page.get_by_role("button", name=f"Show all {rows.count()}").click()
+    expect(page.locator("#transactions tbody tr:visible")).to_have_count(rows.count())
+    assert wrap.evaluate("w => w.scrollHeight <= w.clientHeight + 1")
+    expect(page.get_by_role("button", name="Show the latest 10")).to_be_focused()
     long = [e["node"]["description"] for e in tx["edges"] if len(e["node"]["description"]) > 50]
     if long:
         cell = page.locator("#transactions td.desc", has_text=long[0][:50]).first
@@ -139,7 +193,10 @@ def test_every_panel_shows_the_demo_accounts_data(demo_page, live):
     assert {"Purchase", "Usage"} <= set(types)
     summary = page.locator("#transactions .summary").inner_text()
     assert "Average per transaction" in summary and "Total transactions" in summary
+    services = page.locator("#services").inner_text()
     assert "Service breakdown" in page.locator("#transactions").inner_text()
+    assert "Refunded purchase" not in services and "purchase_refund" not in services
+    expect(page.locator("#taken-back")).to_contain_text("Not a service")
 
     invoices = truth["invoices"]["edges"]
     links = page.locator("#invoices").get_by_role("link", name="Download PDF")
@@ -228,6 +285,8 @@ def test_csv_download_name_and_content(demo_page, live):
     rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows[0] == HEADER
     assert len(rows) - 1 == count
+    amounts = [row[HEADER.index("amount")] for row in rows[1:]]
+    assert all(re.fullmatch(r"\d+\.\d{6}", a) for a in amounts)  # full precision in the CSV
     descriptions = {e["node"]["description"] for e in truth["transactions"]["edges"]}
     assert descriptions <= {row[HEADER.index("description")] for row in rows[1:]}
     with page.expect_download() as info:  # Download Report: the same file
@@ -235,30 +294,21 @@ def test_csv_download_name_and_content(demo_page, live):
     assert info.value.suggested_filename.startswith("token_usage_history_")
 
 
-def test_billing_buttons_without_stripe_say_so(demo_page):
-    page, _ = demo_page
-    page.get_by_role("button", name="Upgrade", exact=True).click()
-    dialog = page.get_by_role("dialog", name="Choose a plan")
-    for name, price in (("Starter", "$9/mo"), ("Agency", "$49/mo"), ("Publishing", "$99/mo")):
-        expect(dialog.get_by_role("heading", name=name)).to_be_visible()
-        expect(dialog).to_contain_text(price)
-    expect(dialog).to_contain_text("Current plan")  # Pro
-    axe_check(page, "plan picker")
-    dialog.get_by_role("button", name=re.compile("^Choose Agency")).click()
-    expect(dialog.locator("#plan-error")).to_contain_text("Billing is not configured")
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-
-    page.locator("#actions").get_by_role("button", name="Purchase Credits").click()
-    credits = page.get_by_role("dialog", name="Purchase Credits")
-    for amount in ("$5", "$10", "$25", "$50", "$100"):
-        expect(credits.get_by_role("button", name=amount, exact=True)).to_be_visible()
-    credits.get_by_role("button", name="$25", exact=True).click()
-    expect(credits.locator("#credits-error")).to_contain_text("Billing is not configured")
-    page.keyboard.press("Escape")
-
-    page.get_by_role("button", name="Manage Billing").click()
-    expect(page.locator("#plan-panel-error")).to_contain_text("Billing is not configured")
+def test_billing_buttons_without_stripe_are_off_with_the_reason(page_factory, live):
+    """No Stripe keys: Upgrade, Manage Billing and Purchase Credits are disabled, the reason
+    beside each and read with it; "Purchase Credits" appears once (a new account too)."""
+    page, _ = page_factory()
+    signup(page, live.email("nobill"))
+    for scope, name in (("#plan", "Upgrade"), ("#plan", "Manage Billing"),
+                        ("#actions", "Purchase Credits")):  # fmt: skip
+        button = page.locator(scope).get_by_role("button", name=name, exact=True)
+        expect(button).to_be_disabled()
+        expect(button).to_have_accessible_description(re.compile("billing is not configured", re.I))
+        reason = page.locator("#" + button.get_attribute("aria-describedby"))
+        expect(reason).to_be_visible()
+        assert page.locator(scope).locator("#" + reason.get_attribute("id")).count() == 1
+    expect(page.get_by_text("Purchase Credits", exact=True).filter(visible=True)).to_have_count(1)
+    axe_check(page, "/dashboard new account, billing off")
 
 
 def test_refresh_shows_new_usage_and_the_time(page_factory, live, context_factory):
@@ -301,10 +351,51 @@ def test_low_balance_warning_flashes_and_offers_credits(page_factory, live):
     expect(page.locator("#balance-value")).to_have_text("$0.500000")
     assert "neg" in page.locator("#balance-value").get_attribute("class")  # red below $1.00
     expect(page.locator("#notifications")).to_contain_text("balance")
-    warning.get_by_role("button", name="Purchase Credits").click()
-    expect(page.get_by_role("dialog", name="Purchase Credits")).to_be_visible()
+    action = warning.get_by_role("button", name="Purchase Credits")
+    expect(action).to_be_disabled()  # no Stripe keys here: the reason is in the warning
+    expect(warning).to_contain_text("Billing is not configured")
     page.emulate_media(reduced_motion="reduce")
     assert warning.evaluate("e => getComputedStyle(e).animationName") == "none"
+
+
+def test_new_account_has_real_empty_states(page_factory, live):
+    page, _ = page_factory()
+    signup(page, live.email("empty"))
+    history = page.locator("#history")
+    expect(history).to_contain_text("No usage in the last 30 days")
+    assert history.locator("svg, rect").count() == 0  # no chart of grey dashes and labels
+    expect(history.get_by_role("link", name="Test API playground")).to_be_visible()
+    expect(page.locator("#trend")).to_contain_text("No usage in the last 12 months")
+    assert page.locator("#trend svg").count() == 0
+    # Quick actions keeps its own height instead of stretching to the balance panel's.
+    actions = page.locator("#actions").bounding_box()
+    content = page.locator("#actions .actions").bounding_box()
+    balance = page.locator("#balance").bounding_box()
+    assert actions["height"] < content["height"] + 80 < balance["height"]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_charts_show_every_bar_and_label_at_any_width(page_factory, live, width):
+    """30 days and 12 months, each bar and label inside the panel without scrolling, at 12 px
+    or more (390 px: one row per bar)."""
+    page, _ = page_factory(width=width)
+    login(page, live.demo["email"], live.demo["password"])
+    for panel, bars in (("#history", 30), ("#trend", 12)):
+        body = page.locator(panel).bounding_box()  # the card: nothing spills out of it
+        svg = page.locator(f"{panel} svg")
+        assert svg.locator("rect").count() == bars
+        boxes = svg.locator("rect, text").evaluate_all(
+            "es => es.map(e => { const r = e.getBoundingClientRect();"
+            " return [r.left, r.right, r.width]; })"
+        )
+        left, right = body["x"] - 0.5, body["x"] + body["width"] + 0.5
+        assert all(left <= a and b <= right and w > 0 for a, b, w in boxes), panel
+        assert min(_font_px(svg.locator("text"))) >= 12
+        if panel == "#trend":
+            labels = svg.locator("text").all_text_contents()
+            months = [m for m in labels if re.fullmatch(r"[A-Z][a-z]{2}( \d{4})?", m)]
+            assert len(months) == 12, labels  # "Aug", not "Aug '2"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

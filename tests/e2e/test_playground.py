@@ -71,3 +71,42 @@ def test_playground_renders_live_and_signs_without_counting(page_factory, live, 
     # The crawler's fetch of the signed URL was a real render: it counts, the previews did not.
     page.get_by_role("button", name="Refresh Data").click()
     expect(page.locator("#usage")).to_contain_text(re.compile(r"1\s*/ 25 images"))
+
+
+def test_playground_shows_the_cards_own_colours_and_a_real_handle(page_factory, live):
+    """Colour fields show the template's colours for the theme (not one hard-coded blue), the
+    template hint has room above the first label, the first card is complete (an author), and
+    the X preview never takes a handle from the server's address ("@127")."""
+    page, _ = page_factory()
+    signup(page, live.email("colours"))
+    templates = page.request.get("/api/templates").json()["templates"]
+    colours = {t["name"]: t["colors"] for t in templates}
+    page.get_by_role("button", name="Open the playground").click()
+    page.locator("#pg-image").wait_for()
+    for template, theme in (("default", "dark"), ("default", "light"), ("minimal", "light")):
+        page.get_by_label("Template").select_option(template)
+        page.get_by_label("Theme").select_option(theme)
+        shown = {}
+        for field, label in (("bg_color", "Background colour"), ("text_color", "Text colour"),
+                             ("accent_color", "Accent colour")):  # fmt: skip
+            text = page.get_by_label(label, exact=True)
+            picker = page.get_by_label(f"Pick {label.lower()}")
+            want = colours[template][theme][field]
+            assert (text.get_attribute("placeholder"), picker.input_value()) == (want, want)
+            expect(text).to_have_accessible_description(f"Template default {want}")
+            shown[field] = want
+        assert len(set(shown.values())) == 3, shown  # three fields, three colours
+    page.get_by_label("Background colour", exact=True).fill("#112233")
+    expect(page.get_by_label("Pick background colour")).to_have_value("#112233")
+
+    page.get_by_label("Template").select_option("default")
+    desc = page.locator("#pg-desc").bounding_box()
+    title = page.locator("label[for=pg-f-title]").bounding_box()
+    assert title["y"] - (desc["y"] + desc["height"]) >= 10  # the hint is not on the label
+    assert page.get_by_label("Author name").input_value()  # the sample card has an author
+
+    page.get_by_role("tab", name="X / Twitter").click()
+    mock = page.locator("#pg-mock")
+    expect(mock).to_contain_text("@yoursite")
+    assert "@127" not in mock.inner_text() and "127.0.0.1" not in mock.inner_text()
+    expect(mock).to_contain_text("set your domain in Account Overview")

@@ -28,7 +28,8 @@ async def test_templates_list(client):
     assert fields["price"]["type"] == "string" and fields["image_url"]["type"] == "url"
     assert fields["bg_color"]["type"] == "color"
     for t in body["templates"]:
-        assert set(t) == {"name", "description", "fields", "preview_url"}
+        assert set(t) == {"name", "description", "fields", "preview_url", "colors"}
+        assert set(t["colors"]) == {"dark", "light"}
         for f in t["fields"]:
             assert set(f) == {"name", "type", "required", "max_length"}
 
@@ -64,3 +65,24 @@ async def test_design_schema_is_published(client):
     validator = Draft202012Validator(schema)
     assert validator.is_valid(EXAMPLE)
     assert not validator.is_valid({**EXAMPLE, "layers": [{"type": "script", "code": "x"}]})
+
+
+async def test_colors_are_what_a_card_draws_without_them(client):
+    """The playground shows these as the colour fields' placeholders and swatches: the flat and
+    gradient backgrounds start with `bg_color` in the top left corner."""
+    from render.card import render_card
+    from render.spec import CardSpec
+
+    body = await (await client.get("/api/templates")).json()
+    colors = {t["name"]: t["colors"] for t in body["templates"]}
+    assert colors["default"]["dark"] == {"bg_color": "#0f172a", "text_color": "#ffffff",
+                                         "accent_color": "#3b82f6"}  # fmt: skip
+    for name in ("default", "minimal", "quote"):
+        for theme in ("dark", "light"):
+            png = render_card(CardSpec(title="Colours", template=name, theme=theme))
+            corner = decode(png).convert("RGB").getpixel((0, 0))
+            want = colors[name][theme]["bg_color"]
+            got = "#{:02x}{:02x}{:02x}".format(*corner)
+            assert max(abs(int(want[i:i + 2], 16) - int(got[i:i + 2], 16))
+                       for i in (1, 3, 5)) <= 3, (name, theme, want, got)  # fmt: skip
+            assert colors[name][theme]["text_color"] != want

@@ -1,9 +1,10 @@
 // The dashboard: one GraphQL query fills every panel; refreshed every 5 minutes and on demand.
-import { barChart } from "./charts.js";
+import { BILLING_OFF, balancePanel, invoicesPanel, transactionsPanel } from "./ledger-panels.js";
 import {
-  $, $$, ApiError, WEEKDAYS, api, busy, clock, dayOf, gql, html, longDate, money, monthLabel,
-  num, openDialog, pageData, plural, raw, setHTML, shortDate, showError, toast, txDate,
+  $, $$, ApiError, api, busy, clock, empty, gql, html, longDate, money, num, openDialog,
+  pageData, plural, raw, setHTML, shortDate, showError, toast, txDate,
 } from "./lib.js";
+import { historyPanel, trendPanel } from "./usage-charts.js";
 
 const PLAN = "id name monthlyQuota priceMonthly overagePrice requestsPerSecond";
 const ME = `id email domain memberSince apiKey apiKeyCreatedAt overageEnabled subscriptionStatus plan { ${PLAN} }`;
@@ -20,13 +21,7 @@ const QUERY = `query Dashboard {
   plans { ${PLAN} }
 }`;
 const REFRESH_MS = 5 * 60 * 1000;
-const SERVICES = {
-  og_image: "OG images", og_image_overage: "OG image overage", ai_images: "Image processing",
-  ai_data: "AI input tokens", ai_data_cached: "AI cached tokens", ai_data_completion: "AI completion tokens",
-  purchase_refund: "Refunded purchase",
-};
-const svc = (s) => SERVICES[s] || s;
-const state = { data: null, daily: "images", monthly: "images" };
+const state = { data: null, daily: "images", monthly: "images", txAll: false };
 
 const body = (id) => $(`#${id} [data-body]`);
 function fill(id, content) {
@@ -34,7 +29,6 @@ function fill(id, content) {
   setHTML(body(id), content);
   panel.setAttribute("aria-busy", "false");
 }
-const empty = (title, text) => html`<div class="empty"><b>${title}</b>${text}</div>`;
 const failed = (what) => html`<p class="err" role="alert">Couldn't load ${what}. <button class="btn btn-sm" type="button" data-retry>Retry</button></p>`;
 
 // ---- panels ----------------------------------------------------------------------------
@@ -53,15 +47,16 @@ function usagePanel(u) {
 function planPanel(me) {
   const p = me.plan, top = p.id === "PUBLISHING";
   const status = me.subscriptionStatus;
+  const off = raw(pageData.billing ? "" : 'disabled aria-describedby="billing-off"');
   return html`
     <p class="plan-name">${p.name}</p>
     <p class="muted small">${Number(p.priceMonthly) ? `${money(p.priceMonthly, 0)}/mo` : "Free"} · ${num(p.monthlyQuota)} images/month · ${p.requestsPerSecond} req/s${p.overagePrice ? ` · overage ${money(p.overagePrice)}/image` : " · hard stop at quota"}</p>
     ${status === "PAST_DUE" || status === "UNPAID" ? html`<p class="notice notice-bad">Your last payment failed: the API answers PAYMENT_PAST_DUE until it's settled in Manage Billing.</p>` : ""}
-    ${pageData.billing ? "" : html`<p class="notice" id="billing-off">Billing is not configured on this server, so upgrades and payments are unavailable. The operator enables them with <code>STRIPE_SECRET_KEY</code>.</p>`}
     <div class="row">
-      ${top ? "" : html`<button class="btn btn-primary" type="button" data-action="upgrade">Upgrade</button>`}
-      <button class="btn" type="button" data-action="portal">Manage Billing</button>
+      ${top ? "" : html`<button class="btn btn-primary" type="button" data-action="upgrade" ${off}>Upgrade</button>`}
+      <button class="btn" type="button" data-action="portal" ${off}>Manage Billing</button>
     </div>
+    ${pageData.billing ? "" : html`<p class="hint off-reason" id="billing-off">${BILLING_OFF} Upgrades and payments are unavailable until the operator sets <code>STRIPE_SECRET_KEY</code>.</p>`}
     <p class="form-error" id="plan-panel-error" role="alert" hidden></p>`;
 }
 
@@ -70,78 +65,6 @@ function notificationsPanel(list) {
   return html`<ul class="list">${list.map((n) => html`
     <li class="note"><span class="dot ${n.kind === "QUOTA_100" || n.kind === "LOW_BALANCE" ? "bad" : ""}" aria-hidden="true"></span>
       <span><span>${n.message}</span><br><span class="muted small">${txDate(n.createdAt)}</span></span></li>`)}</ul>`;
-}
-
-function toggle(name, current) {
-  return html`<span class="row" role="group" aria-label="Show">${["images", "spend"].map((v) => html`
-    <button class="btn btn-sm" type="button" data-toggle="${name}" data-value="${v}" aria-pressed="${v === current}">${v === "images" ? "Images" : "Spend"}</button>`)}</span>`;
-}
-
-function historyPanel(u, plans, me) {
-  const spend = state.daily === "spend";
-  const days = u.daily.map((d) => {
-    const day = dayOf(d.date), value = spend ? Number(d.spend) : d.images;
-    return { top: day.getUTCDate(), bottom: WEEKDAYS[day.getUTCDay()], value, tip: `${shortDate(day)}: ${spend ? money(d.spend) : num(d.images)}` };
-  });
-  const total = days.reduce((s, d) => s + d.value, 0);
-  const peak = days.reduce((a, d) => (d.value > a.value ? d : a), days[0]);
-  const fmt = (v) => (spend ? money(v) : num(v));
-  const label = total ? `${spend ? "Spend" : "Images"} per day, last 30 days: ${fmt(total)} in total, peak ${peak.tip}` : "No usage in the last 30 days";
-  return html`
-    <div class="row between"><span class="legend"><span><i aria-hidden="true"></i>${spend ? "Spend" : "Images"}</span><span><i class="z" aria-hidden="true"></i>No usage</span></span>${toggle("daily", state.daily)}</div>
-    <div class="chart-scroll" tabindex="0" role="region" aria-label="Daily chart">${raw(barChart(days, { slot: 30, barWidth: 17, label, valueText: spend ? (v) => (v >= 10 ? `$${Math.round(v)}` : `$${v.toFixed(2)}`) : undefined }))}</div>
-    ${total ? "" : html`<p class="empty">No images in the last 30 days. Bars fill in as your site's pages are shared.</p>`}
-    ${forecastStrip(u, plans, me)}`;
-}
-
-// Month-end forecast from the month so far, and the plan that would fit it.
-export function forecast(u, plans, me, now = new Date()) {
-  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1), end = Date.parse(u.resetDate);
-  const frac = (now - start) / (end - start);
-  const projected = Math.round(u.used / Math.max(frac, 1 / 720));
-  const cost = (plan, quota = plan.monthlyQuota) => {
-    const over = Math.max(0, projected - quota);
-    if (!over) return Number(plan.priceMonthly);
-    return plan.overagePrice && me.overageEnabled ? Number(plan.priceMonthly) + over * Number(plan.overagePrice) : Infinity;
-  };
-  const current = me.plan.id;
-  const mine = cost(me.plan, u.quota);
-  let best = null;
-  for (const p of plans) {
-    const c = p.id === current ? mine : cost(p);
-    if (c < Infinity && (!best || c < best.cost)) best = { plan: p, cost: c };
-  }
-  return { projected, frac, current: mine, best, quota: u.quota, plan: me.plan };
-}
-
-function forecastStrip(u, plans, me) {
-  const f = forecast(u, plans, me);
-  if (!u.used) return html`<div class="forecast"><span class="muted">Month-end forecast appears once this month has usage.</span></div>`;
-  const pct = Math.round((f.projected / f.quota) * 100);
-  let hint;
-  if (!f.best) hint = "Even the largest plan is short of this pace: contact us about a custom quota.";
-  else if (f.best.plan.id === f.plan.id) {
-    const over = Math.max(0, f.projected - f.quota);
-    hint = over ? `${f.plan.name} still fits best: about ${num(over)} overage images, ≈ ${money(f.current - Number(f.plan.priceMonthly))} from credits.` : `${f.plan.name} fits this pace.`;
-  } else if (f.current === Infinity) {
-    hint = `At this pace you'd hit the ${f.plan.name} quota before the month ends; ${f.best.plan.name} (${money(f.best.plan.priceMonthly, 0)}/mo, ${num(f.best.plan.monthlyQuota)} images) would fit.`;
-  } else {
-    hint = `${f.best.plan.name} (${money(f.best.plan.priceMonthly, 0)}/mo) would fit this pace and save ≈ ${money(f.current - f.best.cost)} a month.`;
-  }
-  return html`<div class="forecast" id="forecast"><span>Month-end forecast: <b>~${num(f.projected)} images</b> (${pct}% of quota)</span><span class="muted">${hint}</span></div>`;
-}
-
-function trendPanel(u) {
-  const spend = state.monthly === "spend";
-  const bars = u.monthly.map((m) => {
-    const value = spend ? Number(m.spend) : m.images;
-    return { bottom: monthLabel(m.month).replace(/ \d\d(\d\d)$/, " ’$1"), value, tip: `${monthLabel(m.month)}: ${spend ? money(m.spend) : num(m.images)}` };
-  });
-  const total = bars.reduce((s, b) => s + b.value, 0);
-  const label = total ? `${spend ? "Spend" : "Images"} per month, last 12 months: ${bars.map((b) => b.tip).join(", ")}` : "No usage in the last 12 months";
-  return html`<div class="row between"><span class="muted small">${spend ? "Spend" : "Images"} per month</span>${toggle("monthly", state.monthly)}</div>
-    <div class="chart-scroll" tabindex="0" role="region" aria-label="Monthly chart">${raw(barChart(bars, { slot: 60, barWidth: 30, height: 110, label, cls: "trend", valueText: spend ? (v) => money(v) : undefined }))}</div>
-    ${total ? "" : html`<p class="empty">Your monthly trend builds up from your first month of usage.</p>`}`;
 }
 
 function keyPanel(me) {
@@ -167,70 +90,19 @@ function accountPanel(me) {
   <p class="hint" id="overage-hint">${free ? "The free plan stops at its quota; upgrade to pay for extra images from credits." : `Extra images cost ${money(me.plan.overagePrice)} each from your credit balance.`}</p>`;
 }
 
-function balancePanel(b) {
-  const ok = !b.low;
-  const est = b.estimates.map((e) => html`<tr><td>${svc(e.service)}</td><td class="muted hide-sm">${e.unit === "token" ? `${money(Number(e.unitPrice) * 1e6)} / 1M tokens` : `${money(e.unitPrice, 4)} / image`}</td><td>${num(e.remainingUnits)} ${e.unit}s</td></tr>`);
-  return html`
-    ${b.low && Number(b.totalPurchased) > 0 ? html`<div class="lowbal" role="alert"><span>⚠ Low balance: under $1.00. Top up to keep overage and AI services running.</span><button class="btn btn-danger btn-sm" type="button" data-action="credits">Purchase Credits</button></div>` : ""}
-    <p class="big ${ok ? "pos" : "neg"}" id="balance-value">${money(b.current, 6)}</p>
-    ${Number(b.totalPurchased) > 0 ? "" : html`<p class="small muted">No credits yet. Credits pay for images past your quota and for metered AI services. <button class="btn btn-sm" type="button" data-action="credits">Purchase Credits</button></p>`}
-    <dl class="stats">
-      <div><dt>Total purchased</dt><dd>${money(b.totalPurchased, 6)}</dd></div>
-      <div><dt>Total spent</dt><dd>${money(b.totalSpent, 6)}</dd></div>
-      <div><dt>Credits used</dt><dd>${money(b.creditsUsed, 6)}</dd></div>
-      <div><dt>API calls made</dt><dd>${num(b.apiCalls)}</dd></div>
-      <div><dt>Tokens used</dt><dd>${num(b.tokensUsed)}</dd></div>
-      <div><dt>Images processed</dt><dd>${num(b.imagesProcessed)}</dd></div>
-    </dl>
-    <p class="muted small">Last updated ${txDate(b.lastUpdated)}</p>
-    <h3>Estimated usage remaining</h3>
-    ${b.estimates.length ? html`<table class="estimates"><thead><tr><th scope="col">Service</th><th scope="col" class="hide-sm">Price</th><th scope="col">Remaining</th></tr></thead><tbody>${est}</tbody></table>` : html`<p class="empty">Add credits to see what they pay for.</p>`}`;
-}
-
-function invoicesPanel(conn) {
-  const rows = conn.edges.map((e) => e.node);
-  if (!rows.length) return empty("No invoices yet", "Invoices from Stripe appear here after your first payment.");
-  return html`<ul class="list">${rows.map((i) => html`<li>
-    <span><b>${longDate(dayOf(i.date))}</b> <span class="muted small">${i.number || ""}</span></span>
-    <span class="row"><b>${money(i.amount)}</b> <span class="badge">${i.status}</span>
-    ${i.pdfUrl ? html`<a class="btn btn-sm" href="${i.pdfUrl}" target="_blank" rel="noopener noreferrer">Download PDF</a>` : ""}</span></li>`)}</ul>`;
-}
-
-function transactionsPanel(conn, b) {
-  const rows = conn.edges.map((e) => e.node);
-  if (!rows.length) return empty("No transactions yet", "Credit purchases, usage charges and refunds will be listed here.");
-  const type = (t) => t.toLowerCase();
-  const cut = (s) => (s.length > 50 ? `${s.slice(0, 50)}…` : s);
-  return html`
-    <dl class="summary">
-      <div><dt>Total transactions</dt><dd>${num(b ? b.transactions : conn.totalCount)}</dd></div>
-      ${b ? html`<div><dt>Total purchased</dt><dd class="pos">${money(b.totalPurchased)}</dd></div>
-      <div><dt>Total spent</dt><dd class="neg">${money(b.totalSpent)}</dd></div>
-      <div><dt>Average per transaction</dt><dd>${money(b.averagePerTransaction, 6)}</dd></div>` : ""}
-    </dl>
-    ${b && b.services.length ? html`<h3>Service breakdown</h3><ul class="list" id="services">${b.services.map((s) => html`<li><span>${svc(s.service)} <span class="muted small">${plural(s.transactions, "transaction")}</span></span><b>${money(s.amount, 6)}</b></li>`)}</ul>` : ""}
-    <h3>Last ${rows.length} of ${num(conn.totalCount)}</h3>
-    <div class="table-wrap scroll-y" tabindex="0" role="region" aria-label="Recent transactions table">
-    <table class="tx"><thead><tr><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Service</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Tokens</th><th scope="col" class="num">Images</th><th scope="col">Description</th></tr></thead>
-    <tbody>${rows.map((t) => html`<tr>
-      <td>${txDate(t.createdAt)}</td><td><span class="badge ${type(t.type)}">${t.type[0] + type(t.type).slice(1)}</span></td>
-      <td>${t.service}</td><td class="num ${t.type === "USAGE" ? "neg" : "pos"}">${t.type === "USAGE" ? "−" : "+"}${money(t.amount, 6)}</td>
-      <td class="num">${num(t.tokens)}</td><td class="num">${num(t.images)}</td>
-      <td class="desc" title="${t.description}">${cut(t.description)}</td></tr>`)}</tbody></table></div>`;
-}
-
 // ---- render & refresh ------------------------------------------------------------------
+const width = (id) => body(id).clientWidth; // charts are drawn at the width they are shown at
 const PANELS = [
   ["usage", (d) => d.usage && usagePanel(d.usage), "your usage"],
   ["plan", (d) => d.me && planPanel(d.me), "your plan"],
   ["notifications", (d) => d.notifications && notificationsPanel(d.notifications), "notifications"],
-  ["history", (d) => d.usage && d.me && historyPanel(d.usage, d.plans || [], d.me), "usage history"],
+  ["history", (d) => d.usage && d.me && historyPanel(d.usage, d.plans || [], d.me, state.daily, width("history")), "usage history"],
   ["balance", (d) => d.balance && balancePanel(d.balance), "your balance"],
-  ["trend", (d) => d.usage && trendPanel(d.usage), "the monthly trend"],
+  ["trend", (d) => d.usage && trendPanel(d.usage, state.monthly, width("trend")), "the monthly trend"],
   ["apikey", (d) => d.me && keyPanel(d.me), "your API key"],
   ["account", (d) => d.me && accountPanel(d.me), "your account"],
   ["invoices", (d) => d.invoices && invoicesPanel(d.invoices), "invoices"],
-  ["transactions", (d) => d.transactions && transactionsPanel(d.transactions, d.balance), "transactions"],
+  ["transactions", (d) => d.transactions && transactionsPanel(d.transactions, d.balance, state.txAll), "transactions"],
 ];
 
 function render(only) {
@@ -240,7 +112,7 @@ function render(only) {
     fill(id, fn(d) || failed(what));
   }
   for (const bar of $$(".progress span[data-w]")) bar.style.width = `${bar.dataset.w}%`;
-  for (const box of $$(".chart-scroll")) box.scrollLeft = box.scrollWidth; // newest on the right
+  drawnAt = width("history");
   if (d.me) $("#nav-email").textContent = d.me.email;
 }
 
@@ -401,6 +273,7 @@ document.addEventListener("click", async (e) => {
   else if (a === "credits") openCredits();
   else if (a === "report") download(t);
   else if (a === "test") { e.preventDefault(); openPlayground(); }
+  else if (a === "tx-all") { state.txAll = !state.txAll; render(["transactions"]); $("#transactions [data-action=tx-all]").focus(); }
   else if (a === "copy") copyKey(t);
   else if (a === "regenerate") { showError($("#regen-error"), ""); openDialog($("#regen-dialog")); }
   else if (a === "edit-domain") editDomain();
@@ -413,6 +286,14 @@ document.addEventListener("click", async (e) => {
       catch (x) { if (x.code !== "UNAUTHENTICATED") showError(err, billingMessage(x)); }
     });
   }
+});
+// Charts follow the panel's width (one SVG unit per pixel): redrawn when it changes.
+let drawnAt = 0, resizeTimer;
+addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (state.data && width("history") !== drawnAt) render(["history", "trend"]);
+  }, 150);
 });
 document.addEventListener("change", (e) => { if (e.target.id === "overage") setOverage(e.target); });
 $("#regen-confirm").addEventListener("click", (e) => { e.preventDefault(); regenerate(e.currentTarget); });

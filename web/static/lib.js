@@ -64,6 +64,8 @@ const part = (v) => (Array.isArray(v) ? v.map(part).join("") : v && v[RAW] !== u
 export const html = (strings, ...values) =>
   raw(strings.reduce((out, s, i) => out + s + (i < values.length ? part(values[i]) : ""), ""));
 export const setHTML = (el, h) => { el.innerHTML = h[RAW]; };
+// A panel's empty state: what is missing, then what to do about it.
+export const empty = (title, text) => html`<div class="empty"><b>${title}</b>${text}</div>`;
 
 // Formatting. Money arrives as decimal strings; display only, never arithmetic on money.
 const nf = new Intl.NumberFormat("en-US");
@@ -72,6 +74,23 @@ export const money = (s, places = 2) => {
   const v = Number(s || 0);
   return (v < 0 ? "-$" : "$") + Math.abs(v).toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
 };
+// A unit price as exact as it is set, at least cents: "$0.075", "$0.0001", "$0.60".
+export const price = (v) => `$${Number(v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`;
+// The exact amount of a decimal string, 6 places as the ledger keeps it: "$1,234.500000".
+export const exact = (s) => {
+  const str = String(s ?? "0"), neg = str.startsWith("-");
+  const [i, f = ""] = str.replace("-", "").split(".");
+  return `${neg ? "-" : ""}$${nf.format(BigInt(i || "0"))}.${(f + "000000").slice(0, 6)}`;
+};
+// What people read: cents, or two significant digits for a non-zero amount under a cent
+// ("$13.45", "$0.0074", "$0.0001"). The balance alone shows 6 places (money(s, 6)).
+export const cash = (s) => {
+  const v = Number(s || 0), a = Math.abs(v);
+  if (a === 0 || a >= 0.01) return money(v);
+  return (v < 0 ? "-$" : "$") + a.toLocaleString("en-US", { maximumSignificantDigits: 2 });
+};
+// cash() with the exact amount as its tooltip (a title attribute), for the page.
+export const usd = (s, cls = "") => html`<span class="${cls}" title="${exact(s)}">${cash(s)}</span>`;
 const MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 export const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const pad = (n) => String(n).padStart(2, "0");

@@ -5,12 +5,24 @@ import { $, $$, api, html, setHTML, toast } from "./lib.js";
 
 const LABELS = { bg_color: "Background colour", text_color: "Text colour", accent_color: "Accent colour", sqft: "Square feet", stat_value: "Stat value", stat_label: "Stat label" };
 const label = (n) => LABELS[n] || n.replace(/_url$/, " URL").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
-const SAMPLE = { title: "Ship beautiful link previews in minutes", subtitle: "Open Graph cards rendered from templates, signed and cached" };
+// Sample values for a first card that looks finished (each template draws the fields it has).
+const SAMPLE = {
+  title: "Ship beautiful link previews in minutes", subtitle: "Open Graph cards rendered from templates, signed and cached",
+  author_name: "Ada Lovelace", reading_time: "5 min read", brand: "Acme Blog",
+  date: new Date().toLocaleDateString("en-US", { month: "short", day: "numeric", year: "numeric" }),
+};
+// The X handle and the address a preview shows: the account's domain, else a stand-in (never
+// the server's own address, which is no site's name: "@127" from 127.0.0.1).
+export function siteOf(domain) {
+  const site = (domain || "").trim().replace(/^https?:\/\//, "").replace(/\/.*$/, "").toLowerCase();
+  if (!site || /^[\d.:[\]]+$/.test(site) || site.startsWith("localhost")) return { site: "yoursite.com", handle: "yoursite", real: false };
+  return { site, handle: site.replace(/^www\./, "").split(".")[0].replace(/[^a-z0-9_]/g, "").slice(0, 15) || "yoursite", real: true };
+}
 const PLATFORMS = [["x", "X / Twitter"], ["linkedin", "LinkedIn"], ["facebook", "Facebook"], ["slack", "Slack"], ["discord", "Discord"]];
 let templates, root, timer, controller, imageUrl, site, platform = "x";
 
 export async function mount(el, domain) {
-  site = domain || location.host;
+  site = siteOf(domain);
   if (root) { $("#pg-template", root)?.focus(); return; }
   root = el;
   setHTML(el, html`<p class="muted" role="status">Loading templates…</p>`);
@@ -47,8 +59,9 @@ export async function mount(el, domain) {
     </div>
   </div>`);
   const form = $("#pg-form");
-  form.addEventListener("input", (e) => { if (e.target.type === "color") sync(e.target); schedule(); });
+  form.addEventListener("input", (e) => { if (e.target.type === "color") sync(e.target); else if (e.target.pattern) colours(); schedule(); });
   $("#pg-template").addEventListener("change", () => { fields(); schedule(0); });
+  $("#pg-theme").addEventListener("change", colours);
   $(".tabs", root).addEventListener("click", (e) => { const b = e.target.closest("[data-platform]"); if (b) pick(b.dataset.platform); });
   $(".tabs", root).addEventListener("keydown", (e) => {
     const i = PLATFORMS.findIndex(([id]) => id === platform), n = PLATFORMS.length;
@@ -70,13 +83,26 @@ function fields() {
     const id = `pg-f-${f.name}`, value = old[f.name] ?? SAMPLE[f.name] ?? "";
     const wide = f.name === "title" || f.name === "subtitle" || f.type === "url";
     const input = f.type === "color"
-      ? html`<div class="row"><input id="${id}" name="${f.name}" value="${value}" placeholder="#1e40af" maxlength="9" pattern="#[0-9a-fA-F]{3,8}"><input type="color" data-for="${id}" aria-label="Pick ${label(f.name).toLowerCase()}" value="${/^#[0-9a-f]{6}$/i.test(value) ? value : "#2f5bea"}"></div>`
+      ? html`<div class="row"><input id="${id}" name="${f.name}" value="${value}" maxlength="9" pattern="#[0-9a-fA-F]{3,8}" aria-describedby="${id}-d"><input type="color" data-for="${id}" aria-label="Pick ${label(f.name).toLowerCase()}"></div><p class="hint" id="${id}-d"></p>`
       : html`<input id="${id}" name="${f.name}" value="${value}" ${f.required ? "required" : ""} maxlength="${f.max_length || 2048}" type="${f.type === "url" ? "url" : "text"}" ${f.type === "number" ? "inputmode=decimal" : ""} ${f.type === "url" ? "placeholder=https://…" : ""}>`;
     return html`<div class="field ${wide ? "wide" : ""}"><label for="${id}">${label(f.name)}${f.required ? " (required)" : ""}</label>${input}</div>`;
   })}`);
+  colours();
 }
 
-function sync(picker) { const t = $(`#${picker.dataset.for}`); t.value = picker.value; }
+// Colour fields left empty show the card's own colours for the theme (GET /api/templates).
+function colours() {
+  const t = templates.find((x) => x.name === $("#pg-template").value);
+  const given = t.colors?.[$("#pg-theme").value] || {};
+  for (const picker of $$("input[type=color]", root)) {
+    const text = $(`#${picker.dataset.for}`), base = given[text.name] || "#000000";
+    text.placeholder = base;
+    $(`#${text.id}-d`).textContent = text.value ? "" : `Template default ${base}`;
+    picker.value = /^#[0-9a-f]{6}$/i.test(text.value) ? text.value : base;
+  }
+}
+
+function sync(picker) { const t = $(`#${picker.dataset.for}`); t.value = picker.value; colours(); }
 
 function params() {
   const out = {};
@@ -129,14 +155,15 @@ function mock() {
   if (!imageUrl) return;
   const p = params();
   const title = p.title, desc = p.subtitle || "", img = html`<img src="${imageUrl}" alt="">`;
+  const host = site.site;
   const views = {
-    x: html`<div class="post"><span class="av" aria-hidden="true"></span><div><b>Your site</b> <span class="muted">@${site.split(".")[0]} · 1m</span><p>New on the blog: ${title}</p><div class="mock mock-x">${img}<span class="m-u">${site}</span></div></div></div>`,
-    linkedin: html`<div class="post"><span class="av" aria-hidden="true"></span><div><b>Your company</b><p class="muted small">1m · 🌐</p><div class="mock mock-li">${img}<div><div class="m-t">${title}</div><div class="m-u">${site}</div></div></div></div></div>`,
-    facebook: html`<div class="mock mock-fb">${img}<div><div class="m-u">${site}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div></div></div>`,
-    slack: html`<div class="mock mock-slack"><div class="m-u"><b>${site}</b></div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
-    discord: html`<div class="mock mock-dc"><div class="m-u">${site}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
+    x: html`<div class="post"><span class="av" aria-hidden="true"></span><div><b>Your site</b> <span class="muted">@${site.handle} · 1m</span><p>New on the blog: ${title}</p><div class="mock mock-x">${img}<span class="m-u">${host}</span></div></div></div>`,
+    linkedin: html`<div class="post"><span class="av" aria-hidden="true"></span><div><b>Your company</b><p class="muted small">1m · 🌐</p><div class="mock mock-li">${img}<div><div class="m-t">${title}</div><div class="m-u">${host}</div></div></div></div></div>`,
+    facebook: html`<div class="mock mock-fb">${img}<div><div class="m-u">${host}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div></div></div>`,
+    slack: html`<div class="mock mock-slack"><div class="m-u"><b>${host}</b></div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
+    discord: html`<div class="mock mock-dc"><div class="m-u">${host}</div><div class="m-t">${title}</div><div class="m-d">${desc}</div>${img}</div>`,
   };
-  setHTML($("#pg-mock"), views[platform]);
+  setHTML($("#pg-mock"), html`${views[platform]}${site.real ? "" : html`<p class="hint">Shown with a stand-in address: set your domain in Account Overview to see your own.</p>`}`);
 }
 
 async function copy(text, button, labelText) {

@@ -12,7 +12,10 @@ class OutboxMail(Model):
     id = fields.BigIntField(primary_key=True)
     to = fields.CharField(max_length=254)
     subject = fields.CharField(max_length=255)
-    body = fields.TextField()
+    body = fields.TextField()  # a secret in it (a reset token) is redacted (resolvers/mail.py)
+    # The whole body, encrypted with SECRET_KEY, while its delivery is pending; None once
+    # sent or given up, and for mail without a secret.
+    sealed_body = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
     error = fields.TextField(null=True)

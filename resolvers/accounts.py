@@ -143,6 +143,7 @@ async def request_password_reset(
         "Someone asked to reset the password of your OG Image API account.\n\n"
         f"Choose a new password here (the link works once, for 1 hour):\n{link}\n\n"
         "If it wasn't you, ignore this mail: your password stays as it is.\n",
+        secret=token,
     )
 
 

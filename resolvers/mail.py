@@ -7,7 +7,14 @@ alert, a password reset) that triggered the mail. `drain()` waits for deliveries
 
 A delivery that fails is tried again later with exponential backoff (`RETRY_BASE` seconds,
 doubling, at most `MAX_ATTEMPTS` tries): `retry_due()`, which every worker runs periodically,
-claims each due mail with a conditional UPDATE, so one worker at a time retries it.
+claims each due mail with a conditional UPDATE, so one worker at a time retries it. A new mail
+is recorded as claimed by its own worker for `CLAIM_SECONDS`: if that worker dies before the
+first delivery ends, another one retries it then.
+
+A mail may carry a `secret` (a password-reset token): the outbox keeps its body with the
+secret redacted, plus the whole body encrypted with SECRET_KEY only while its delivery is
+pending (for retries), so no usable token stays at rest (docs/accounts.md). Without SMTP the
+log line is the mailbox and shows the whole body.
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from models import OutboxMail
+from resolvers.crypto import SecretBox
 
 log = logging.getLogger("ogapi.mail")
 MAX_ATTEMPTS = 6
 RETRY_BASE = 30.0  # seconds before the first retry; doubled after each failure
 CLAIM_SECONDS = 300.0  # a claimed mail is left alone this long (its worker may have died)
 RETRY_EVERY = 15.0  # seconds between looks for due retries
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -40,16 +49,32 @@ class SmtpConfig:
 
 
 class Mailer:
-    def __init__(self, sender: str, smtp: SmtpConfig | None = None) -> None:
+    def __init__(
+        self, sender: str, smtp: SmtpConfig | None = None, box: SecretBox | None = None
+    ) -> None:
         self.sender = sender
         self.smtp = smtp
+        self.box = box  # seals the bodies of mail with a secret (needed with SMTP)
         self._deliveries: set[asyncio.Task] = set()
 
-    async def send(self, to: str, subject: str, body: str) -> OutboxMail:
+    async def send(self, to: str, subject: str, body: str, secret: str | None = None) -> OutboxMail:
         """Record one plain-text mail and start delivering it. Never raises for delivery
-        problems: those are logged and kept on the outbox row."""
+        problems: those are logged and kept on the outbox row. `secret`: a part of `body` that
+        must not stay at rest (redacted in the outbox; sealed until delivered)."""
+        now = datetime.now(UTC)
+        sealed = None
+        if secret and self.smtp is not None:
+            if self.box is None:
+                raise RuntimeError("a Mailer with SMTP needs a SecretBox to send secrets")
+            sealed = self.box.seal(body)
         record = await OutboxMail.create(
-            to=to, subject=subject, body=body, created_at=datetime.now(UTC)
+            to=to,
+            subject=subject,
+            body=body.replace(secret, REDACTED) if secret else body,
+            sealed_body=sealed,
+            created_at=now,
+            # Claimed by this worker for its first delivery; another retries it if we die.
+            next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS) if self.smtp else None,
         )
         if self.smtp is None:
             log.info("mail (no SMTP configured) to=%s subject=%r\n%s", to, subject, body)
@@ -66,7 +91,11 @@ class Mailer:
         record.attempts += 1
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, record.to, record.subject
-        message.set_content(record.body)
+        body = record.body
+        if record.sealed_body is not None:
+            assert self.box is not None
+            body = self.box.open(record.sealed_body) or body  # SECRET_KEY changed: redacted
+        message.set_content(body)
         try:
             await aiosmtplib.send(
                 message,
@@ -86,14 +115,17 @@ class Mailer:
                             record.attempts, exc, delay)  # fmt: skip
             else:
                 record.next_attempt_at = None
+                record.sealed_body = None  # type: ignore[assignment]  # a nullable column
                 log.error("mail to %s failed %d times, giving up: %s", record.to,
                           record.attempts, exc)  # fmt: skip
         else:
             record.sent_at = datetime.now(UTC)
             record.error = None  # type: ignore[assignment]  # a nullable column
             record.next_attempt_at = None
+            record.sealed_body = None  # type: ignore[assignment]  # a nullable column
+        fields = ["error", "sent_at", "attempts", "next_attempt_at", "sealed_body"]
         try:
-            await record.save(update_fields=["error", "sent_at", "attempts", "next_attempt_at"])
+            await record.save(update_fields=fields)
         except Exception:  # the database went away (shutdown): the log line above remains
             log.exception("could not record delivery of mail %s", record.id)
 

@@ -71,7 +71,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _mailer(settings: Settings) -> Mailer:
+def _mailer(settings: Settings, box: SecretBox) -> Mailer:
     smtp = None
     if settings.smtp_host:
         smtp = SmtpConfig(
@@ -81,7 +81,7 @@ def _mailer(settings: Settings) -> Mailer:
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
         )
-    return Mailer(settings.smtp_from, smtp)
+    return Mailer(settings.smtp_from, smtp, box)
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -215,7 +215,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[json_access_key] = settings.log_format == "json"
     app[clock_key] = clock
     app[secret_box_key] = SecretBox(settings.secret_key)
-    app[mailer_key] = _mailer(settings)
+    app[mailer_key] = _mailer(settings, app[secret_box_key])
     app[redis_key] = connect(settings.redis_url) if settings.redis_url else None
     app[meter_key] = Meter(_rate_limiter(app[redis_key]), app[mailer_key])
     app[window_limiter_key] = window_limiter(app[redis_key])

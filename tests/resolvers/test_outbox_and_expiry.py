@@ -12,7 +12,8 @@ import pytest
 
 from models import IdempotencyRecord, OutboxMail
 from resolvers import idempotency
-from resolvers.mail import MAX_ATTEMPTS, RETRY_BASE, Mailer, SmtpConfig
+from resolvers.crypto import SecretBox
+from resolvers.mail import CLAIM_SECONDS, MAX_ATTEMPTS, RETRY_BASE, Mailer, SmtpConfig
 
 
 class Flaky:
@@ -73,6 +74,48 @@ async def test_failed_mail_is_retried_with_backoff_by_one_worker(db, flaky_smtp)
     assert record.attempts == 3 and len(handler.accepted) == 1  # delivered exactly once
     later = record.sent_at + timedelta(days=1)
     assert await workers[1].retry_due(later) == 0  # nothing more to do
+
+
+async def test_a_secret_is_sealed_until_delivered_then_gone(db, flaky_smtp):
+    """A mail with a secret (a reset token): the outbox never holds it in plain text; retries
+    still deliver it whole; once sent nothing usable is left."""
+    port, handler = flaky_smtp
+    box = SecretBox("a-secret-key-for-the-outbox-tests-0123456789")
+    mailer = Mailer("ogapi@example.com", SmtpConfig("127.0.0.1", port), box)
+    secret = "tok_" + "x7" * 16
+    sent = await mailer.send("user@example.com", "Reset", f"Link: https://x/r?token={secret}\n",
+                             secret=secret)  # fmt: skip
+    await mailer.drain()
+    record = await OutboxMail.get(id=sent.id)
+    assert record.sent_at is None and record.attempts == 1  # 451: to be retried
+    assert secret not in record.body and "token=[redacted]" in record.body
+    assert record.sealed_body and secret not in record.sealed_body
+    while record.sent_at is None:
+        assert record.next_attempt_at is not None
+        await mailer.retry_due(record.next_attempt_at)
+        record = await OutboxMail.get(id=sent.id)
+    assert secret.encode() in handler.accepted[0]  # the mail itself is whole
+    assert record.sealed_body is None and secret not in record.body
+
+
+async def test_a_first_delivery_cut_off_is_retried(db, flaky_smtp):
+    """The worker died while sending a new mail (its delivery never recorded an outcome):
+    another worker delivers it once the first one's claim has run out."""
+    port, handler = flaky_smtp
+    handler.failures = 0
+    dying = Mailer("ogapi@example.com", SmtpConfig("127.0.0.1", port))
+    sent = await dying.send("user@example.com", "Hello", "Body")
+    for task in list(dying._deliveries):  # the worker is killed before its delivery ends
+        task.cancel()
+    await dying.drain()
+    assert handler.accepted == []
+    other = Mailer("ogapi@example.com", SmtpConfig("127.0.0.1", port))
+    now = datetime.now(UTC)
+    assert await other.retry_due(now) == 0  # still claimed by the first worker
+    assert await other.retry_due(now + timedelta(seconds=CLAIM_SECONDS + 1)) == 1
+    record = await OutboxMail.get(id=sent.id)
+    assert record.sent_at is not None and len(handler.accepted) == 1
+    assert b"Body" in handler.accepted[0]
 
 
 async def test_gives_up_after_the_last_attempt(db):

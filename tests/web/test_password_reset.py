@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from models import OutboxMail, Session
@@ -87,12 +88,35 @@ async def test_confirm_validates_password_and_token(mail_client):
     assert (resp.status, (await resp.json())["code"]) == (400, "INVALID_TOKEN")
 
 
-async def test_without_smtp_mail_goes_to_the_outbox(client, signup):
+async def test_without_smtp_mail_goes_to_the_outbox(client, signup, caplog):
     user = await signup()
-    resp = await client.post("/api/auth/password-reset", json={"email": user.email})
+    with caplog.at_level("INFO", logger="ogapi.mail"):
+        resp = await client.post("/api/auth/password-reset", json={"email": user.email})
     assert resp.status == 202
     mail = await OutboxMail.get(to=user.email)
-    assert "reset-password?token=" in mail.body and mail.sent_at is None and mail.error is None
+    assert "reset-password?token=[redacted]" in mail.body and mail.sealed_body is None
+    assert mail.sent_at is None and mail.error is None and mail.next_attempt_at is None
+    # The log is the mailbox: the link works from there.
+    token = re.search(r"reset-password\?token=([A-Za-z0-9_-]+)", caplog.text).group(1)  # type: ignore[union-attr]
+    resp = await client.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD}
+    )
+    assert resp.status == 204
+
+
+async def test_no_usable_reset_token_stays_in_the_outbox(mail_client, smtp_server):
+    """The outbox keeps the mail with its token redacted; the whole body only sealed with
+    SECRET_KEY until it is delivered (resolvers/mail.py)."""
+    _, inbox = smtp_server
+    await _signup(mail_client)
+    resp = await mail_client.post("/api/auth/password-reset", json={"email": "reset@example.com"})
+    assert resp.status == 202
+    (message,) = await inbox.wait_for(1)
+    token = _token(message)
+    await mail_client.app[mailer_key].drain()
+    mail = await OutboxMail.get(to="reset@example.com")
+    assert mail.sent_at is not None and mail.sealed_body is None
+    assert token not in mail.body and "reset-password?token=[redacted]" in mail.body
 
 
 async def test_reset_mails_are_limited_per_account(mail_client, smtp_server):

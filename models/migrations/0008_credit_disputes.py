@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_checkout_sessions')]
+    dependencies = [('models', '0007_reservation_alive_at')]
 
     initial = False
 

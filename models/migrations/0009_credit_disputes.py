@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_reservation_alive_at')]
+    dependencies = [('models', '0008_outbox_sealed_body')]
 
     initial = False
 

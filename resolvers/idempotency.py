@@ -59,18 +59,19 @@ async def _stored(key: str, digest: str, now: datetime) -> IdempotencyRecord | N
     return record
 
 
-async def once(
-    scope: str,
-    key: str,
-    payload: Any,
-    now: datetime,
-    work: Callable[[], Awaitable[tuple[int, dict]]],
+async def replay(scope: str, key: str, payload: Any, now: datetime) -> tuple[int, dict] | None:
+    """The stored (status, body) of `scope:key` for this `payload`, or None when the key is new
+    (or expired); IDEMPOTENCY_CONFLICT when it was used with a different payload."""
+    record = await _stored(f"{scope}:{key}", request_hash(payload), now)
+    return None if record is None else (record.status, record.body)
+
+
+async def remember(
+    scope: str, key: str, payload: Any, now: datetime, status: int, body: dict
 ) -> tuple[int, dict, bool]:
-    """(status, body, replayed): the stored answer for `scope:key`, or run `work` and store it."""
+    """Store the answer of work done for `scope:key`: (status, body, False); when a concurrent
+    first request stored its answer first, that one, with `True`."""
     full_key, digest = f"{scope}:{key}", request_hash(payload)
-    if (record := await _stored(full_key, digest, now)) is not None:
-        return record.status, record.body, True
-    status, body = await work()
     try:
         await IdempotencyRecord.create(
             key=full_key, request_hash=digest, status=status, body=body, created_at=now
@@ -80,6 +81,20 @@ async def once(
             return record.status, record.body, True
         raise
     return status, body, False
+
+
+async def once(
+    scope: str,
+    key: str,
+    payload: Any,
+    now: datetime,
+    work: Callable[[], Awaitable[tuple[int, dict]]],
+) -> tuple[int, dict, bool]:
+    """(status, body, replayed): the stored answer for `scope:key`, or run `work` and store it."""
+    if (stored := await replay(scope, key, payload, now)) is not None:
+        return *stored, True
+    status, body = await work()
+    return await remember(scope, key, payload, now, status, body)
 
 
 async def purge(now: datetime) -> int:

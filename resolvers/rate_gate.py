@@ -57,10 +57,11 @@ class RateGate:
         exc.headers.update(self.rate_headers(decision))
         return exc
 
-    async def check_rate(self, account: Account | KeySnapshot) -> RateDecision:
-        """Spend one request of the account's per-second budget, or raise RATE_LIMITED."""
+    async def check_rate(self, account: Account | KeySnapshot, cost: int = 1) -> RateDecision:
+        """Spend one request of the account's per-second budget (`cost` of them for a batch:
+        resolvers/batch.py), or raise RATE_LIMITED."""
         rate = get_plan(account.plan).requests_per_second
-        decision = await self.limiter.hit(_rate_key(account), rate)
+        decision = await self.limiter.hit(_rate_key(account), rate, cost)
         if not decision.allowed:
             raise self._rate_limited(decision)
         return decision

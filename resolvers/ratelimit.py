@@ -24,15 +24,20 @@ class RateDecision:
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str, rate: int) -> RateDecision: ...
+    async def hit(self, key: str, rate: int, cost: int = 1) -> RateDecision: ...
 
     async def remaining(self, key: str, rate: int) -> int: ...
 
     async def close(self) -> None: ...
 
 
-def gcra(tat: float, now: float, rate: int) -> tuple[RateDecision, float]:
+def gcra(tat: float, now: float, rate: int, cost: int = 1) -> tuple[RateDecision, float]:
     """One GCRA step: (decision, new TAT). `rate` requests per second, burst of `rate`.
+
+    A request of `cost` tokens (a batch: one per 10 items) is let in whenever one token is
+    free, and pushes TAT forward by all of them: it may overdraw the burst, and the requests
+    after it wait until the debt is paid (a batch bigger than the burst is never refused for
+    ever).
 
     Computed in integer microseconds (as the Redis script does): with float seconds, 0.2 * 4
     drifts above 0.8 and a burst of 5 would let only 4 through.
@@ -44,7 +49,7 @@ def gcra(tat: float, now: float, rate: int) -> tuple[RateDecision, float]:
     allow_at = tat_us + interval - burst
     if now_us < allow_at:
         return RateDecision(False, rate, 0, (allow_at - now_us) / 1_000_000), tat_us / 1_000_000
-    new_tat = tat_us + interval
+    new_tat = tat_us + interval * max(1, cost)
     remaining = (now_us + burst - new_tat) // interval
     return RateDecision(True, rate, max(0, remaining), 0.0), new_tat / 1_000_000
 
@@ -65,9 +70,9 @@ class MemoryRateLimiter:
         self._max_keys = max_keys
         self._clock = clock
 
-    async def hit(self, key: str, rate: int) -> RateDecision:
+    async def hit(self, key: str, rate: int, cost: int = 1) -> RateDecision:
         now = self._clock()
-        decision, tat = gcra(self._tat.get(key, 0.0), now, rate)
+        decision, tat = gcra(self._tat.get(key, 0.0), now, rate, cost)
         self._tat[key] = tat
         self._tat.move_to_end(key)
         while len(self._tat) > self._max_keys:
@@ -86,8 +91,8 @@ _LUA_PRELUDE = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now
-if ARGV[3] then
-  now = tonumber(ARGV[3])
+if ARGV[4] then
+  now = tonumber(ARGV[4])
 else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -97,8 +102,8 @@ if tat < now then tat = now end
 """
 
 # GCRA in one atomic script, in integer microseconds of the Redis server's clock (every worker
-# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs), and optionally
-# "now" (µs) from an injected clock, so tests can hold time still.
+# shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs), the request's
+# cost in tokens, and optionally "now" (µs) from an injected clock, so tests can hold time still.
 GCRA_LUA = (
     _LUA_PRELUDE
     + """
@@ -106,7 +111,7 @@ local allow_at = tat + interval - burst
 if now < allow_at then
   return {0, allow_at - now}
 end
-local new_tat = tat + interval
+local new_tat = tat + interval * tonumber(ARGV[3])
 redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
 return {1, math.floor((now + burst - new_tat) / interval)}
 """
@@ -159,9 +164,9 @@ class RedisRateLimiter:
         """For /ready: is the shared limiter reachable (it fails open when not)?"""
         return bool(await self.client.ping())
 
-    def _args(self, rate: int) -> list[int]:
+    def _args(self, rate: int, cost: int = 1) -> list[int]:
         interval = 1_000_000 // rate
-        args = [interval, interval * rate]
+        args = [interval, interval * rate, max(1, cost)]
         if self._clock is not None:
             args.append(round(self._clock() * 1_000_000))
         return args
@@ -174,8 +179,8 @@ class RedisRateLimiter:
         except Exception:  # failing open: the header is informational
             return await self.fallback.remaining(key, rate)
 
-    async def hit(self, key: str, rate: int) -> RateDecision:
-        args = self._args(rate)
+    async def hit(self, key: str, rate: int, cost: int = 1) -> RateDecision:
+        args = self._args(rate, cost)
         try:
             allowed, value = await self._script(keys=[self.prefix + key], args=args)
         except Exception as exc:  # any Redis or network failure: fail open, say so
@@ -188,7 +193,7 @@ class RedisRateLimiter:
                     type(exc).__name__,
                     exc,
                 )
-            return await self.fallback.hit(key, rate)
+            return await self.fallback.hit(key, rate, cost)
         if int(allowed):
             return RateDecision(True, rate, max(0, int(value)), 0.0)
         return RateDecision(False, rate, 0, int(value) / 1_000_000)

@@ -88,6 +88,7 @@ async def generate(
     fetcher: RemoteImageFetcher,
     now: datetime,
     degrade: bool = False,
+    rate_paid: RateDecision | None = None,
 ) -> RenderResult:
     """The image for `req`, from the owner's cache, or rendered and metered on the owner's
     account (read from the database only then: a hit never loads it).
@@ -96,6 +97,9 @@ async def generate(
     over the owner's rate limit waits for its turn (`Meter.wait_for_rate`), and an owner still
     over the limit, or out of quota, gets the plain fallback card (`degraded="rate"` or
     `"quota"`, counting nothing) instead of RATE_LIMITED or QUOTA_EXCEEDED.
+
+    `rate_paid`: the caller already spent the rate-limit token(s) this render needs (a batch
+    pays one per 10 items up front: resolvers/batch.py); everything else is as for one request.
     """
     key = image_key(owner.id, req.cache_key)
     image = cache.peek(key)  # the common case: in this process's memory
@@ -111,17 +115,13 @@ async def generate(
             if unreachable(exc):
                 raise metering_unavailable(exc) from exc
             raise
-        spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
+        if rate_paid is not None:
+            spent.append(rate_paid)
+        else:
+            spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
         ticket = await meter.reserve(acct, now)
         try:
-            spec, partial = req.spec, False
-            if req.urls:
-                images = await fetcher.fetch_many(req.urls, owner=acct.id)
-                spec = replace(spec, images=tuple(sorted(images.items())))
-                partial = any(data is None for data in images.values())
-            t0 = time.perf_counter()
-            body = await pool.render(spec)
-            took.append((time.perf_counter() - t0) * 1000)
+            body, partial = await _draw(req, pool, fetcher, acct.id, took)
         except BaseException as exc:
             await meter.release(ticket)
             if isinstance(exc, Exception) and not isinstance(exc, AppError):
@@ -141,6 +141,45 @@ async def generate(
         image = await fallback(cache, pool, s.width, s.height, s.format)
         return RenderResult(image, True, rate=spent[0] if spent else None, degraded=reason)
     return RenderResult(image, hit, 0.0 if hit else took[0], spent[0] if spent else None)
+
+
+async def _draw(
+    req: ImageRequest, pool: Renderer, fetcher: RemoteImageFetcher, account_id: int,
+    took: list[float],
+) -> tuple[bytes, bool]:  # fmt: skip
+    """(image bytes, partial): fetch the remote images, then render (its ms appended to
+    `took`). Partial: a remote image failed and a placeholder was drawn instead."""
+    spec, partial = req.spec, False
+    if req.urls:
+        images = await fetcher.fetch_many(req.urls, owner=account_id)
+        spec = replace(spec, images=tuple(sorted(images.items())))
+        partial = any(data is None for data in images.values())
+    t0 = time.perf_counter()
+    body = await pool.render(spec)
+    took.append((time.perf_counter() - t0) * 1000)
+    return body, partial
+
+
+async def redraw(
+    owner: KeySnapshot, req: ImageRequest, *, cache: ImageCache, pool: Renderer,
+    fetcher: RemoteImageFetcher,
+) -> CachedImage:  # fmt: skip
+    """An image the owner already paid for (the replay of an idempotent batch:
+    resolvers/batch.py): from the cache, or drawn again when the cache has dropped it, counting
+    nothing, since the first answer counted it."""
+
+    async def create() -> CachedImage:
+        took: list[float] = []
+        try:
+            body, partial = await _draw(req, pool, fetcher, owner.id, took)
+        except AppError:
+            raise
+        except Exception as exc:
+            raise generation_failed() from exc
+        return CachedImage.of(body, req.content_type, took[0], partial=partial)
+
+    image, _ = await cache.get_or_create(image_key(owner.id, req.cache_key), create)
+    return image
 
 
 async def fallback(cache: ImageCache, pool: Renderer, width: int, height: int, fmt: str):

@@ -56,6 +56,14 @@ def signed_query(api_key: str, kid: str, params: Mapping[str, str], exp: int | N
     return canonical_query(signed) + "&sig=" + signature(signing_key(api_key), signed)
 
 
+def signed_url(
+    base_url: str, api_key: str, kid: str, params: Mapping[str, str], exp: int | None
+) -> str:
+    """The signed URL of an image (the one minting function: `/api/signed/generate`, the
+    dashboard and batches all call it)."""
+    return f"{base_url}{SIGNED_PATH}?{signed_query(api_key, kid, params, exp)}"
+
+
 def invalid() -> AppError:
     return AppError("Invalid signature.", code="INVALID_SIGNATURE", status=403)
 

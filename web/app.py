@@ -28,6 +28,7 @@ from resolvers.window_limit import window_limiter
 from web import (
     admin,
     auth,
+    batch,
     billing,
     exports,
     gcpause,
@@ -249,6 +250,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.add_routes(billing.routes)
     app.add_routes(templates.routes)  # before images: /api/templates/schema.json is no name
     app.add_routes(images.routes)
+    app.add_routes(batch.routes)
     graphql.setup(app)
     metrics.add_routes(app)
     app.add_routes(playground.routes)

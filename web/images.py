@@ -132,8 +132,7 @@ def mint_signed(
     image parameters `raw` (plus an optional `expires_in`); also used by the dashboard."""
     exp = signing.expiry(raw.pop("expires_in", None), now)
     req = parse_params(raw, allow_http=not settings.production)
-    query = signing.signed_query(api_key, kid, dict(req.params), exp)
-    url = f"{settings.base_url}{signing.SIGNED_PATH}?{query}"
+    url = signing.signed_url(settings.base_url, api_key, kid, dict(req.params), exp)
     alt = alt_text(req.spec)
     expires_at = None
     if exp is not None:

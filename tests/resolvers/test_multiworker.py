@@ -174,3 +174,25 @@ async def test_key_revocation_and_the_shared_cache_across_workers(workers, pg):
     async with on_database(pg):
         account = await Account.get(email=email)
         assert await quota.used_this_month(account.id, datetime.now(UTC)) == 1
+
+
+async def test_batches_on_two_workers_render_exactly_the_quota(workers, pg):
+    """Concurrent batches split over both workers, beside single requests: exactly the quota's
+    images render, the rest fail per item with QUOTA_EXCEEDED, and `used` equals the renders."""
+    async with on_database(pg):
+        acct, key = await _account("batch@example.com", plan=PlanId.PUBLISHING, custom_quota=10)
+    async with aiohttp.ClientSession() as http:
+
+        async def batch(i: int) -> list[str]:
+            items = [{"title": f"batch {i}-{n}", "width": 300, "height": 200} for n in range(6)]
+            headers = {"X-API-Key": key, "Accept": "application/json"}
+            url = f"{workers[i % 2]}/api/batch"
+            async with http.post(url, json={"items": items}, headers=headers) as r:
+                assert r.status == 200
+                return [x["code"] or "ok" for x in (await r.json())["results"]]
+
+        answers = await asyncio.gather(*(batch(i) for i in range(4)), _fire(workers, key, 6, "one"))
+    fates = Counter(code for codes in answers[:4] for code in codes) + answers[4]
+    assert fates == {"ok": 10, "QUOTA_EXCEEDED": 20}
+    async with on_database(pg):
+        assert await quota.used_this_month(acct.id, datetime.now(UTC)) == 10

@@ -269,6 +269,11 @@ def test_api_matches_openapi(case, server):
     headers = {"X-API-Key": server.api_key, "Authorization": f"Bearer {ADMIN_TOKEN}"}
     cookies = {}
     op = case.operation.label
+    body = case.body if isinstance(case.body, dict) else {}
+    if op == "POST /api/batch" and isinstance(items := body.get("items"), list) and items:
+        body["items"] = items[:4]  # the shape is what is tested: spare the renders
+        for item in body["items"]:
+            _local_images(item, server.image_url)
     if op == "GET /api/signed/image":
         _sign(case, server, rng)
     if op == "POST /api/stripe/webhook" and isinstance(case.body, dict) and rng.random() < 0.75:

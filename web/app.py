@@ -62,7 +62,7 @@ from web.appkeys import (
 )
 from web.bodies import MAX_JSON_BYTES
 from web.clientip import startup_warnings
-from web.middleware import error_middleware
+from web.middleware import error_middleware, request_id_on_prepare
 from web.settings import ConfigError, Settings
 
 log = logging.getLogger("ogapi")
@@ -212,6 +212,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
         client_max_size=MAX_JSON_BYTES,
         handler_args={"max_line_size": MAX_REQUEST_LINE},
     )
+    app.on_response_prepare.append(request_id_on_prepare)
     app[settings_key] = settings
     app[json_access_key] = settings.log_format == "json"
     app[clock_key] = clock

@@ -20,12 +20,10 @@ from web.appkeys import (
     image_cache_key,
     meter_key,
     render_pool_key,
-    request_id_key,
     settings_key,
 )
 from web.bodies import read_json
 from web.callers import key_snapshot
-from web.middleware import REQUEST_ID
 from web.zipstream import ZipStream
 
 routes = web.RouteTableDef()
@@ -139,7 +137,6 @@ async def _zip(
     response.content_type = "application/zip"
     response.headers["Content-Disposition"] = 'attachment; filename="batch.zip"'
     response.headers["Cache-Control"] = "no-store"
-    response.headers[REQUEST_ID] = request[request_id_key]  # sent before the middleware's turn
     await response.prepare(request)
     archive = ZipStream(response, now)
     manifest = []

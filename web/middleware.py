@@ -103,6 +103,13 @@ async def error_middleware(request: web.Request, handler):
     return response
 
 
+async def request_id_on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """`X-Request-ID` on a streamed answer too (the ledger CSV, a batch's ZIP): its headers go
+    out at `prepare`, before the middleware gets the response back."""
+    if (request_id := request.get(request_id_key)) is not None:
+        response.headers.setdefault(REQUEST_ID, request_id)
+
+
 def _access_line(request: web.Request, status: int, seconds: float) -> None:
     """LOG_FORMAT=json: one line per request (web/logs.py), instead of gunicorn's."""
     from web.clientip import client_ip

@@ -3,6 +3,10 @@
 The server runs in a subprocess (`python -m bench.http_bench --serve DB PORT`) on a fresh migrated
 SQLite database; the load comes from `wrk` when installed (`apt-get install -y wrk`), else
 from an aiohttp client in this process (which then competes for the CPU: a lower bound).
+
+Signed-image hits are measured twice in the same run, on two servers pinned to the same core:
+one counting the fetches (docs/link-previews.md, as served) and one started with
+`--uncounted`, whose fetch log drops them (the cost of counting is the difference).
 """
 
 from __future__ import annotations
@@ -30,12 +34,21 @@ def _settings(db: str, port: int):
                     base_url=f"http://127.0.0.1:{port}", render_workers=1)  # fmt: skip
 
 
-def serve(db: str, port: int) -> None:
+FETCHER_UA = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+
+
+def serve(db: str, port: int, counted: bool = True) -> None:
     import logging
 
     from aiohttp import web
 
+    from resolvers.fetch_log import FetchLog
     from web.app import create_app
+    from web.appkeys import fetch_log_key
+
+    class Uncounted(FetchLog):
+        def record(self, *args, **kwargs) -> None:
+            return None
 
     logging.basicConfig(level=logging.WARNING)
     try:
@@ -45,6 +58,8 @@ def serve(db: str, port: int) -> None:
     except ImportError:
         pass
     app = create_app(_settings(db, port))
+    if not counted:
+        app[fetch_log_key] = Uncounted()
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
@@ -118,7 +133,7 @@ async def _warm(base: str, key: str) -> tuple[str, str]:
 
     gen = f"{base}/api/generate?title=Cache+hit+benchmark&subtitle=warm&template=default"
     async with aiohttp.ClientSession() as s:
-        for _ in range(100):  # wait for the server
+        for _ in range(600):  # wait for the server (slow to import on a busy machine)
             try:
                 async with s.get(f"{base}/health") as r:
                     if r.status == 200:
@@ -138,6 +153,73 @@ async def _warm(base: str, key: str) -> tuple[str, str]:
     return gen, signed
 
 
+async def _warm_signed(base: str, signed: str) -> str:
+    """The same signed URL on the server at `base` (rendered there once)."""
+    import aiohttp
+
+    url = base + signed[signed.index("/api/signed/image") :]
+    async with aiohttp.ClientSession() as s:
+        for _ in range(600):  # wait for the server (slow to import on a busy machine)
+            try:
+                async with s.get(f"{base}/health") as r:
+                    if r.status == 200:
+                        break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(1.1)  # the rate-limit burst again
+        async with s.get(url) as r:
+            assert r.status == 200, await r.text()
+    return url
+
+
+def _load(url: str, headers: dict[str, str], seconds: int, conns: int) -> tuple[float, str]:
+    if shutil.which("wrk"):
+        return _wrk(url, headers, seconds, conns)
+    rps = asyncio.run(_client_load(url, headers, seconds, conns))
+    return rps, f"aiohttp client in-process, {conns} connections (lower bound)"
+
+
+def _counting_cost(counted: str, uncounted: str, headers: dict[str, str], pairs: int, conns: int):
+    """Signed hits with and without counting the fetches (docs/link-previews.md): `pairs` pairs
+    of 4 s runs on the two servers (same core), alternating which goes first; the change is the
+    median of the pairs' ratios, so drift in the machine's load cancels out."""
+    from bench.run import Row
+
+    ratios, with_counting, without = [], [], []
+    for i in range(pairs):
+        order = [(counted, with_counting), (uncounted, without)]
+        for url, into in order if i % 2 == 0 else order[::-1]:
+            into.append(_load(url, headers, 4, conns)[0])
+        ratios.append(with_counting[-1] / without[-1])
+    ratios.sort()
+    change = ratios[len(ratios) // 2] - 1
+    mid = len(with_counting) // 2
+    counted_rps = sorted(with_counting)[mid]
+    cost = _record_cost()
+    note = (f"median of {pairs} pairs × 4 s, alternating; counted {counted_rps:,.0f} vs not "
+            f"counted {sorted(without)[mid]:,.0f} req/s (medians); pair ratios "
+            + " / ".join(f"{r:.3f}" for r in ratios)
+            + f"; FetchLog.record itself: {cost * 1e6:.2f} µs a call, "
+            f"{cost * counted_rps:.2%} of a core at {counted_rps:,.0f} req/s")  # fmt: skip
+    return Row("http", "signed hit: counting fetches, change in req/s", f"{change:+.1%}", note)
+
+
+def _record_cost() -> float:
+    """Seconds per `FetchLog.record` of a crawler's hit (the best of 5 rounds, in this process)."""
+    import timeit
+    from datetime import UTC, datetime
+
+    from resolvers.fetch_log import FetchLog
+
+    log, now, image = FetchLog(), datetime.now(UTC), "a" * 64
+    n = 100_000
+
+    def hit() -> None:
+        log.record(7, FETCHER_UA, now, image=image, title="Hi", status=200, cache_hit=True)
+
+    return min(timeit.repeat(hit, number=n, repeat=5)) / n
+
+
 def http_section(a: argparse.Namespace):
     from bench.run import Row
 
@@ -148,15 +230,29 @@ def http_section(a: argparse.Namespace):
         key, _ = asyncio.run(_prepare(db))
         port = 18000 + os.getpid() % 1000
         server_cpu, _ = _cores()
-        server = subprocess.Popen(
-            [*server_cpu, sys.executable, "-m", "bench.http_bench", "--serve", db, str(port)],
-            cwd=Path(__file__).resolve().parent.parent,
-        )
+        servers = [
+            subprocess.Popen(
+                [
+                    *server_cpu,
+                    sys.executable,
+                    "-m",
+                    "bench.http_bench",
+                    "--serve",
+                    db,
+                    str(p),
+                    *extra,
+                ],
+                cwd=Path(__file__).resolve().parent.parent,
+            )
+            for p, extra in ((port, []), (port + 1, ["--uncounted"]))
+        ]
         try:
             gen, signed = asyncio.run(_warm(f"http://127.0.0.1:{port}", key))
+            uncounted = asyncio.run(_warm_signed(f"http://127.0.0.1:{port + 1}", signed))
+            crawler = {"User-Agent": FETCHER_UA}
             targets = (
                 ("/api/generate (X-API-Key), cache hit", gen, {"X-API-Key": key}),
-                ("/api/signed/image, cache hit", signed, {}),
+                ("/api/signed/image, cache hit", signed, crawler),
                 ("/health (aiohttp floor)", f"http://127.0.0.1:{port}/health", {}),
             )
             # Rounds interleave the targets, so a burst of other work on the machine does not
@@ -164,12 +260,7 @@ def http_section(a: argparse.Namespace):
             runs: dict[str, list[tuple[float, str]]] = {label: [] for label, _, _ in targets}
             for _ in range(1 if a.quick else 3):
                 for label, url, headers in targets:
-                    if shutil.which("wrk"):
-                        runs[label].append(_wrk(url, headers, seconds, conns))
-                    else:
-                        rps = asyncio.run(_client_load(url, headers, seconds, conns))
-                        note = f"aiohttp client in-process, {conns} connections (lower bound)"
-                        runs[label].append((rps, note))
+                    runs[label].append(_load(url, headers, seconds, conns))
             rows = []
             for label, results in runs.items():
                 ordered = sorted(results)
@@ -178,6 +269,7 @@ def http_section(a: argparse.Namespace):
                     each = " / ".join(f"{r:,.0f}" for r, _ in results)
                     note = f"median of {len(results)} × {seconds} s ({each}); {note}"
                 rows.append(Row("http", f"{label}, req/s", f"{rps:,.0f}", note))
+            rows.append(_counting_cost(signed, uncounted, crawler, 3 if a.quick else 8, conns))
             path = urlsplit(signed).path
             pinned = (
                 f"server pinned to CPU {server_cpu[-1]}, wrk to the rest"
@@ -189,10 +281,12 @@ def http_section(a: argparse.Namespace):
             )
             return rows
         finally:
-            server.terminate()
-            server.wait(10)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(10)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]), counted=sys.argv[4:] != ["--uncounted"])

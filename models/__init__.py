@@ -16,6 +16,7 @@ from models.enums import (
     SubscriptionStatus,
     TransactionType,
 )
+from models.insight import CardFetch, CardFetchDay
 from models.mail import OutboxMail
 from models.metering import (
     DailyUsage,
@@ -31,6 +32,8 @@ __all__ = [
     "Account",
     "AccountStatus",
     "ApiKey",
+    "CardFetch",
+    "CardFetchDay",
     "CheckoutSession",
     "CreditDispute",
     "CreditPurchase",

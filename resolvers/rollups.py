@@ -46,7 +46,7 @@ def _plus(name: str, delta: Any):
     return F(name) + delta
 
 
-async def _add(model: type[Model], keys: dict[str, Any], deltas: dict[str, Any]) -> None:
+async def add_to_row(model: type[Model], keys: dict[str, Any], deltas: dict[str, Any]) -> None:
     """Add `deltas` to the row of `model` at `keys`, creating it on first use (safe in
     transactions: the insert is a savepoint, and a concurrent insert makes this an update)."""
     for _ in range(3):
@@ -77,7 +77,7 @@ async def bump_daily(
     """Add to the (account, day, service) row, creating it on first use."""
     keys = {"account_id": account_id, "day": now.astimezone(UTC).date(), "service": service}
     deltas = {"images": images, "api_calls": api_calls, "tokens": tokens, "spend": spend}
-    await _add(DailyUsage, keys, deltas)
+    await add_to_row(DailyUsage, keys, deltas)
 
 
 async def bump_totals(entry: LedgerEntry) -> None:
@@ -85,7 +85,7 @@ async def bump_totals(entry: LedgerEntry) -> None:
     keys = {"account_id": entry.account_id, "type": entry.type, "service": entry.service}
     amount, tokens, images = Decimal(entry.amount), entry.tokens, entry.images
     deltas = {"entries": 1, "amount": amount, "tokens": tokens, "images": images}
-    await _add(LedgerTotal, keys, deltas)
+    await add_to_row(LedgerTotal, keys, deltas)
 
 
 async def rebuild_totals(account_ids: Iterable[int] | None = None) -> int:

@@ -16,6 +16,7 @@ from render.fonts import raqm_available
 from render.pool import RenderPool
 from resolvers.cache import make_image_cache
 from resolvers.crypto import SecretBox
+from resolvers.fetch_log import FetchLog
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
@@ -44,6 +45,7 @@ from web import (
 )
 from web.appkeys import (
     clock_key,
+    fetch_log_key,
     fetcher_key,
     image_cache_key,
     json_access_key,
@@ -128,10 +130,15 @@ async def _background(coro) -> AsyncIterator[None]:
 
 
 async def _meter_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Write the API-call counts every second, and once more at shutdown (database still open);
-    give back quota reservations that a dead worker left behind."""
+    """Write the API-call counts every second and the card fetches every two, and once more at
+    shutdown (database still open); give back quota reservations that a dead worker left
+    behind."""
     meter, timeout = app[meter_key], app[settings_key].reservation_timeout
-    async with _background(meter.run_flusher()), _background(meter.run_sweeper(timeout)):
+    async with (
+        _background(meter.run_flusher()),
+        _background(app[fetch_log_key].run_flusher()),
+        _background(meter.run_sweeper(timeout)),
+    ):
         yield
 
 
@@ -221,6 +228,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[redis_key] = connect(settings.redis_url) if settings.redis_url else None
     app[meter_key] = Meter(_rate_limiter(app[redis_key]), app[mailer_key])
     app[window_limiter_key] = window_limiter(app[redis_key])
+    app[fetch_log_key] = FetchLog()
     app[key_cache_key] = KeyCache(app[redis_key], sqlite_path=sqlite_path(settings.database_url))
     if (gateway := _stripe_gateway(settings)) is not None:
         app[stripe_key] = gateway

@@ -13,6 +13,7 @@ from models import Account
 from render.pool import RenderPool
 from resolvers.cache import ImageCache
 from resolvers.crypto import SecretBox
+from resolvers.fetch_log import FetchLog
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer
@@ -42,6 +43,9 @@ render_pool_key = web.AppKey("render_pool", RenderPool)
 image_cache_key = web.AppKey("image_cache", ImageCache)
 fetcher_key = web.AppKey("fetcher", RemoteImageFetcher)
 signer_key = web.AppKey("signer", SignatureVerifier)
+# Signed-image fetches counted in memory per platform, flushed every few seconds
+# (resolvers/fetch_log.py, docs/link-previews.md).
+fetch_log_key = web.AppKey("fetch_log", FetchLog)
 # The styled 404 page for HTML paths (web/pages.py); JSON paths keep JSON errors.
 not_found_page_key = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]](
     "not_found_page"

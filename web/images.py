@@ -19,6 +19,7 @@ from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
 from resolvers.timefmt import iso_utc
 from web.appkeys import (
     clock_key,
+    fetch_log_key,
     fetcher_key,
     image_cache_key,
     meter_key,
@@ -179,7 +180,13 @@ async def signed_image(request: web.Request) -> web.Response:
     if not result.degraded:  # the fallback card is neither a hit nor a render of this image
         headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
         headers["X-Render-Ms"] = f"{result.render_ms:.1f}"
-    return _image_response(request, result.image, headers)
+    response = _image_response(request, result.image, headers)
+    app[fetch_log_key].record(
+        owner.id, request.headers.get("User-Agent", ""), now, image=req.cache_key,
+        title=req.spec.title, status=response.status,
+        cache_hit=result.cache_hit and not result.degraded,
+    )  # fmt: skip
+    return response
 
 
 @routes.get("/api/templates")

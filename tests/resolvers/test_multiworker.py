@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from models import Account, LedgerEntry, Notification, PlanId
+from models import Account, CardFetch, CardFetchDay, LedgerEntry, Notification, PlanId
 from resolvers import accounts, ledger, quota
 from resolvers.crypto import SecretBox
 from resolvers.keys import active_key, reveal
@@ -196,3 +196,45 @@ async def test_batches_on_two_workers_render_exactly_the_quota(workers, pg):
     assert fates == {"ok": 10, "QUOTA_EXCEEDED": 20}
     async with on_database(pg):
         assert await quota.used_this_month(acct.id, datetime.now(UTC)) == 10
+
+
+async def test_two_workers_count_card_fetches_exactly(workers, pg):
+    """Concurrent signed-image fetches through both workers: every one counted once per
+    platform within 5 s, and one sample per card and platform a minute between them
+    (docs/link-previews.md)."""
+    async with on_database(pg):
+        account, key = await _account("cards@example.com", plan=PlanId.PUBLISHING)
+        other, _ = await _account("other-cards@example.com", plan=PlanId.PUBLISHING)
+    agents = {
+        "facebook": "facebookexternalhit/1.1",
+        "x": "Twitterbot/1.0",
+        "discord": "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    }
+    async with aiohttp.ClientSession() as http:
+        params = {"title": f"Shared {time.time_ns()}", "template": "minimal"}
+        async with http.get(f"{workers[0]}/api/signed/generate", params=params,
+                            headers={"X-API-Key": key}) as r:  # fmt: skip
+            url = (await r.json())["url"]
+        path = url[url.index("/api/signed/image") :]
+
+        async def one(i: int) -> int:
+            base, ua = workers[i % 2], list(agents.values())[i % 3]
+            async with http.get(base + path, headers={"User-Agent": ua}) as r:
+                await r.read()
+                return r.status
+
+        statuses = await asyncio.gather(*(one(i) for i in range(60)))
+    assert statuses == [200] * 60
+    sent = time.monotonic()
+    async with on_database(pg):
+        while True:
+            rows = await CardFetchDay.filter(account_id=account.id).values("platform", "fetches")
+            if sum(r["fetches"] for r in rows) >= 60 or time.monotonic() - sent > 5.0:
+                break
+            await asyncio.sleep(0.1)
+        assert {r["platform"]: r["fetches"] for r in rows} == dict.fromkeys(agents, 20)
+        samples = await CardFetch.filter(account_id=account.id).values_list("platform", "minute")
+        per_minute = Counter(samples)
+        assert set(p for p, _ in per_minute) == set(agents)
+        assert all(n == 1 for n in per_minute.values())  # both workers saw each: one kept
+        assert await CardFetchDay.filter(account_id=other.id).count() == 0

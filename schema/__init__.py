@@ -30,6 +30,7 @@ from schema.account import AccountMutation, AccountQuery
 from schema.billing import BillingMutation, BillingQuery
 from schema.execution import ExecutionContext
 from schema.ledger import LedgerQuery
+from schema.link_previews import LinkPreviewsQuery
 from schema.masking import ErrorCodes, should_mask_error
 from schema.notifications import NotificationQuery
 from schema.scalars import SCALAR_MAP
@@ -68,7 +69,16 @@ class CachedParse(SchemaExtension):
 
 
 Query = merge_types(
-    "Query", (AccountQuery, NotificationQuery, UsageQuery, LedgerQuery, BillingQuery, TemplateQuery)
+    "Query",
+    (
+        AccountQuery,
+        NotificationQuery,
+        UsageQuery,
+        LedgerQuery,
+        BillingQuery,
+        TemplateQuery,
+        LinkPreviewsQuery,
+    ),
 )
 Mutation = merge_types("Mutation", (AccountMutation, BillingMutation))
 

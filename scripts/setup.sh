@@ -16,6 +16,7 @@ if [ "$MODE" = test ]; then
   command -v redis-server >/dev/null || need_apt+=(redis-server)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # the dashboard's browser tests (tests/e2e)
+  command -v node >/dev/null || need_apt+=(nodejs)  # the JavaScript client's tests (Node >= 18)
   # A font for Chromium's layout (installed without recommends, it may bring none).
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 fi

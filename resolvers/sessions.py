@@ -30,8 +30,12 @@ async def create_session(
     return token
 
 
-async def resolve_session(token: str | None, now: datetime, idle: timedelta) -> Account | None:
-    """The session's account, or None when missing, idle too long or past its lifetime."""
+async def resolve_session(
+    token: str | None, now: datetime, idle: timedelta, activity: bool = True
+) -> Account | None:
+    """The session's account, or None when missing, idle too long or past its lifetime.
+    `activity` False (the dashboard's auto-refresh, not the person): the idle clock is not
+    reset, so a page left open still ends after `idle`."""
     if not token or len(token) > 128:
         return None
     session = await Session.get_or_none(id=sha256_hex(token)).select_related("account")
@@ -40,7 +44,7 @@ async def resolve_session(token: str | None, now: datetime, idle: timedelta) -> 
     if now >= session.expires_at or now - session.last_seen_at >= idle:
         await session.delete()
         return None
-    if now - session.last_seen_at >= TOUCH_INTERVAL:
+    if activity and now - session.last_seen_at >= TOUCH_INTERVAL:
         await Session.filter(id=session.id).update(last_seen_at=now)
     return session.account
 

@@ -23,6 +23,9 @@ from web.bodies import read_json
 from web.clientip import client_ip
 
 COOKIE = "ogapi_session"
+# Sent by the dashboard's own timed refresh (web/static/lib.js): not the person's activity, so
+# it does not keep the session from going idle (docs/accounts.md).
+AUTO_REFRESH_HEADER = "X-Auto-Refresh"
 routes = web.RouteTableDef()
 
 
@@ -53,8 +56,9 @@ async def session_account(request: web.Request) -> Account | None:
     """The account of the request's session cookie (cached on the request)."""
     if session_account_key not in request:
         idle = timedelta(minutes=request.app[settings_key].session_idle_minutes)
+        activity = request.headers.get(AUTO_REFRESH_HEADER) != "1"
         request[session_account_key] = await sessions.resolve_session(
-            request.cookies.get(COOKIE), request.app[clock_key](), idle
+            request.cookies.get(COOKIE), request.app[clock_key](), idle, activity
         )
     return request[session_account_key]
 

@@ -484,6 +484,7 @@ def test_refreshes_every_five_minutes_and_recovers_from_errors(page_factory, liv
     expect(page.locator("#usage")).to_contain_text("/ 2,000 images")
     expect(page.locator("#updated")).to_contain_text("Last updated")
     before = len(watch.graphql())
+    assert "x-auto-refresh" not in watch.graphql()[-1].headers  # a click: the person's activity
     loads = int(page.evaluate("document.body.dataset.loaded"))
     page.clock.run_for("04:50")
     page.wait_for_timeout(200)
@@ -491,6 +492,8 @@ def test_refreshes_every_five_minutes_and_recovers_from_errors(page_factory, liv
     page.clock.run_for("00:15")  # five minutes after the last load: a refresh by itself
     page.wait_for_function("n => Number(document.body.dataset.loaded) > n", arg=loads)
     assert len(watch.graphql()) == before + 1
+    # ...which says so: it does not keep the session from going idle (docs/accounts.md).
+    assert watch.graphql()[-1].headers.get("x-auto-refresh") == "1"
 
 
 def test_quota_alert_reaches_notifications_and_the_usage_bar(page_factory, live, context_factory):

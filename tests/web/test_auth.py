@@ -161,6 +161,37 @@ async def test_session_idle_and_absolute_expiry(client, signup, clock):
     await client.post("/api/auth/login", json={"email": "user1@example.com", "password": PASSWORD})
 
 
+async def test_the_dashboards_auto_refresh_does_not_keep_the_session_alive(client, signup, clock):
+    """Only what the person does is activity: the timed refresh (X-Auto-Refresh: 1) is served
+    but leaves the idle clock running (docs/accounts.md)."""
+    from datetime import UTC, datetime
+
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    clock.set(start)
+    user = await signup()
+
+    async def me(minutes: int, auto: bool = True) -> str | None:
+        clock.set(start + timedelta(minutes=minutes))
+        headers = {"X-Auto-Refresh": "1"} if auto else {}
+        resp = await client.post("/graphql", json={"query": "{ me { email } }"}, headers=headers)
+        body = await resp.json()
+        account = (body.get("data") or {}).get("me")
+        return account["email"] if account else None
+
+    for minutes in range(5, 60, 5):  # a dashboard left open refreshes every 5 minutes
+        assert await me(minutes) == user.email
+    assert await me(61) is None  # idle 61 minutes: signed out, auto-refresh or not
+    assert await Session.all().count() == 0
+
+    # What the person does still counts: a click at minute 30 keeps it alive to minute 90.
+    clock.set(start)
+    resp = await client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert resp.status == 200
+    assert await me(30, auto=False) == user.email
+    assert await me(85) == user.email
+    assert await me(91) is None
+
+
 async def test_idle_timeout_kills_session(client, signup):
     from datetime import UTC, datetime
 

@@ -117,14 +117,14 @@ function render(only) {
 }
 
 let timer, loading;
-async function load() {
+async function load(auto = false) {
   if (loading) return loading;
   const button = $("#refresh");
   button.disabled = true;
   button.textContent = "Refreshing…";
   loading = (async () => {
     try {
-      const { data, errors } = await gql(QUERY);
+      const { data, errors } = await gql(QUERY, {}, { auto });
       state.data = data;
       render();
       $("#updated").textContent = `Last updated ${clock(new Date())}${errors.length ? " · some panels couldn't load" : ""}`;
@@ -139,7 +139,7 @@ async function load() {
       button.textContent = "Refresh Data";
       loading = null;
       clearTimeout(timer);
-      timer = setTimeout(load, REFRESH_MS);
+      timer = setTimeout(() => load(true), REFRESH_MS); // not activity: the session may idle out
     }
   })();
   return loading;

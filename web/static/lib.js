@@ -35,11 +35,14 @@ export async function api(path, { method = "POST", body, raw = false } = {}) {
 }
 
 // GraphQL: {data, errors}; a signed-out answer leaves the page; a total failure throws.
-export async function gql(query, variables = {}) {
+// `auto`: a timed refresh, not the person: the server does not count it as activity, so the
+// session still ends after SESSION_IDLE_MINUTES of a page left open.
+export async function gql(query, variables = {}, { auto = false } = {}) {
   let res;
   try {
     res = await fetch("/graphql", {
-      method: "POST", credentials: "same-origin", headers: JSON_HEADERS,
+      method: "POST", credentials: "same-origin",
+      headers: auto ? { ...JSON_HEADERS, "X-Auto-Refresh": "1" } : JSON_HEADERS,
       body: JSON.stringify({ query, variables }),
     });
   } catch {

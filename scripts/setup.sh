@@ -16,7 +16,7 @@ if [ "$MODE" = test ]; then
   command -v redis-server >/dev/null || need_apt+=(redis-server)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # the dashboard's browser tests (tests/e2e)
-  command -v node >/dev/null || need_apt+=(nodejs)  # the JavaScript client's tests (Node >= 18)
+  command -v node >/dev/null || need_apt+=(nodejs)  # JS client tests, the docs' JS examples (Node >= 18)
   # A font for Chromium's layout (installed without recommends, it may bring none).
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 fi
@@ -42,15 +42,25 @@ lock=requirements.txt
 [ "$MODE" = test ] && lock=requirements-test.txt
 stamp=".venv/.installed-${lock%.txt}"
 if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "==> installing $lock and ogapi (editable)"
+  total=$(grep -c '==' "$lock")
+  echo "==> installing $total packages from $lock and ogapi (editable); a first run takes a minute or two"
   log=.venv/pip-install.log
   pip=(.venv/bin/python -m pip install --disable-pip-version-check)
+  # Progress: one line per package pip collects ("[12/87] aiohttp"), rewritten in place on a
+  # terminal; the whole pip output stays in the log.
+  if [ -t 1 ]; then line='\r  [%d/%d] %-40s'; done_='\n'; else line='  [%d/%d] %s\n'; done_=''; fi
+  progress() {
+    awk -v total="$total" -v line="$line" -v done_="$done_" '
+      /^Collecting / && $2 !~ /^pip$/ { n++; sub(/==.*/, "", $2); printf line, n, total, $2; fflush() }
+      /^Installing collected packages/ { printf "%s  unpacking into .venv…\n", done_; fflush() }'
+  }
   if ! { "${pip[@]}" --upgrade pip && "${pip[@]}" -r "$lock" && "${pip[@]}" --no-deps -e .; } \
-      >"$log" 2>&1; then
+      2>&1 | tee "$log" | progress; then
     tail -n 40 "$log" >&2
     echo "error: pip install failed (full log: $log)" >&2
     exit 1
   fi
   rm -f .venv/.installed-*
   touch "$stamp"
+  echo "==> installed"
 fi

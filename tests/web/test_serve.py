@@ -419,4 +419,6 @@ async def test_sigterm_closes_each_listening_socket_once(tmp_path, worker):
     out = (tmp_path / "serve.log").read_text()
     assert proc.returncode == 0, out
     assert "Worker exiting" in out and "Shutting down: Master" in out, out
+    # Once serving, a first run says where the dashboard is and how to get sample data.
+    assert f"Dashboard: http://127.0.0.1:{port}/dashboard" in out and "ogapi demo" in out, out
     assert "Error while closing socket" not in out and "Errno 9" not in out, out

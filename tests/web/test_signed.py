@@ -206,7 +206,7 @@ async def test_signed_fetches_are_not_api_calls(api, owner):
 
 
 def _doc_block(language: str) -> str:
-    blocks = re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), re.S)
+    blocks = re.findall(rf"```{language}(?: doctest)?\n(.*?)```", DOC.read_text(), re.S)
     assert blocks, f"no {language} block in {DOC}"
     return blocks[0]
 

@@ -25,7 +25,6 @@ from resolvers.rollups import add_to_row
 FLUSH_EVERY = 2.0  # seconds: counts are in the database within this (docs: "within 5 s")
 KEEP_RECENT = 200  # samples kept per account (GraphQL `recent` reads at most 100)
 MAX_PENDING_SAMPLES = 5_000  # per flush; past it, samples wait for the next minute
-TRIM_EVERY = 60  # seconds between trims of one account's samples
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class FetchLog(Flusher[Item]):
         self._day = date.min
         self._minute = 0
         self._sampled: set[tuple[int, str, str]] = set()
-        self._trimmed: dict[int, float] = {}  # account -> when its samples were last trimmed
+        self._untrimmed: dict[int, int] = {}  # account -> samples written since its last trim
 
     def record(
         self,
@@ -122,15 +121,17 @@ class FetchLog(Flusher[Item]):
         await CardFetch.bulk_create(
             [CardFetch(**vars(sample)) for sample in item], ignore_conflicts=True
         )
-        await self._trim({sample.account_id for sample in item}, item[-1].at)
+        for sample in item:
+            self._untrimmed[sample.account_id] = self._untrimmed.get(sample.account_id, 0) + 1
+        await self._trim()
 
-    async def _trim(self, accounts: set[int], now: datetime) -> None:
-        """Keep each account's newest KEEP_RECENT samples (at most once a minute each)."""
-        t = now.timestamp()
-        for account_id in sorted(accounts):
-            if t - self._trimmed.get(account_id, 0.0) < TRIM_EVERY:
-                continue
-            self._trimmed[account_id] = t
+    async def _trim(self) -> None:
+        """Keep each account's newest KEEP_RECENT samples: trimmed once it has written half as
+        many again since its last trim (so fewer than 1.5 times KEEP_RECENT rows, plus other
+        workers' unwritten share)."""
+        due = sorted(a for a, n in self._untrimmed.items() if n >= max(1, KEEP_RECENT // 2))
+        for account_id in due:
+            del self._untrimmed[account_id]
             oldest_kept = (
                 await CardFetch.filter(account_id=account_id)
                 .order_by("-id")
@@ -140,8 +141,6 @@ class FetchLog(Flusher[Item]):
             )
             if oldest_kept:
                 await CardFetch.filter(account_id=account_id, id__lt=oldest_kept[0]).delete()
-        if len(self._trimmed) > 100_000:
-            self._trimmed.clear()
 
     def _describe(self, item: Item) -> str:
         if isinstance(item, DayCount):

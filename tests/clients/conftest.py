@@ -22,6 +22,8 @@ from tests.resolvers.conftest import on_database
 from tests.services import free_port, wait_http_ok
 
 ROOT = Path(__file__).resolve().parents[2]
+# The Python client is one file to copy, not a package: its tests import it from its folder.
+sys.path.insert(0, str(ROOT / "clients" / "python"))
 
 
 @dataclass

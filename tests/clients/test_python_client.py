@@ -29,7 +29,8 @@ def fetch(url: str) -> tuple[int, dict, bytes]:
 
 
 def size(data: bytes) -> tuple[int, int]:
-    return Image.open(io.BytesIO(data)).size
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
 
 
 def test_one_file_standard_library_only_python_39():

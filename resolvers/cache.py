@@ -1,20 +1,23 @@
-"""The rendered-image cache: the only module that talks to aiocache.
+"""The rendered-image tiers, each with one job (docs/caching.md); the only module that talks
+to aiocache.
 
-Two levels. In front, in every process, a least-recently-used map of ready `CachedImage`s
-bounded by bytes (`IMAGE_CACHE_MB`, 256 by default): a hit there costs a dict lookup, no
-deserialising, no await on a backend. Behind it, shared by all workers, aiocache's Redis backend
-when `REDIS_URL` is set, on the worker's one Redis client (resolvers/redisconn.py). Values are
-stored as one bytes blob (a small JSON header, a newline, the image) by `ImageSerializer`,
-which never decodes them as text; on the embedded default the in-process map is the whole
-cache. A key names its content for ever (a hash of the canonical spec and RENDER_VERSION, under
-the owning account: see `image_key`), so the front never goes stale.
+1. **Memory**, in every worker: a least-recently-used map of ready `CachedImage`s bounded by
+   bytes (`IMAGE_CACHE_MB`, resolvers/memory_lru.py): a hit costs a dict lookup, no await.
+2. **Redis** (with `REDIS_URL`), shared by all workers and hosts, hot and small: aiocache's
+   Redis backend on the worker's one client (resolvers/redisconn.py), each image for
+   `REDIS_TTL` (an hour) and none over `REDIS_MAX_BYTES`; the server's `maxmemory` and eviction
+   policy bound the rest (docs/operations.md). Values are one bytes blob (a small JSON header,
+   a newline, the image) made by `ImageSerializer`, never decoded as text.
+3. **The image store** (resolvers/store_tier.py), durable: every complete render of an
+   account's request (`durable=True`), so a paid image is never rendered, nor counted, again.
 
-A card drawn with a placeholder because a remote image failed (`CachedImage.partial`) is kept
-`DEGRADED_TTL` seconds, in this process's memory only: the same request a little later fetches
-the image again (docs/caching.md).
+A key names its content for ever (a hash of the canonical spec and RENDER_VERSION, under the
+owning account: see `image_key`), so no tier ever goes stale. A card drawn with a placeholder
+because a remote image failed (`CachedImage.partial`) is kept `DEGRADED_TTL` seconds, in this
+process's memory only; previews and the fallback card are never stored.
 
 Identical concurrent misses in one process are coalesced: one caller renders, the others wait
-for its result (across workers a duplicate render is possible and harmless).
+for its result (across workers a duplicate render is possible; the store keeps one copy).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import hashlib
 import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,11 +34,19 @@ from typing import TYPE_CHECKING
 from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
 
+from resolvers.memory_lru import MemoryLru
+from resolvers.tierstats import TierStats
+
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from redis.asyncio import Redis
 
+    from resolvers.store_tier import StoreTier
+
 log = logging.getLogger("ogapi.cache")
-REDIS_TTL = 7 * 86400
+REDIS_TTL = 3600  # seconds an image stays in Redis (the store keeps it for good)
+REDIS_MAX_BYTES = 1 << 20  # larger images skip Redis (memory and the store still keep them)
 DEFAULT_MEMORY_MB = 256
 DEGRADED_TTL = 5.0  # seconds a card with a placeholder for a failed remote image is kept
 
@@ -88,99 +98,116 @@ class ImageSerializer(BaseSerializer):
         return None if value is None else CachedImage.unpack(value)
 
 
-class MemoryLru:
-    """Images by key, least recently used first out once `max_bytes` is passed; an entry put
-    with a `ttl` is gone `ttl` seconds later (time.monotonic)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._items: OrderedDict[str, CachedImage] = OrderedDict()
-        self._expires: dict[str, float] = {}  # only the entries put with a ttl
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: str) -> CachedImage | None:
-        image = self._items.get(key)
-        if image is not None:
-            if self._expires and self._expires.get(key, float("inf")) <= time.monotonic():
-                self._pop(key)
-                return None
-            self._items.move_to_end(key)
-        return image
-
-    def put(self, key: str, image: CachedImage, ttl: float | None = None) -> None:
-        cost = len(image.body) + len(key) + 200
-        if cost > self.max_bytes:
-            return
-        self._pop(key)
-        self._items[key] = image
-        if ttl is not None:
-            self._expires[key] = time.monotonic() + ttl
-        self.size += cost
-        while self.size > self.max_bytes:
-            self._pop(next(iter(self._items)))
-
-    def _pop(self, key: str) -> None:
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.size -= len(old.body) + len(key) + 200
-            self._expires.pop(key, None)
-
-
 class ImageCache:
     def __init__(
-        self, backend: BaseCache | None, ttl: int, memory_bytes: int = DEFAULT_MEMORY_MB << 20
+        self,
+        backend: BaseCache | None,
+        ttl: int,
+        memory_bytes: int = DEFAULT_MEMORY_MB << 20,
+        store: StoreTier | None = None,
     ) -> None:
-        self.backend = backend  # None: the in-process LRU is the whole cache
+        self.backend = backend  # None: no Redis tier
+        self.store = store  # None: no durable tier (IMAGE_STORE=none)
         self._warned_at = -1e9  # time.monotonic() of the last outage warning
         self.ttl = ttl
         self.memory = MemoryLru(memory_bytes)
         self._inflight: dict[str, asyncio.Future[CachedImage]] = {}
+        self.stats = {"memory": TierStats(), "redis": TierStats()}
+        if store is not None:
+            self.stats["store"] = store.stats
+        self._memory_stats = self.stats["memory"]
 
     def peek(self, key: str) -> CachedImage | None:
         """The image when this process holds it (no I/O, no await)."""
-        return self.memory.get(key)
-
-    async def get(self, key: str) -> CachedImage | None:
         image = self.memory.get(key)
-        if image is not None or self.backend is None:
+        if image is not None:
+            self._memory_stats.hits += 1
+            self._memory_stats.bytes_read += len(image.body)
+        return image
+
+    def accessed(self, key: str, now: datetime) -> None:
+        """A durable key was served from a cache: the store keeps it from the sweep (batched,
+        at most once a day per key: resolvers/store_tier.py)."""
+        if self.store is not None:
+            self.store.accessed(key, now.timestamp())
+
+    async def get(
+        self, key: str, *, durable: bool = False, now: datetime | None = None
+    ) -> CachedImage | None:
+        """From memory, then Redis, then (for a `durable` key) the store; an image found
+        behind memory is kept in the tiers in front of it. An outage of Redis or the store is a
+        miss, never an error."""
+        image = self.peek(key)
+        if image is not None:
             return image
+        self._memory_stats.misses += 1
+        if self.backend is not None and (image := await self._redis_get(key)) is not None:
+            self.memory.put(key, image)
+            if durable and now is not None:
+                self.accessed(key, now)
+            return image
+        if not durable or self.store is None or now is None:
+            return None
+        image = await self.store.get(key, now.timestamp())
+        if image is not None:
+            self.memory.put(key, image)
+            await self._redis_set(key, image)  # other workers find it hot
+        return image
+
+    async def _redis_get(self, key: str) -> CachedImage | None:
+        stats = self.stats["redis"]
         try:
-            image = await self.backend.get(key)
+            image = await self.backend.get(key)  # type: ignore[union-attr]  # checked by caller
         except Exception:  # a cache outage must not take the API down: treat it as a miss
+            stats.errors += 1
             self._outage("get")
             return None
         if image is None:
+            stats.misses += 1
             return None
-        self.memory.put(key, image)
+        stats.hits += 1
+        stats.bytes_read += len(image.body)
         return image
 
-    async def set(self, key: str, image: CachedImage, ttl: int | None = None) -> None:
+    async def _redis_set(self, key: str, image: CachedImage) -> None:
+        if self.backend is None or len(image.body) > REDIS_MAX_BYTES:
+            return
+        try:
+            await self.backend.set(key, image, ttl=self.ttl)
+        except Exception:
+            self.stats["redis"].errors += 1
+            self._outage("set")
+            return
+        self.stats["redis"].bytes_written += len(image.body)
+
+    async def set(self, key: str, image: CachedImage, *, durable: bool = False) -> None:
+        """Into memory and Redis; a `durable` key's complete render into the store too."""
         if image.partial:  # not kept as if complete: briefly, and in this process only
             self.memory.put(key, image, DEGRADED_TTL)
             return
         self.memory.put(key, image)
-        if self.backend is None:
-            return
-        try:
-            await self.backend.set(key, image, ttl=ttl or self.ttl)
-        except Exception:
-            self._outage("set")
+        self._memory_stats.bytes_written += len(image.body)
+        await self._redis_set(key, image)
+        if durable and self.store is not None:
+            await self.store.put(key, image)
 
     async def get_or_create(
-        self, key: str, create: Callable[[], Awaitable[CachedImage]]
+        self,
+        key: str,
+        create: Callable[[], Awaitable[CachedImage]],
+        *,
+        durable: bool = False,
+        now: datetime | None = None,
     ) -> tuple[CachedImage, bool]:
-        """`(image, hit)`: the cached image, another caller's in-flight result, or `create()`'s.
+        """`(image, hit)`: the image from a tier, another caller's in-flight result, or
+        `create()`'s. A `durable` key (an account's render) is looked up in, and kept by, the
+        store; `now` is the request's time (the store's last access).
 
         When the caller we waited on fails, we try ourselves (its failure may have been its
         own, e.g. its account's quota); `create()` runs at most once per caller.
         """
         while True:
-            cached = self.memory.get(key)  # the common case, without an await
-            if cached is None:
-                cached = await self.get(key)
+            cached = await self.get(key, durable=durable, now=now)
             if cached is not None:
                 return cached, True
             pending = self._inflight.get(key)
@@ -194,7 +221,7 @@ class ImageCache:
         self._inflight[key] = future
         try:
             image = await create()
-            await self.set(key, image)
+            await self.set(key, image, durable=durable)
         except BaseException as exc:
             future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
             future.exception()  # retrieved: no "exception was never retrieved" log
@@ -223,14 +250,20 @@ class ImageCache:
             return False
 
     async def close(self) -> None:
-        """Nothing to release: the Redis client is the app's, which closes it last."""
+        """Record the store's queued accesses and close it (the Redis client is the app's,
+        which closes it last)."""
+        if self.store is not None:
+            await self.store.close()
 
 
-def make_image_cache(redis: Redis | None, memory_mb: int = DEFAULT_MEMORY_MB) -> ImageCache:
+def make_image_cache(
+    redis: Redis | None, memory_mb: int = DEFAULT_MEMORY_MB, store: StoreTier | None = None
+) -> ImageCache:
     """The one place that picks and builds the aiocache backend (and sizes the memory front);
-    `redis` is the worker's client (resolvers/redisconn.py), or None for in-process only."""
+    `redis` is the worker's client (resolvers/redisconn.py), or None for in-process only;
+    `store` the durable tier, or None."""
     if redis is None:
-        return ImageCache(None, 0, memory_mb << 20)
+        return ImageCache(None, 0, memory_mb << 20, store)
     from aiocache import RedisCache
 
     class Backend(RedisCache):
@@ -241,4 +274,4 @@ def make_image_cache(redis: Redis | None, memory_mb: int = DEFAULT_MEMORY_MB) ->
 
     backend = Backend(serializer=ImageSerializer(), namespace="ogapi:img", timeout=2)
     backend.client = redis  # the worker's one client, instead of a pool of aiocache's own
-    return ImageCache(backend, REDIS_TTL, memory_mb << 20)
+    return ImageCache(backend, REDIS_TTL, memory_mb << 20, store)

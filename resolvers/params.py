@@ -72,14 +72,25 @@ class ImageRequest:
     urls: dict[str, str] = field(default_factory=dict, compare=False)
     # The normalised parameters the caller gave (defaults left out), sorted by name.
     params: tuple[tuple[str, str], ...] = ()
+    # The hook for custom templates: the design version actually drawn, e.g. ("tpl_…", 3) for
+    # `template=tpl_…` resolved to its latest version (or pinned with @3). It is part of
+    # `cache_key`, hence of the cache and image-store keys: a new version is a new image.
+    template_version: tuple[str, int] | None = None
 
     @cached_property
     def cache_key(self) -> str:
-        """sha256 over the render version and the fully normalised spec (defaults included)."""
+        """sha256 over everything that decides the pixels: the render version, the fully
+        normalised spec (defaults included, so format, size and quality), the remote image URLs
+        and the template version drawn. The cache and the image store key on it, under the
+        owning account (docs/caching.md): two requests share an image only when they draw the
+        same thing."""
         s = self.spec
         core = (s.template, s.theme, s.format, s.width, s.height, s.quality, s.title, s.subtitle)
-        data = repr((RENDER_VERSION, core, s.fields, s.bg_color, s.text_color, s.accent_color,
-                     tuple(sorted(self.urls.items()))))  # fmt: skip
+        parts: tuple = (RENDER_VERSION, core, s.fields, s.bg_color, s.text_color,
+                        s.accent_color, tuple(sorted(self.urls.items())))  # fmt: skip
+        if self.template_version is not None:  # built-ins keep the keys they always had
+            parts += (self.template_version,)
+        data = repr(parts)
         return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
     @property

@@ -1,10 +1,12 @@
-"""Image generation: cache first, then metering around the render (docs/metering.md).
+"""Image generation: the image tiers first, then metering around the render (docs/metering.md).
 
-Cached per account (`cache.image_key`): the owner is part of the key.
+Cached and stored per account (`cache.image_key`): the owner is part of the key.
 
-    hit  -> served, nothing counted (no rate-limit token, no quota)
+    hit  -> served from memory, Redis or the image store; nothing counted (no rate-limit
+            token, no quota)
     miss -> meter.check_rate -> meter.reserve -> fetch remote images -> pool.render
-            -> cache.set -> meter.commit        (any failure: meter.release, nothing counted)
+            -> meter.commit -> cache.set (memory, Redis, the store)
+            (any failure before the commit: meter.release, nothing counted)
 
 Identical concurrent misses share one render (see `ImageCache.get_or_create`). The pool is
 anything with `render(spec)` and `render_fallback(w, h, fmt)` (a `render.pool.RenderPool`).
@@ -104,6 +106,7 @@ async def generate(
     key = image_key(owner.id, req.cache_key)
     image = cache.peek(key)  # the common case: in this process's memory
     if image is not None:
+        cache.accessed(key, now)  # the store's last access (batched, once a day at most)
         return RenderResult(image, True)
     spent: list[RateDecision] = []
     took: list[float] = []
@@ -132,7 +135,7 @@ async def generate(
         return CachedImage.of(body, req.content_type, took[0], partial=partial)
 
     try:
-        image, hit = await cache.get_or_create(key, create)
+        image, hit = await cache.get_or_create(key, create, durable=True, now=now)
     except AppError as exc:
         reason = DEGRADED_BY.get(exc.code) if degrade else None
         if reason is None:

@@ -67,8 +67,9 @@ def settings(
 ) -> Iterator[Settings]:
     # Tests sign up many accounts from one address: the sign-up throttle is off unless a test
     # turns it on (tests/web/test_signup_throttle.py).
+    store = f"file://{tmp_path / 'images'}"  # the default kind of image store
     base = Settings(secret_key=TEST_SECRET, base_url="http://testserver", render_workers=0,
-                    allow_private_fetch=True, signups_per_hour=0)  # fmt: skip
+                    allow_private_fetch=True, signups_per_hour=0, image_store=store)  # fmt: skip
     if stack == "sqlite+memory":
         db = tmp_path / "test.sqlite3"
         shutil.copy(migrated_db, db)
@@ -254,3 +255,13 @@ async def pg(postgres_url: str) -> str:
     """An empty migrated PostgreSQL database for this test; returns its URL."""
     await services.reset_postgres(postgres_url)
     return postgres_url
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[services.MotoS3]:
+    """An S3-compatible server (moto's server mode) on 127.0.0.1 for the image-store tests."""
+    server = services.MotoS3()
+    try:
+        yield server
+    finally:
+        server.stop()

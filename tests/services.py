@@ -311,3 +311,28 @@ def redis_server() -> Iterator[str]:
         yield server.url
     finally:
         server.close()
+
+
+class MotoS3:
+    """moto's S3-compatible server on 127.0.0.1 (a thread of this process); `stop` and
+    `start` again on the same port for outages (its data survives, as a real store's does)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.server = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None

@@ -18,16 +18,19 @@ from resolvers.cache import make_image_cache
 from resolvers.crypto import SecretBox
 from resolvers.fetch_log import FetchLog
 from resolvers.fetcher import RemoteImageFetcher
+from resolvers.imagestore import open_store
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
 from resolvers.signing import SignatureVerifier
+from resolvers.store_tier import StoreTier
 from resolvers.stripe_api import StripeGateway
 from resolvers.window_limit import window_limiter
 from web import (
     admin,
+    apidoc,
     auth,
     batch,
     billing,
@@ -190,16 +193,32 @@ async def _stripe_ctx(app: web.Application) -> AsyncIterator[None]:
         await gateway.close()
 
 
+def open_store_tier(settings: Settings) -> StoreTier | None:
+    """The durable image store IMAGE_STORE names (docs/caching.md), or None for `none`."""
+    store = open_store(settings.image_store, endpoint_url=settings.s3_endpoint_url,
+                       region=settings.s3_region, access_key=settings.aws_access_key_id,
+                       secret_key=settings.aws_secret_access_key)  # fmt: skip
+    return None if store is None else StoreTier(store)
+
+
 async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start the fetcher and warm the render pool; close them and the image cache at the end."""
+    """Start the fetcher and warm the render pool; record the image store's accesses every
+    minute and sweep it daily; close them all and the image cache (the store) at the end."""
     if not raqm_available():
         log.warning("Pillow has no libraqm: Arabic/Hebrew/Devanagari text will not be shaped")
-    pool = app[render_pool_key]
+    pool, store = app[render_pool_key], app[image_cache_key].store
     await app[fetcher_key].start()
     if getattr(pool, "processes", 0) > 0:
         await pool.warm_up()
     try:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if store is not None:
+                days = app[settings_key].image_store_retention_days
+                await stack.enter_async_context(_background(store.run_toucher()))
+                await stack.enter_async_context(
+                    _background(store.run_sweeper(days, app[redis_key]))
+                )
+            yield
     finally:
         await app[fetcher_key].close()
         await app[image_cache_key].close()
@@ -242,13 +261,17 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     # The image API: renderer, rendered-image cache, remote fetcher, URL signatures (a test
     # may replace one before the app starts: the app then starts and closes that one).
     app[render_pool_key] = RenderPool(settings.render_workers, nice=settings.render_nice)
-    app[image_cache_key] = make_image_cache(app[redis_key], settings.image_cache_mb)
+    app[image_cache_key] = make_image_cache(
+        app[redis_key], settings.image_cache_mb, open_store_tier(settings)
+    )
     app[fetcher_key] = RemoteImageFetcher(
         allow_private=settings.allow_private_fetch, allow_http=not settings.production
     )
     app[signer_key] = SignatureVerifier(app[secret_box_key], app[key_cache_key])
     app.cleanup_ctx.append(_images_ctx)
     app[metrics_key] = metrics.Metrics()
+    cache = app[image_cache_key]
+    app[metrics_key].tiers.watch(cache.stats, lambda: cache.memory.size)
     app.cleanup_ctx.append(metrics.process_ctx)  # the per-worker process metrics
     app.cleanup_ctx.append(gcpause.gc_pauses_ctx)  # garbage-collector pauses, timed
     app.add_routes(health.routes)
@@ -260,6 +283,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.add_routes(templates.routes)  # before images: /api/templates/schema.json is no name
     app.add_routes(images.routes)
     app.add_routes(batch.routes)
+    app.add_routes(apidoc.routes)
     graphql.setup(app)
     metrics.add_routes(app)
     app.add_routes(playground.routes)

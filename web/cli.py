@@ -222,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     from web.cli_metering import add_commands  # credits, usage and demo commands
 
     add_commands(sub, admin, _with_db, _non_negative)
+    from web import cli_store  # the image store's sweep
+
+    cli_store.add_commands(admin)
     return parser
 
 

@@ -34,9 +34,13 @@ async def _check(probe) -> str:
 @routes.get("/ready")
 async def ready(request: web.Request) -> web.Response:
     """Ready when the database, the cache and the render pool answer (and Redis, when the
-    rate limiter uses it)."""
+    rate limiter uses it). The image store is checked and reported too, but its outage only
+    degrades (misses render and count: docs/caching.md), so it answers 200 with status
+    `degraded` rather than take every host sharing the store out of rotation at once."""
     app = request.app
     probes = {"database": _database, "cache": app[image_cache_key].ping}
+    if (store := app[image_cache_key].store) is not None:
+        probes["image_store"] = store.ping
     pool_ping = getattr(app[render_pool_key], "ping", None)
     if pool_ping is not None:  # a render pool whose workers died is rebuilt by its ping
         probes["render_pool"] = pool_ping
@@ -45,7 +49,8 @@ async def ready(request: web.Request) -> web.Response:
         probes["rate_limiter"] = limiter_ping
     results = await asyncio.gather(*(_check(p) for p in probes.values()))
     checks = dict(zip(probes, results, strict=True))
-    ok = all(v == "ok" for v in checks.values())
-    return web.json_response(
-        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    ok = all(v == "ok" for k, v in checks.items() if k != "image_store")
+    status = (
+        "unavailable" if not ok else "ok" if checks.get("image_store", "ok") == "ok" else "degraded"
     )
+    return web.json_response({"status": status, "checks": checks}, status=200 if ok else 503)

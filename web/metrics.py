@@ -24,6 +24,7 @@ from prometheus_client.process_collector import ProcessCollector
 from resolvers.crypto import bearer_matches
 from web.appkeys import error_code_key, metrics_key, settings_key
 from web.clientip import is_loopback_client
+from web.tiermetrics import TierCounters
 
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
@@ -89,6 +90,7 @@ class Metrics:
         self.gc_pauses: deque[tuple[int, float]] = deque(maxlen=10_000)
         for generation in range(3):  # every series present from the start
             self.gc_pause.labels(str(generation))
+        self.tiers = TierCounters(r, self.multiprocess)  # the image tiers (web/tiermetrics.py)
         self._requests: dict[tuple[str, str, int], Counter] = {}  # labelled children, by key
         self._latency: dict[tuple[str, str], Histogram] = {}
         self._process: dict[str, Gauge] = {}
@@ -119,6 +121,7 @@ class Metrics:
             generation, seconds = self.gc_pauses.popleft()
             self.gc_pause.labels(str(generation)).observe(seconds)
         self.gc_frozen.set(gc.get_freeze_count())
+        self.tiers.sync()
         if not self._process:
             return
         for family in ProcessCollector(registry=None).collect():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from models.db import DEFAULT_DATABASE_URL, connection_config, default_database_url, is_sqlite
 from resolvers.cache import DEFAULT_MEMORY_MB
+from resolvers.imagestore import StoreUrlError, parse_store_url
 from resolvers.redisconn import check_url
 
 
@@ -112,6 +113,14 @@ class Settings:
     render_nice: int = 10  # added to the render processes' niceness (0: the web worker's own)
     trusted_proxies: tuple[Network, ...] = ()
     image_cache_mb: int = DEFAULT_MEMORY_MB  # the in-process image cache's bound
+    # The durable image store (docs/caching.md): file://DIR, s3://BUCKET/PREFIX or none.
+    # `from_env` defaults to file://<OGAPI_DATA_DIR>/images; built directly (tests), none.
+    image_store: str = "none"
+    image_store_retention_days: int = 400
+    s3_endpoint_url: str | None = None  # S3-compatible services other than AWS
+    s3_region: str | None = None
+    aws_access_key_id: str | None = None  # unset: botocore's usual chain (IAM role, ~/.aws)
+    aws_secret_access_key: str | None = None
     log_format: str = "text"  # text | json (web/logs.py)
     reservation_timeout: int = 120  # seconds before an unsettled quota reservation is orphaned
     log_level: str = "INFO"
@@ -182,6 +191,11 @@ class Settings:
                 check_config(stripe_key, stripe_base)
             except StripeConfigError as exc:
                 raise ConfigError(str(exc)) from None
+        image_store = env.get("IMAGE_STORE") or f"file://{data_dir / 'images'}"
+        try:
+            parse_store_url(image_store)
+        except StoreUrlError as exc:
+            raise ConfigError(str(exc)) from None
         log_format = (env.get("LOG_FORMAT") or "text").lower()
         if log_format not in ("text", "json"):
             raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}")
@@ -213,6 +227,14 @@ class Settings:
             render_nice=_int(env, "OGAPI_RENDER_NICE", cls.render_nice, high=19),
             trusted_proxies=_networks(env, "OGAPI_TRUSTED_PROXIES"),
             image_cache_mb=_int(env, "IMAGE_CACHE_MB", cls.image_cache_mb),
+            image_store=image_store,
+            image_store_retention_days=_int(
+                env, "IMAGE_STORE_RETENTION_DAYS", cls.image_store_retention_days, low=1
+            ),
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+            s3_region=env.get("S3_REGION") or None,
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
             log_format=log_format,
             reservation_timeout=_int(
                 env, "OGAPI_RESERVATION_TIMEOUT", cls.reservation_timeout, low=1

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 import numpy as np
 from PIL import Image
 
-from models import Account
+from models import Account, PlanId
 from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
 from resolvers import keycache, quota
-from web.appkeys import render_pool_key
+from resolvers.keys import active_key, reveal
+from tests.conftest import PASSWORD, User
+from web.appkeys import render_pool_key, secret_box_key
 
 
 class CountingPool:
@@ -77,3 +79,32 @@ def red_pixels(data: bytes) -> int:
     """Pixels that are (nearly) pure red: the test image served by the loopback server."""
     arr = np.asarray(decode(data).convert("RGB")).astype(int)
     return int(((arr[..., 0] > 220) & (arr[..., 1] < 40) & (arr[..., 2] < 40)).sum())
+
+
+class Host:
+    """Starts app processes ("restarts") on the test's database and image store."""
+
+    def __init__(self, aiohttp_client, make_app) -> None:
+        self.aiohttp_client, self.make_app = aiohttp_client, make_app
+
+    async def start(self, **settings):
+        pool = CountingPool()
+        return await client_with_pool(self.aiohttp_client, self.make_app, pool, **settings), pool
+
+
+async def api_user(client, email: str, plan: str = "publishing") -> User:
+    """Sign up `email` on `client` (tests/web/conftest.py `sign_up`) on `plan`, with its key."""
+    from tests.web.conftest import sign_up
+
+    await sign_up(client, email)
+    acct = await Account.get(email=email)
+    await set_account(acct.id, plan=PlanId(plan))
+    return User(
+        acct.id, email, PASSWORD, reveal(await active_key(acct), client.app[secret_box_key])
+    )
+
+
+async def card(client, user: User, **params) -> tuple[str, bytes]:
+    resp = await client.get("/api/generate", params=params, headers={"X-API-Key": user.api_key})
+    assert resp.status == 200, await resp.text()
+    return resp.headers["X-Cache"], await resp.read()

@@ -188,6 +188,7 @@ def server(tmp_path_factory, migrated_db, stripe):
             admin_token=ADMIN_TOKEN,
             render_workers=0,
             allow_private_fetch=True,  # the image host is on 127.0.0.1
+            image_store=f"file://{tmp / 'images'}",
             stripe_secret_key=stripe.key,
             stripe_api_base=stripe.url,
             stripe_webhook_secret=stripe.webhook_secret,
@@ -284,3 +285,23 @@ def test_api_matches_openapi(case, server):
         cookies["ogapi_session"] = server.session
     case.call_and_validate(base_url=server.base, headers=headers, cookies=cookies, checks=CHECKS,
                            timeout=60)  # fmt: skip
+
+
+def test_the_description_is_served_from_the_package(server):
+    """GET /api/openapi.yaml: the document shipped as package data (web/openapi.yaml, the
+    repository's docs/openapi.yaml), cacheable, with an ETag."""
+    import tomllib
+    from importlib.resources import files
+
+    import requests
+
+    pyproject = tomllib.loads((SPEC_PATH.parents[1] / "pyproject.toml").read_text())
+    assert "openapi.yaml" in pyproject["tool"]["setuptools"]["package-data"]["web"]
+    assert files("web").joinpath("openapi.yaml").read_bytes() == SPEC_PATH.read_bytes()
+    resp = requests.get(f"{server.base}/api/openapi.yaml", timeout=30)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/yaml")
+    assert yaml.safe_load(resp.text) == SPEC
+    assert resp.headers["Cache-Control"] == "public, max-age=3600"
+    again = requests.get(f"{server.base}/api/openapi.yaml", timeout=30,
+                         headers={"If-None-Match": resp.headers["ETag"]})  # fmt: skip
+    assert again.status_code == 304

@@ -97,7 +97,8 @@ async def test_ready_reports_each_dependency(aiohttp_client, make_app):
     app = make_app()
     client = await aiohttp_client(app)
     body = await (await client.get("/ready")).json()
-    assert body["checks"] == {"database": "ok", "cache": "ok", "render_pool": "ok"}
+    assert body["checks"] == {"database": "ok", "cache": "ok", "render_pool": "ok",
+                              "image_store": "ok"}  # fmt: skip
 
     async def broken() -> bool:
         raise ConnectionError("cache down")

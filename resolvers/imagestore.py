@@ -108,6 +108,8 @@ class SweepResult:
 class ImageStore(Protocol):
     kind: str
 
+    async def open(self) -> None: ...
+
     async def read(self, name: str) -> Stored | None: ...
 
     async def write(self, name: str, blob: bytes) -> None: ...
@@ -132,6 +134,9 @@ class FileStore:
 
     def _path(self, name: str) -> Path:
         return self.root / name
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
 
     async def read(self, name: str) -> Stored | None:
         return await asyncio.to_thread(self._read, self._path(name))

@@ -10,6 +10,7 @@ creation") mean "N days after the last request" (docs/operations.md#the-image-st
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime
 from typing import Any
@@ -54,13 +55,20 @@ class S3Store:
         }
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None
+        self._opening = asyncio.Lock()  # one client, however many first requests race
+
+    async def open(self) -> None:
+        """Make the client now (botocore loads S3's service model: slow the first time), not
+        on the first request or readiness probe."""
+        await self._s3()
 
     async def _s3(self) -> Any:
         if self._client is None:
-            session = get_session()
-            self._client = await self._stack.enter_async_context(
-                session.create_client("s3", **self._options)
-            )
+            async with self._opening:
+                if self._client is None:
+                    self._client = await self._stack.enter_async_context(
+                        get_session().create_client("s3", **self._options)
+                    )
         return self._client
 
     async def read(self, name: str) -> Stored | None:

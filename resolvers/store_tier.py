@@ -52,6 +52,14 @@ class StoreTier:
     def kind(self) -> str:
         return self.store.kind
 
+    async def start(self) -> None:
+        """Open the store's client at start-up; a store that is down then is only logged (the
+        service starts, and renders instead, as in any outage)."""
+        try:
+            await self.store.open()
+        except Exception as exc:
+            self._failed("open", exc)
+
     def _skipped(self) -> bool:
         if self._down_until and time.monotonic() < self._down_until:
             self.stats.errors += 1

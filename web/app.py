@@ -213,6 +213,7 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         async with contextlib.AsyncExitStack() as stack:
             if store is not None:
+                await store.start()
                 days = app[settings_key].image_store_retention_days
                 await stack.enter_async_context(_background(store.run_toucher()))
                 await stack.enter_async_context(

@@ -143,12 +143,12 @@ class ImageCache:
         self._memory_stats.misses += 1
         if self.backend is not None and (image := await self._redis_get(key)) is not None:
             self.memory.put(key, image)
-            if durable and now is not None:
-                self.accessed(key, now)
+            if durable and self.store is not None:
+                self.store.accessed(key, now.timestamp() if now else time.time())
             return image
-        if not durable or self.store is None or now is None:
+        if not durable or self.store is None:
             return None
-        image = await self.store.get(key, now.timestamp())
+        image = await self.store.get(key, now.timestamp() if now else time.time())
         if image is not None:
             self.memory.put(key, image)
             await self._redis_set(key, image)  # other workers find it hot
@@ -201,7 +201,7 @@ class ImageCache:
     ) -> tuple[CachedImage, bool]:
         """`(image, hit)`: the image from a tier, another caller's in-flight result, or
         `create()`'s. A `durable` key (an account's render) is looked up in, and kept by, the
-        store; `now` is the request's time (the store's last access).
+        store; `now` is the request's time (the store's last access; default: the clock's).
 
         When the caller we waited on fails, we try ourselves (its failure may have been its
         own, e.g. its account's quota); `create()` runs at most once per caller.

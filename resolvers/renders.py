@@ -168,8 +168,8 @@ async def redraw(
     fetcher: RemoteImageFetcher,
 ) -> CachedImage:  # fmt: skip
     """An image the owner already paid for (the replay of an idempotent batch:
-    resolvers/batch.py): from the cache, or drawn again when the cache has dropped it, counting
-    nothing, since the first answer counted it."""
+    resolvers/batch.py): from the cache or the image store, or drawn again when both dropped
+    it, counting nothing, since the first answer counted it."""
 
     async def create() -> CachedImage:
         took: list[float] = []
@@ -181,7 +181,7 @@ async def redraw(
             raise generation_failed() from exc
         return CachedImage.of(body, req.content_type, took[0], partial=partial)
 
-    image, _ = await cache.get_or_create(image_key(owner.id, req.cache_key), create)
+    image, _ = await cache.get_or_create(image_key(owner.id, req.cache_key), create, durable=True)
     return image
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import shutil
 import zipfile
 
 import pytest
 
 from tests.web.conftest import T0
 from tests.web.imaging import CountingPool, client_with_pool, decode, used
-from web.appkeys import image_cache_key
+from web.appkeys import image_cache_key, settings_key
 from web.batch import wants_json
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.both_stacks]
@@ -151,12 +152,20 @@ async def test_idempotent_replay_counts_nothing_again(api, user_factory, pool):
     assert [(r["status"], r["cache"]) for r in results] == [("ok", "MISS"), ("ok", "MISS"),
                                                            ("error", None)]  # fmt: skip
     assert pool.renders == 2 and await used(user.id, T0) == 2
-    # The cache dropped the images: the replay draws them again, counting nothing.
+    # The caches dropped the images: the replay reads them from the image store.
     api.app[image_cache_key].memory = type(api.app[image_cache_key].memory)(1 << 20)
     if api.app[image_cache_key].backend is not None:
         await api.app[image_cache_key].backend.clear()
     later = await post(api, user, items, once)
     assert unzip(await later.read()) == (files, manifest)
+    assert pool.renders == 2 and await used(user.id, T0) == 2
+    # The store lost them too: the replay draws them again, counting nothing.
+    api.app[image_cache_key].memory = type(api.app[image_cache_key].memory)(1 << 20)
+    if api.app[image_cache_key].backend is not None:
+        await api.app[image_cache_key].backend.clear()
+    shutil.rmtree(api.app[settings_key].image_store.removeprefix("file://"))
+    latest = await post(api, user, items, once)
+    assert unzip(await latest.read()) == (files, manifest)
     assert pool.renders == 4 and await used(user.id, T0) == 2
     conflict = await post(api, user, items[:2], once)
     assert conflict.status == 409 and (await conflict.json())["code"] == "IDEMPOTENCY_CONFLICT"

@@ -149,12 +149,21 @@ def memory_section(a: argparse.Namespace) -> list[Row]:
     return run(a)
 
 
+def batch_section(a: argparse.Namespace) -> list[Row]:
+    """A 100-item batch beside 100 sequential requests; a 2400x2400 ZIP batch's peak RSS
+    (bench/batch_bench.py)."""
+    from bench.batch_bench import batch_section as run
+
+    return run(a)
+
+
 SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
     render_section,
     http_section,
     graphql_section,
     metering_section,
     memory_section,
+    batch_section,
 ]
 
 

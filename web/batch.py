@@ -76,7 +76,7 @@ async def post_batch(request: web.Request) -> web.StreamResponse:
         fetcher=app[fetcher_key], now=now, rate=rate, window=batch.window_for(app[render_pool_key]),
     )  # fmt: skip
     if as_json:
-        done = [result async for result in results]
+        done = [replace(result, image=None) async for result in results]  # URLs, not bytes
         await _remember(scope, key, body, now, done)
         headers.update(await meter.quota_headers(owner, now))
         return _json(request, owner, done, headers)

@@ -216,6 +216,15 @@ class RenderPool:
         self._closed = True
         self._executor.shutdown(wait=True, cancel_futures=True)
 
+    def terminate(self) -> None:
+        """Stop at once, waiting for nothing (the server stops while it is still starting): the
+        render processes, perhaps still starting themselves, are killed."""
+        self._closed = True
+        processes = getattr(self._executor, "_processes", None) or {}  # ProcessPoolExecutor's
+        for process in list(processes.values()):
+            process.terminate()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
     async def __aenter__(self) -> RenderPool:
         return self
 

@@ -207,10 +207,10 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
     if not raqm_available():
         log.warning("Pillow has no libraqm: Arabic/Hebrew/Devanagari text will not be shaped")
     pool, store = app[render_pool_key], app[image_cache_key].store
-    await app[fetcher_key].start()
-    if getattr(pool, "processes", 0) > 0:
-        await pool.warm_up()
-    try:
+    try:  # a start-up cut short (the worker told to stop while booting) closes them too
+        await app[fetcher_key].start()
+        if getattr(pool, "processes", 0) > 0:
+            await pool.warm_up()
         async with contextlib.AsyncExitStack() as stack:
             if store is not None:
                 await store.start()
@@ -220,6 +220,9 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
                     _background(store.run_sweeper(days, app[redis_key]))
                 )
             yield
+    except asyncio.CancelledError:  # stopped while starting: no render to wait for
+        pool.terminate()
+        raise
     finally:
         await app[fetcher_key].close()
         await app[image_cache_key].close()

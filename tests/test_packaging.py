@@ -64,3 +64,61 @@ def test_ogapi_version():
     )
     assert out.returncode == 0
     assert out.stdout.strip() == f"ogapi {PYPROJECT['project']['version']}"
+
+
+def _spec(name: str):
+    for dep in PYPROJECT["project"]["dependencies"]:
+        req = Requirement(dep)
+        if _norm(req.name) == name:
+            return req.specifier
+    raise AssertionError(f"{name} is not a dependency")
+
+
+def test_bounds_match_the_code():
+    """The versions the code works with (docs/architecture.md, "Library internals")."""
+    (build,) = PYPROJECT["build-system"]["requires"]
+    setuptools = Requirement(build).specifier
+    assert "77.0" in setuptools and "76.1" not in setuptools  # PEP 639 `license = "MIT"`
+    gunicorn = _spec("gunicorn")  # control_socket_disable (web/gunicorn_conf.py) is 25.1's
+    assert "25.1.0" in gunicorn and "25.0.0" not in gunicorn and "24.1.1" not in gunicorn
+    # Libraries whose internals we touch: a ceiling each.
+    assert "1.1.9" in _spec("tortoise-orm") and "1.2.0" not in _spec("tortoise-orm")
+    assert "0.12.3" in _spec("aiocache") and "0.13.0" not in _spec("aiocache")
+    assert "0.22.1" in _spec("aiosqlite") and "1.0.0" not in _spec("aiosqlite")
+    # Stripe: one major is one API version; the gateway and tests/stripe_fake.py speak one.
+    major = int(version("stripe").split(".")[0])
+    stripe = _spec("stripe")
+    assert f"{major}.0.0" in stripe
+    assert f"{major + 1}.0.0" not in stripe and f"{major - 1}.99.0" not in stripe
+    redis = _spec("redis")
+    assert version("redis") in redis
+    assert any(s.operator in ("<", "<=") for s in redis), "redis needs a ceiling"
+
+
+def test_deptry_ignores_only_what_the_code_does_not_import():
+    """A package the code imports by name needs no DEP002 ignore (a stale one hides a real
+    finding if the import goes away)."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    imported: set[str] = set()
+    for package in ("web", "schema", "resolvers", "render", "models"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    imported |= {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    imported.add(node.module.split(".")[0])
+    dists = {_norm(d) for module in imported for d in packages_distributions().get(module, [])}
+    ignored = {_norm(n) for n in PYPROJECT["tool"]["deptry"]["per_rule_ignores"]["DEP002"]}
+    assert ignored & dists == set()
+
+
+def test_licence_file_and_ignored_env():
+    assert PYPROJECT["project"]["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License\n") and "Permission is hereby granted" in text
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert ".env" in ignored

@@ -157,6 +157,13 @@ def batch_section(a: argparse.Namespace) -> list[Row]:
     return run(a)
 
 
+def preview_section(a: argparse.Namespace) -> list[Row]:
+    """A paid render's latency with and without 8 previews in flight (bench/preview_bench.py)."""
+    from bench.preview_bench import preview_section as run
+
+    return run(a)
+
+
 SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
     render_section,
     http_section,
@@ -164,6 +171,7 @@ SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
     metering_section,
     memory_section,
     batch_section,
+    preview_section,
 ]
 
 

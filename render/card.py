@@ -39,8 +39,8 @@ def _encode(canvas: Canvas, fmt: str, quality: int | None) -> bytes:
     return buf.getvalue()
 
 
-def render_card(spec: CardSpec) -> bytes:
-    """Draw `spec` and encode it in spec.format."""
+def draw_card(spec: CardSpec) -> Canvas:
+    """Draw `spec` (its size clamped to the API's limits) on a new canvas."""
     tpl = TEMPLATES.get(spec.template) or get_template("default")
     w, h = _clamp(spec.width), _clamp(spec.height)
     if (w, h) != (spec.width, spec.height):
@@ -49,13 +49,18 @@ def render_card(spec: CardSpec) -> bytes:
         spec = replace(spec, width=w, height=h)
     if spec.design is not None:
         values = {**dict(spec.fields), "title": spec.title}
-        canvas = draw_design(load(spec.design), values, dict(spec.images), spec.theme, w, h)
-        return _encode(canvas, spec.format if spec.format in _MIME else "png", spec.quality)
+        return draw_design(load(spec.design), values, dict(spec.images), spec.theme, w, h)
     pal: Palette = tpl.palette(spec.theme).with_overrides(spec)
     key = (tpl.name, pal, w, h)
     img, bg = background(key, lambda: tpl.background(w, h, pal))
     canvas = Canvas(img, bg)
     tpl.draw(Ctx(spec, pal, canvas))
+    return canvas
+
+
+def render_card(spec: CardSpec) -> bytes:
+    """Draw `spec` and encode it in spec.format."""
+    canvas = draw_card(spec)
     return _encode(canvas, spec.format if spec.format in _MIME else "png", spec.quality)
 
 
@@ -77,4 +82,4 @@ def mime_type(fmt: str) -> str:
     return _MIME.get(fmt, "image/png")
 
 
-__all__ = ["LIGHT", "RENDER_VERSION", "mime_type", "render_card", "render_fallback"]
+__all__ = ["LIGHT", "RENDER_VERSION", "draw_card", "mime_type", "render_card", "render_fallback"]

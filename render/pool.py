@@ -1,9 +1,10 @@
-"""RenderPool: renders off the event loop, in worker processes (or inline for tests)."""
+"""RenderPool: renders off the event loop, in worker processes (or inline for tests).
+
+What runs inside a worker is render/worker.py."""
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import functools
 import logging
 import multiprocessing
@@ -12,101 +13,25 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, Th
 from multiprocessing.context import BaseContext
 
 from render.spec import CardSpec
+from render.worker import RenderError, _fallback, _init_worker, _ping, _render
 
 log = logging.getLogger(__name__)
 
+__all__ = ["RenderError", "RenderPool"]
 
-class RenderError(Exception):
-    """A render failed (the message says why); callers answer GENERATION_FAILED."""
-
-
-def _init_worker(owner: int | None = None, nice: int = 0) -> None:
-    import signal
-    import threading
-
-    from render import fonts
-
-    if threading.current_thread() is threading.main_thread():  # a render process
-        # Ctrl-C reaches the whole process group: the server stops the pool itself (no
-        # traceback from every render process).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if owner is not None:
-            threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
-        if nice:
-            # Renders are batch work; the web worker's event loop serves every other request.
-            # When the cores are busy, the scheduler gives the loop the CPU first, so a burst
-            # of renders slows renders, not usage reads and the dashboard (docs/operations.md).
-            try:
-                os.nice(nice)
-            except OSError as exc:  # a sandbox that refuses it: render at the same priority
-                log.warning("render process kept its priority (os.nice: %s)", exc)
-    fonts.preload()
-
-
-def _exit_with(owner: int) -> None:
-    """End this render process once the web worker that owns the pool is gone. A worker that
-    was SIGKILLed cannot stop its pool, and the forkserver's children hold its "alive" pipe
-    open, so without this they (and the forkserver) would live on."""
-    import time
-
-    while True:
-        time.sleep(1.0)
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:  # the pid was reused by someone else's process
-            os._exit(0)
-
-
-def _render(spec: CardSpec) -> bytes:
-    from render.card import render_card
-
-    try:
-        return render_card(spec)
-    except Exception as exc:  # anything: it must cross the process boundary as a RenderError
-        raise RenderError(f"{type(exc).__name__}: {exc}") from None
-    finally:
-        if spec.width * spec.height >= TRIM_PIXELS:
-            _trim_heap()
-
-
-# After a large card, hand the freed heap back to the OS: glibc keeps it otherwise (its mmap
-# threshold grows to 32 MB once large blocks are freed), and a worker that once drew 2400x2400
-# cards would hold their peak for ever. A few ms after a render that took hundreds.
-TRIM_PIXELS = 1_500_000
-
-
-@functools.cache
-def _libc_trim():
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        return None
-
-
-def _trim_heap() -> None:
-    trim = _libc_trim()
-    if trim is not None:
-        trim(0)
-
-
-def _ping() -> bool:
-    return True
-
-
-def _fallback(width: int, height: int, fmt: str) -> bytes:
-    from render.card import render_fallback
-
-    try:
-        return render_fallback(width, height, fmt)
-    except Exception as exc:
-        raise RenderError(f"{type(exc).__name__}: {exc}") from None
+DRAFT_NICE = 10  # the draft process's niceness above the render processes' (19 at most)
 
 
 class RenderPool:
     """`processes` workers (default: one per core); 0 renders in a single helper thread.
     `nice` lowers the render processes' CPU priority (the inline thread keeps its own).
+
+    Drafts (the dashboard's previews, `render_draft`) never take a paid render's worker: they
+    have one process of their own, started on the first draft, at DRAFT_NICE more niceness
+    (when the cores are busy the scheduler serves paid renders first), and are handed to it
+    one at a time (the others wait here, so a draft that times out waiting costs nothing).
+    Inline (0 processes), drafts share the one thread, still one at a time: a paid render then
+    waits behind at most one draft.
 
     Workers start with the "forkserver" method (no fork of a threaded asyncio process) and
     preload fonts. Use `async with RenderPool() as pool:` or call `close()`.
@@ -130,6 +55,9 @@ class RenderPool:
         self.timeout = timeout
         self.nice = nice  # added to the render processes' niceness (lower CPU priority)
         self.rebuilds = 0  # executors replaced after a worker died
+        self._drafts = asyncio.Semaphore(1)
+        self._drafts_started = False
+        self._background: set[asyncio.Task] = set()
         self._closed = False
         self._ctx: BaseContext | None = None
         if n > 0:
@@ -139,20 +67,30 @@ class RenderPool:
             if start_method == "forkserver":  # workers fork from a server with render imported
                 self._ctx.set_forkserver_preload(["render.card"])
         self._executor: Executor = self._new_executor()
+        self._draft_executor = self._new_executor(draft=True)
 
-    def _new_executor(self) -> Executor:
+    def _new_executor(self, draft: bool = False) -> Executor:
         if self._ctx is None:
+            if draft:
+                return self._executor  # inline: the one render thread
             return ThreadPoolExecutor(1, thread_name_prefix="render", initializer=_init_worker)
-        return ProcessPoolExecutor(self.processes, mp_context=self._ctx, initializer=_init_worker,
-                                   initargs=(os.getpid(), self.nice))  # fmt: skip
+        n, nice = (1, min(19, self.nice + DRAFT_NICE)) if draft else (self.processes, self.nice)
+        return ProcessPoolExecutor(n, mp_context=self._ctx, initializer=_init_worker,
+                                   initargs=(os.getpid(), nice))  # fmt: skip
 
     def _rebuild(self, broken: Executor) -> None:
         """Replace `broken` unless another render already did (synchronous: no await, so
         concurrent failures on one event loop cannot interleave here)."""
-        if self._closed or self._executor is not broken:
+        if self._closed or broken not in (self._executor, self._draft_executor):
             return
-        log.warning("render pool: a worker died; starting a new pool of %d", self.processes)
-        self._executor = self._new_executor()
+        draft = broken is self._draft_executor
+        log.warning(
+            "render pool: a %s process died; starting a new pool", "draft" if draft else "render"
+        )
+        if draft:
+            self._draft_executor = self._new_executor(draft=True)
+        else:
+            self._executor = self._new_executor()
         self.rebuilds += 1
         broken.shutdown(wait=False, cancel_futures=True)
 
@@ -170,16 +108,19 @@ class RenderPool:
         except RenderError:
             return False
 
-    async def _run(self, fn, *args, seconds: float | None = None):
+    def _lane(self, draft: bool) -> Executor:
+        return self._draft_executor if draft else self._executor
+
+    async def _run(self, fn, *args, seconds: float | None = None, draft: bool = False):
         call, seconds = functools.partial(fn, *args), seconds or self.timeout
-        executor = self._executor
+        executor = self._lane(draft)
         try:
             return await self._submit(executor, call, seconds)
         except BrokenExecutor as exc:  # BrokenProcessPool: a worker died, maybe not ours
             if self._closed:
                 raise RenderError(f"render worker died: {exc}") from exc
             self._rebuild(executor)
-        executor = self._executor
+        executor = self._lane(draft)
         try:
             return await self._submit(executor, call, seconds)
         except BrokenExecutor as exc:  # again: most likely this render kills its worker
@@ -201,6 +142,34 @@ class RenderPool:
     async def render(self, spec: CardSpec) -> bytes:
         return await self._run(_render, spec)
 
+    async def render_draft(self, spec: CardSpec) -> bytes:
+        """The watermarked JPEG preview of `spec` (render/draft.py), in the drafts' lane."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._drafts.acquire()
+        except TimeoutError:
+            raise RenderError(f"no turn for a draft within {self.timeout:g} s") from None
+        try:
+            return await self._run(_render, spec, True, draft=True)
+        finally:
+            self._drafts.release()
+
+    def start_drafts(self) -> None:
+        """Start the draft process now, in the background, if it is not running yet (the
+        dashboard page asks, so its first preview does not wait for a process to start, and a
+        server nobody previews on never starts one)."""
+        if self._ctx is None or self._drafts_started or self._closed:
+            return
+        self._drafts_started = True
+        task = asyncio.get_running_loop().create_task(self._run(_ping, draft=True))
+        self._background.add(task)
+        task.add_done_callback(self._started)
+
+    def _started(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._drafts_started = False  # the next page tries again
+
     async def render_fallback(
         self, width: int = 1200, height: int = 630, fmt: str = "png"
     ) -> bytes:
@@ -214,6 +183,7 @@ class RenderPool:
 
     def close(self) -> None:
         self._closed = True
+        self._draft_executor.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self) -> None:

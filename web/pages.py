@@ -16,7 +16,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from web.appkeys import settings_key
+from web.appkeys import render_pool_key, settings_key
 from web.auth import session_account
 
 HERE = Path(__file__).parent
@@ -97,6 +97,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     account = await session_account(request)
     if account is None:
         raise login_redirect(request)
+    request.app[render_pool_key].start_drafts()  # the playground's previews (render/pool.py)
     return page(request, "dashboard.html", {"email": account.email})
 
 

@@ -1,11 +1,14 @@
 """The Test API playground in Chromium: a form from /api/templates, live previews that count
-nothing, the signed URL and <meta> block, and the link-preview mocks."""
+nothing (watermarked 600 px drafts on their own hourly budget), the signed URL and <meta> block,
+and the link-preview mocks."""
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import axe_check, signup
@@ -20,7 +23,8 @@ def test_playground_renders_live_and_signs_without_counting(page_factory, live, 
     page.locator("#actions").get_by_role("button", name="Test API").click()
     image = page.locator("#pg-image")
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('#pg-image').naturalWidth === 1200")
+    page.wait_for_function("document.querySelector('#pg-image').naturalWidth === 600")  # a draft
+    expect(page.locator("#pg-status")).to_contain_text(re.compile(r"\b29\d of 300 previews left"))
     expect(page.locator("#pg-url")).to_contain_text(f"{live.url}/api/signed/image?")
 
     # Another template: its own fields; typing re-renders after a pause (debounced).
@@ -52,9 +56,10 @@ def test_playground_renders_live_and_signs_without_counting(page_factory, live, 
     assert after_data["usage"]["used"] == before["usage"]["used"] == 0
     assert after_data["balance"]["apiCalls"] == before["balance"]["apiCalls"]
 
-    # The signed URL works for anyone (no key, no cookie): it is the real thing.
+    # The signed URL works for anyone (no key, no cookie): it is the real thing, full size.
     crawler = context_factory().request.get(url)
     assert crawler.ok and crawler.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(crawler.body())).size == (1200, 630)
 
     mocks = {"X / Twitter": "mock-x", "LinkedIn": "mock-li", "Facebook": "mock-fb",
              "Slack": "mock-slack", "Discord": "mock-dc"}  # fmt: skip
@@ -63,7 +68,7 @@ def test_playground_renders_live_and_signs_without_counting(page_factory, live, 
         expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
         mock = page.locator(f"#pg-mock .{cls}")
         expect(page.locator("#pg-mock")).to_contain_text("Noise cancelling")
-        assert mock.locator("img").evaluate("i => i.naturalWidth") == 1200
+        assert mock.locator("img").evaluate("i => i.naturalWidth") == 600
     page.get_by_role("tab", name="Discord").press("ArrowRight")  # arrow keys move between tabs
     expect(page.get_by_role("tab", name="X / Twitter")).to_be_focused()
     axe_check(page, "/dashboard playground")
@@ -110,3 +115,45 @@ def test_playground_shows_the_cards_own_colours_and_a_real_handle(page_factory, 
     expect(mock).to_contain_text("@yoursite")
     assert "@127" not in mock.inner_text() and "127.0.0.1" not in mock.inner_text()
     expect(mock).to_contain_text("set your domain in Account Overview")
+
+
+def test_a_spent_preview_budget_keeps_the_last_draft_and_says_when_the_next_comes(
+    page_factory, live
+):
+    from models import Account
+    from resolvers import previews
+    from web.appkeys import window_limiter_key
+
+    page, watch = page_factory()
+    watch.expected.append("status of 429")  # Chromium logs the refused preview request
+    email = live.email("budget")
+    signup(page, email)
+    page.locator("#actions").get_by_role("button", name="Test API").click()
+    expect(page.locator("#pg-image")).to_be_visible()
+    page.wait_for_function("document.querySelector('#pg-image').naturalWidth === 600")
+    expect(page.locator("#pg-status")).to_contain_text("299 of 300 previews left this hour")
+    first = page.locator("#pg-image").get_attribute("src")
+    window = live.server.runner.app[window_limiter_key]
+
+    async def spend_the_hour() -> None:
+        key = previews.hour_key((await Account.get(email=email)).id)
+        while (await window.hit(key, previews.PER_HOUR, previews.HOUR)).allowed:
+            pass
+
+    live.server.call(spend_the_hour())
+    page.get_by_label("Title (required)").fill("Over the budget")
+    status = page.locator("#pg-status")
+    expect(status).to_contain_text(re.compile(r"used this hour's 300 free previews\. The next "
+                                              r"one is ready in (59|60) min"))  # fmt: skip
+    # The last draft stays, dimmed (no broken image); the signed URL still follows the form.
+    image = page.locator("#pg-image")
+    assert image.get_attribute("src") == first
+    assert image.evaluate("i => i.complete && i.naturalWidth") == 600
+    expect(page.locator("#pg-img")).to_have_class(re.compile(r"\bstale\b"))
+    expect(page.locator("#pg-url")).to_contain_text("Over%20the%20budget")
+    # Once the budget is back (here: the window forgotten), the next edit brings a new draft.
+    live.server.call(window.close())
+    page.get_by_label("Title (required)").fill("Back within the budget")
+    expect(status).to_contain_text("299 of 300 previews left this hour")
+    expect(page.locator("#pg-img")).not_to_have_class(re.compile(r"\bstale\b"))
+    assert page.locator("#pg-image").get_attribute("src") != first

@@ -42,3 +42,16 @@ def plain():
         "width": 600,
         "height": 300,
     }
+
+
+def marked_share(draft: Image.Image, clean: Image.Image, threshold: int = 40) -> list[float]:
+    """The share of pixels in each quarter of `draft` (top-left, top-right, bottom-left,
+    bottom-right) that differ from `clean` (the same card, unmarked) by more than `threshold`
+    in some channel: what a watermark changed, far above JPEG noise (under 1 %)."""
+    a = np.asarray(draft.convert("RGB")).astype(int)
+    b = np.asarray(clean.convert("RGB")).astype(int)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    changed = np.abs(a - b).max(axis=2) > threshold
+    h, w = changed.shape
+    rows, cols = (slice(0, h // 2), slice(h // 2, h)), (slice(0, w // 2), slice(w // 2, w))
+    return [float(changed[r, c].mean()) for r in rows for c in cols]

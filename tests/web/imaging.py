@@ -38,6 +38,12 @@ class CountingPool:
             raise RenderError("boom")
         return await self.inner.render(spec)
 
+    async def render_draft(self, spec: CardSpec) -> bytes:
+        return await self.inner.render_draft(spec)
+
+    def start_drafts(self) -> None:
+        self.inner.start_drafts()
+
     async def render_fallback(
         self, width: int = 1200, height: int = 630, fmt: str = "png"
     ) -> bytes:

@@ -8,7 +8,6 @@ import re
 import pytest
 from yarl import URL
 
-from models import DailyUsage, MonthlyUsage
 from web.pages import CSP, safe_next
 
 
@@ -103,35 +102,6 @@ async def test_unknown_html_path_is_a_styled_404_and_api_stays_json(client):
 )
 def test_safe_next_stays_on_this_site(raw, expected):
     assert safe_next(raw) == expected
-
-
-async def test_preview_renders_without_counting_anything(client, signup):
-    user = await signup()
-    resp = await client.get("/api/dashboard/preview", params={"title": "Hello", "template": "blog"})
-    assert resp.status == 200, await resp.text()
-    assert resp.content_type == "image/png"
-    assert resp.headers["Cache-Control"] == "private, no-store"
-    assert await MonthlyUsage.filter(account_id=user.id).count() == 0
-    assert await DailyUsage.filter(account_id=user.id).count() == 0
-    # A preview never becomes a free cache hit on the API: the same card still renders (and
-    # counts) through /api/generate.
-    api = await client.get(
-        "/api/generate", params={"title": "Hello", "template": "blog"},
-        headers={"X-API-Key": user.api_key},
-    )  # fmt: skip
-    assert (api.status, api.headers["X-Cache"], api.headers["X-Quota-Used"]) == (200, "MISS", "1")
-
-
-async def test_preview_errors_and_rate_limit(client, signup):
-    assert (await client.get("/api/dashboard/preview?title=x")).status == 401
-    await signup()
-    bad = await client.get("/api/dashboard/preview", params={"template": "blog"})
-    assert (bad.status, (await bad.json())["code"]) == (400, "MISSING_TITLE")
-    statuses = [
-        (await client.get("/api/dashboard/preview", params={"title": f"t{i}"})).status
-        for i in range(12)
-    ]
-    assert 429 in statuses and statuses[0] == 200
 
 
 async def test_sign_mints_a_working_signed_url_for_the_session(client, signup):

@@ -1,7 +1,8 @@
 // Test API playground: a form generated from /api/templates, a live debounced preview through
-// the session's preview route (never counts toward quota), the signed URL and <meta> block,
-// and the card as X, LinkedIn, Facebook, Slack and Discord would show it.
-import { $, $$, api, html, setHTML, toast } from "./lib.js";
+// the session's preview route (a free, watermarked 600 px draft on its own hourly budget; never
+// counts toward quota), the signed URL and <meta> block (the real image), and the card as X,
+// LinkedIn, Facebook, Slack and Discord would show it.
+import { $, $$, api, html, sessionEnded, setHTML, toast } from "./lib.js";
 
 const LABELS = { bg_color: "Background colour", text_color: "Text colour", accent_color: "Accent colour", sqft: "Square feet", stat_value: "Stat value", stat_label: "Stat label" };
 const label = (n) => LABELS[n] || n.replace(/_url$/, " URL").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -44,7 +45,7 @@ export async function mount(el, domain) {
     </form>
     <div>
       <div class="pg-img" id="pg-img" aria-live="polite"><span class="muted small">Preview appears here</span></div>
-      <p class="small muted" id="pg-status" role="status">Previews are free: they never count toward your quota.</p>
+      <p class="small muted" id="pg-status" role="status">Previews are free drafts (600 px, marked "PREVIEW"): they never count toward your quota. The signed URL below is the real image.</p>
       <div class="pg-out">
         <div class="row between"><b class="small">Signed URL</b><button class="btn btn-sm" type="button" id="pg-copy-url">Copy URL</button></div>
         <pre id="pg-url" tabindex="0" aria-label="Signed URL">…</pre>
@@ -122,19 +123,16 @@ async function update() {
   const t0 = performance.now();
   try {
     const res = await fetch(`/api/dashboard/preview?${new URLSearchParams(p)}`, { credentials: "same-origin", signal });
-    if (!res.ok) {
-      const err = await res.json().catch(() => ({}));
-      if (res.status === 401) { const { sessionEnded } = await import("./lib.js"); sessionEnded(); return; }
-      status.textContent = err.message || `Preview failed (${res.status}).`;
-      if (res.status === 429) schedule(1000);
-      return;
-    }
-    const blob = await res.blob();
-    if (imageUrl) URL.revokeObjectURL(imageUrl);
-    imageUrl = URL.createObjectURL(blob);
-    setHTML($("#pg-img"), html`<img id="pg-image" src="${imageUrl}" alt="Preview of the ${p.template} card: ${p.title}">`);
-    status.textContent = `Rendered in ${Math.round(performance.now() - t0)} ms · free preview, not counted`;
-    mock();
+    if (res.ok) {
+      const blob = await res.blob();
+      if (imageUrl) URL.revokeObjectURL(imageUrl);
+      imageUrl = URL.createObjectURL(blob);
+      setHTML($("#pg-img"), html`<img id="pg-image" src="${imageUrl}" alt="Preview of the ${p.template} card: ${p.title}">`);
+      $("#pg-img").classList.remove("stale");
+      status.textContent = `Rendered in ${Math.round(performance.now() - t0)} ms · ${budget(res)}`;
+      mock();
+    } else if (!(await refused(res, status))) return;
+    if (signal.aborted) return;
     const signed = await api("/api/dashboard/sign", { body: p });
     if (signal.aborted) return;
     $("#pg-url").textContent = signed.url;
@@ -142,6 +140,32 @@ async function update() {
   } catch (err) {
     if (err.name !== "AbortError") status.textContent = err.message;
   }
+}
+
+// What is left of the hour's free previews (the X-RateLimit-* headers of the preview route).
+function budget(res) {
+  const left = res.headers.get("X-RateLimit-Remaining"), limit = res.headers.get("X-RateLimit-Limit");
+  const note = "free draft, not counted";
+  return left === null ? note : `${note} · ${left} of ${limit} previews left this hour`;
+}
+
+// A refused preview: the last image stays (dimmed) and a message says why. Over the per-second
+// limit the form catches up by itself; over the hour's budget it says when previews come back
+// (and tries again then, or on the next edit). True when the signed URL should still be minted.
+async function refused(res, status) {
+  const err = await res.json().catch(() => ({}));
+  if (res.status === 401) { sessionEnded(); return false; }
+  if (res.status !== 429) { status.textContent = err.message || `Preview failed (${res.status}).`; return false; }
+  const wait = Math.max(1, Math.ceil(Number(res.headers.get("Retry-After")) || 1));
+  $("#pg-img").classList.toggle("stale", Boolean(imageUrl));
+  if (res.headers.get("X-RateLimit-Remaining") === "0") {
+    const limit = res.headers.get("X-RateLimit-Limit"), when = wait < 90 ? `${wait} s` : `${Math.ceil(wait / 60)} min`;
+    status.textContent = `You've used this hour's ${limit} free previews. The next one is ready in ${when}; the signed URL below is up to date.`;
+  } else {
+    status.textContent = "Catching up with your edits…";
+  }
+  schedule(wait * 1000);
+  return true;
 }
 
 function pick(id) {

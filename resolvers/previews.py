@@ -1,0 +1,84 @@
+"""The dashboard playground's previews (docs/dashboard.md, Playground): who may have one, how
+many, and the draft itself.
+
+A preview is free: it counts toward no quota, API calls or the API's per-second budget. It is
+limited instead by a budget of its own per account: PER_SECOND a second (GCRA, the app's rate
+limiter) and at most PER_HOUR in any hour (the app's sliding-window limiter), both in memory
+or in Redis and so shared by every worker. And it is a draft, never the deliverable
+(render/draft.py): a watermarked JPEG at most 600 px wide or high. It never reads or fills the
+image cache, so a preview never makes a later `/api/generate` a free cache hit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from models import Account
+from render.spec import CardSpec
+from resolvers.cache import CachedImage
+from resolvers.errors import TooManyRequests
+from resolvers.fetcher import RemoteImageFetcher
+from resolvers.keys import check_account_usable
+from resolvers.params import ImageRequest
+from resolvers.rate_gate import RateGate
+from resolvers.ratelimit import RateDecision, RateLimiter
+from resolvers.renders import generation_failed
+from resolvers.window_limit import WindowLimiter
+
+PER_SECOND = 4  # a debounced form sends far fewer
+PER_HOUR = 300
+HOUR = 3600.0
+DRAFT_TYPE = "image/jpeg"
+
+
+def second_key(account_id: int) -> str:
+    return f"preview:{account_id}"
+
+
+def hour_key(account_id: int) -> str:
+    return f"preview-hour:{account_id}"
+
+
+class DraftRenderer(Protocol):
+    async def render_draft(self, spec: CardSpec) -> bytes: ...
+
+
+async def spend_preview(
+    account: Account, limiter: RateLimiter, window: WindowLimiter
+) -> RateDecision:
+    """Admit one preview for `account`, or raise: 403 when the account may not use the API
+    (suspended, payment past due), 429 RATE_LIMITED past either budget. Returns the hourly
+    budget's decision (what is left of it, for the X-RateLimit-* headers)."""
+    check_account_usable(account)
+    second = await limiter.hit(second_key(account.id), PER_SECOND)
+    if not second.allowed:
+        raise TooManyRequests(
+            f"Too many previews: at most {PER_SECOND} a second.", retry_after=second.retry_after
+        )
+    hour = await window.hit(hour_key(account.id), PER_HOUR, HOUR)
+    if not hour.allowed:
+        exc = TooManyRequests(
+            f"Preview limit reached: {PER_HOUR} previews an hour. The API and signed URLs "
+            "are not affected.",
+            retry_after=hour.retry_after,
+        )
+        exc.headers.update(RateGate.rate_headers(hour))
+        raise exc
+    return hour
+
+
+async def draft(
+    account: Account, req: ImageRequest, *, pool: DraftRenderer, fetcher: RemoteImageFetcher
+) -> CachedImage:
+    """The watermarked draft of `req` for `account` (its remote images fetched on the account's
+    own share of the fetcher, docs/remote-images.md)."""
+    spec = req.spec
+    if req.urls:
+        images = await fetcher.fetch_many(req.urls, owner=account.id)
+        spec = replace(spec, images=tuple(sorted(images.items())))
+    try:
+        body = await pool.render_draft(spec)
+    except Exception as exc:
+        raise generation_failed() from exc
+    return CachedImage.of(body, DRAFT_TYPE)

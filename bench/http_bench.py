@@ -30,8 +30,12 @@ KEY_ENV = "OGAPI_BENCH_KEY"
 def _settings(db: str, port: int):
     from web.settings import Settings
 
+    # the image store beside the database (the embedded default); IMAGE_CACHE_MB=0 makes every
+    # hit a store hit (bench/hotpath_bench.py)
+    store = os.environ.get("IMAGE_STORE") or f"file://{Path(db).parent / 'images'}"
     return Settings(secret_key=SECRET, database_url=f"sqlite://{db}", port=port,
-                    base_url=f"http://127.0.0.1:{port}", render_workers=1)  # fmt: skip
+                    base_url=f"http://127.0.0.1:{port}", render_workers=1, image_store=store,
+                    image_cache_mb=int(os.environ.get("IMAGE_CACHE_MB", "256")))  # fmt: skip
 
 
 FETCHER_UA = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"

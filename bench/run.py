@@ -128,6 +128,14 @@ def http_section(a: argparse.Namespace) -> list[Row]:
     return run(a)
 
 
+def hotpath_section(a: argparse.Namespace) -> list[Row]:
+    """The image API's hot path side by side: memory hits ÷ /health, a file-store hit at one
+    client, uncached renders over HTTP ÷ X-Render-Ms (bench/hotpath_bench.py)."""
+    from bench.hotpath_bench import hotpath_section as run
+
+    return run(a)
+
+
 def graphql_section(a: argparse.Namespace) -> list[Row]:
     """/graphql latency with a year of history (bench/graphql_bench.py)."""
     from bench.graphql_bench import graphql_section as run
@@ -167,6 +175,7 @@ def preview_section(a: argparse.Namespace) -> list[Row]:
 SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
     render_section,
     http_section,
+    hotpath_section,
     graphql_section,
     metering_section,
     memory_section,

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import axe_check, signup
+from tests.e2e.conftest import PASSWORD, axe_check, signup
 from tests.services import free_port
 
 
@@ -108,3 +108,30 @@ def test_purchase_credits_goes_through_checkout_and_credits_the_balance(billing_
     page.wait_for_selector("body[data-loaded]")
     expect(page.locator("#balance-value")).to_have_text("$10.000000")
     expect(page.locator("#transactions")).to_contain_text("Purchase")
+
+
+def test_a_return_without_the_session_signs_in_then_comes_back(page_factory, billing, live):
+    """The dashboard session ended while paying: the return page asks to sign in (Stripe is
+    not called for an anonymous visitor), then comes back and applies the payment."""
+    url, fake = billing
+    page, watch = page_factory(base_url=url)
+    watch.other_origins.append(fake.url + "/")
+    watch.expected.append("status of 404 (Not Found)")
+    email = live.email("back")
+    signup(page, email)
+    page.locator("#actions").get_by_role("button", name="Purchase Credits").click()
+    page.get_by_role("dialog", name="Purchase Credits").get_by_role(
+        "button", name="$5", exact=True
+    ).click()
+    page.wait_for_url(f"{fake.url}/checkout/*")
+    page.context.clear_cookies()  # signed out meanwhile (another tab, an expired session)
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(re.compile(r"/login\?next=/billing/return(\?|%3F)session_id(=|%3D)cs_"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/dashboard"))
+    page.wait_for_selector("body[data-loaded]")
+    expect(page.locator("#checkout-banner")).to_contain_text("Payment received")
+    expect(page.locator("#balance-value")).to_have_text("$5.000000")

@@ -27,6 +27,7 @@ from models.metering import (
     Notification,
     QuotaReservation,
 )
+from models.templates import Template, TemplateVersion
 
 __all__ = [
     "Account",
@@ -54,5 +55,7 @@ __all__ = [
     "StripeEvent",
     "StripeSubscription",
     "SubscriptionStatus",
+    "Template",
+    "TemplateVersion",
     "TransactionType",
 ]

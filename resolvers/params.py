@@ -31,6 +31,7 @@ from render.spec import (
 from render.templates import TEMPLATES
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetch_policy import validate_image_url
+from resolvers.templates.fields import DrawnDesign, design_values
 
 CORE = ("title", "subtitle", "template", "theme", "format", "width", "height", "quality")
 PARAMS = frozenset(CORE + TEXT_FIELDS + IMAGE_FIELDS + COLOR_FIELDS)
@@ -127,13 +128,54 @@ def _colour(name: str, value: str) -> str:
     return "#" + (digits if len(digits) == 6 else "".join(c * 2 for c in digits))
 
 
-def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest:
-    """Validate raw parameters (query strings or a JSON object) into an `ImageRequest`.
+def _core(given: dict[str, str], width: int, height: int):
+    """theme, format, width, height, quality and their normal forms (defaults filled in)."""
+    theme = given.get("theme", "dark").strip().lower()
+    if theme not in ("dark", "light"):
+        raise _bad("INVALID_THEME", "theme must be dark or light")
+    fmt = FORMATS.get(given.get("format", "png").strip().lower())
+    if fmt is None:
+        raise InvalidParameter("format must be png, jpeg or webp")
+    width = _int("width", given.get("width", str(width)))
+    height = _int("height", given.get("height", str(height)))
+    quality = None
+    if "quality" in given:
+        quality = _int("quality", given["quality"])
+    if fmt == "png":
+        quality = None  # lossless: the same image whatever was asked
+    normal = {"theme": theme, "format": fmt, "width": str(width), "height": str(height),
+              "quality": str(quality) if quality else ""}  # fmt: skip
+    return theme, fmt, width, height, quality, normal
+
+
+def _custom(given: dict[str, str], drawn: DrawnDesign, allow_http: bool) -> ImageRequest:
+    """A custom template's request: its declared fields; the design's own size by default."""
+    d = drawn.design
+    theme, fmt, width, height, quality, normal = _core(
+        given, d.get("width", 1200), d.get("height", 630)
+    )
+    normal["template"] = given.get("template", "").strip().lower()
+    title, values, urls = design_values(given, drawn, allow_http=allow_http)
+    normal.update(values)
+    spec = CardSpec.build(
+        title, template=drawn.label, theme=theme, format=fmt, width=width, height=height,
+        quality=quality, fields=values, design=drawn.text,
+    )  # fmt: skip
+    params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
+    return ImageRequest(spec, urls, params)
+
+
+def parse_params(
+    raw: Mapping[str, object], *, allow_http: bool, design: DrawnDesign | None = None
+) -> ImageRequest:
+    """Validate raw parameters (query strings or a JSON object) into an `ImageRequest`; with
+    `design`, those of that custom template (resolvers.templates.drawn resolves it).
 
     Raises the codes of docs/rest-api.md: MISSING_TITLE, TITLE_TOO_LONG, SUBTITLE_TOO_LONG,
     INVALID_TEMPLATE, INVALID_THEME and INVALID_PARAMETER naming the field.
     """
-    unknown = sorted(k for k in raw if k not in PARAMS)
+    names = PARAMS if design is None else design.names
+    unknown = sorted(k for k in raw if k not in names)
     if unknown:
         raise InvalidParameter(f"Unknown parameter: {unknown[0]}")
     given: dict[str, str] = {}
@@ -143,6 +185,8 @@ def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest
         text = _text(name, value)
         if text.strip() or name == "title":
             given[name] = text
+    if design is not None:
+        return _custom(given, design, allow_http)
 
     title = given.get("title", "")
     if not title.strip():
@@ -157,21 +201,8 @@ def parse_params(raw: Mapping[str, object], *, allow_http: bool) -> ImageRequest
     if template not in TEMPLATES:
         raise _bad("INVALID_TEMPLATE", f"Unknown template {template[:50]!r}. Templates: "
                    + ", ".join(TEMPLATES))  # fmt: skip
-    theme = given.get("theme", "dark").strip().lower()
-    if theme not in ("dark", "light"):
-        raise _bad("INVALID_THEME", "theme must be dark or light")
-    fmt = FORMATS.get(given.get("format", "png").strip().lower())
-    if fmt is None:
-        raise InvalidParameter("format must be png, jpeg or webp")
-    width = _int("width", given.get("width", "1200"))
-    height = _int("height", given.get("height", "630"))
-    quality = None
-    if "quality" in given:
-        quality = _int("quality", given["quality"])
-    if fmt == "png":
-        quality = None  # lossless: the same image whatever was asked
-    normal = {"template": template, "theme": theme, "format": fmt, "width": str(width),
-              "height": str(height), "quality": str(quality) if quality else ""}  # fmt: skip
+    theme, fmt, width, height, quality, normal = _core(given, 1200, 630)
+    normal["template"] = template
 
     limits = {f.name: f.max_length for f in TEMPLATES[template].fields}
     texts: dict[str, str] = {}
@@ -228,8 +259,11 @@ def alt_text(spec: CardSpec, limit: int = 300) -> str:
     parts = [spec.title.strip()]
     if spec.subtitle and spec.subtitle.strip():
         parts.append(spec.subtitle.strip())
-    for name in TEMPLATES[spec.template].uses:
+    uses = TEMPLATES[spec.template].uses if spec.design is None else [k for k, _ in spec.fields]
+    for name in uses:
         value = spec.field(name)
+        if spec.design is not None and value and value.startswith(("https://", "http://")):
+            continue
         if value:
             parts.append(value.strip())
     text = " — ".join(parts)

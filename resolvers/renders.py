@@ -244,7 +244,9 @@ def template_list() -> list[dict]:
     """The body of GET /api/templates (without preview URLs, which the web layer adds)."""
     return [
         {
+            "id": t.name,
             "name": t.name,
+            "custom": False,
             "description": t.description,
             "fields": [
                 {

@@ -34,7 +34,7 @@ from schema.link_previews import LinkPreviewsQuery
 from schema.masking import ErrorCodes, should_mask_error
 from schema.notifications import NotificationQuery
 from schema.scalars import SCALAR_MAP
-from schema.templates import TemplateQuery
+from schema.templates import TemplateMutation, TemplateQuery
 from schema.usage import UsageQuery
 
 MAX_DEPTH = 8
@@ -80,7 +80,7 @@ Query = merge_types(
         LinkPreviewsQuery,
     ),
 )
-Mutation = merge_types("Mutation", (AccountMutation, BillingMutation))
+Mutation = merge_types("Mutation", (AccountMutation, BillingMutation, TemplateMutation))
 
 
 class Schema(strawberry.Schema):

@@ -43,5 +43,7 @@ class ErrorCodes(MaskErrors):
         for error in out:
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", error_code(error))
+            if isinstance(error.original_error, AppError):  # e.g. INVALID_DESIGN's errors
+                extensions.update(error.original_error.extra)
             error.extensions = extensions
         return out

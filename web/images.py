@@ -16,6 +16,9 @@ from resolvers.cache import CachedImage
 from resolvers.errors import InvalidParameter
 from resolvers.key_owner import KeySnapshot
 from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
+from resolvers.templates import drawn
+from resolvers.templates import views as template_views
+from resolvers.templates.fields import DrawnDesign
 from resolvers.timefmt import iso_utc
 from web.appkeys import (
     clock_key,
@@ -102,7 +105,9 @@ async def _render(
 async def generate_post(request: web.Request) -> web.Response:
     owner, now = await key_snapshot(request)
     async with renders.rate_token_on_failure(owner, request.app[meter_key]):
-        req = parse_params(await read_json(request), allow_http=_allow_http(request))
+        raw = await read_json(request)
+        design = await drawn.resolve(owner.id, raw)
+        req = parse_params(raw, allow_http=_allow_http(request), design=design)
     return await _render(request, owner, now, req)
 
 
@@ -113,8 +118,11 @@ async def generate_get(request: web.Request) -> web.Response:
     req = _GENERATE_QUERIES.get(memo)
     if req is None:
         async with renders.rate_token_on_failure(owner, request.app[meter_key]):
-            req = parse_params(_query(request), allow_http=memo[0])
-        _GENERATE_QUERIES.put(memo, req)
+            raw = _query(request)
+            design = await drawn.resolve(owner.id, raw)
+            req = parse_params(raw, allow_http=memo[0], design=design)
+        if design is None:  # a custom template is the caller's own, and its latest version
+            _GENERATE_QUERIES.put(memo, req)
     return await _render(request, owner, now, req)
 
 
@@ -123,16 +131,24 @@ async def signed_generate(request: web.Request) -> web.Response:
     owner, now = await key_snapshot(request)
     api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
     settings = request.app[settings_key]
-    return web.json_response(mint_signed(settings, api_key, owner.kid, _query(request), now))
+    raw = _query(request)
+    design = await drawn.resolve(owner.id, raw)
+    return web.json_response(mint_signed(settings, api_key, owner.kid, raw, now, design))
 
 
 def mint_signed(
-    settings: Settings, api_key: str, kid: str, raw: dict[str, str], now: datetime
+    settings: Settings,
+    api_key: str,
+    kid: str,
+    raw: dict[str, str],
+    now: datetime,
+    design: DrawnDesign | None = None,
 ) -> dict[str, object]:
     """The body of a signed-URL answer (`url`, `expires_at`, `alt`, `meta`, `kid`) for the
-    image parameters `raw` (plus an optional `expires_in`); also used by the dashboard."""
+    image parameters `raw` (plus an optional `expires_in`); also used by the dashboard.
+    `design`: the custom template `raw` names (resolvers.templates.drawn)."""
     exp = signing.expiry(raw.pop("expires_in", None), now)
-    req = parse_params(raw, allow_http=not settings.production)
+    req = parse_params(raw, allow_http=not settings.production, design=design)
     url = signing.signed_url(settings.base_url, api_key, kid, dict(req.params), exp)
     alt = alt_text(req.spec)
     expires_at = None
@@ -161,8 +177,10 @@ async def signed_image(request: web.Request) -> web.Response:
     owner = await app[signer_key].verify(raw, now, request.rel_url.raw_query_string)
     if known is None:
         params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
-        req = parse_params(params, allow_http=memo[0])
-        _SIGNED_QUERIES.put(memo, (raw, req))
+        design = await drawn.resolve(owner.id, params)
+        req = parse_params(params, allow_http=memo[0], design=design)
+        if design is None:  # a custom template's latest version is read each time
+            _SIGNED_QUERIES.put(memo, (raw, req))
     result = await renders.generate(
         owner, req, meter=app[meter_key], cache=app[image_cache_key], pool=app[render_pool_key],
         fetcher=app[fetcher_key], now=now, degrade=True,
@@ -191,11 +209,18 @@ async def signed_image(request: web.Request) -> web.Response:
 
 @routes.get("/api/templates")
 async def templates(request: web.Request) -> web.Response:
+    """The built-ins (public); with an `X-API-Key`, the caller's own templates after them."""
     base = request.app[settings_key].base_url
     body = renders.template_list()
     for t in body:
         t["preview_url"] = f"{base}/api/templates/{t['name']}/preview.png"
-    return web.json_response({"templates": body}, headers={"Cache-Control": "public, max-age=3600"})
+    if "X-API-Key" not in request.headers:
+        return web.json_response(
+            {"templates": body}, headers={"Cache-Control": "public, max-age=3600"}
+        )
+    owner, _ = await key_snapshot(request)
+    body.extend(await template_views.own_list(owner.id, base))
+    return web.json_response({"templates": body}, headers={"Cache-Control": "private, no-store"})
 
 
 @routes.get("/api/templates/{name}/preview.png")

@@ -16,6 +16,7 @@ from resolvers import keys, previews
 from resolvers.errors import AppError
 from resolvers.params import parse_params
 from resolvers.rate_gate import RateGate
+from resolvers.templates import drawn
 from web.appkeys import (
     clock_key,
     fetcher_key,
@@ -37,7 +38,9 @@ async def preview(request: web.Request) -> web.Response:
     account = await require_session(request)
     app = request.app
     budget = await previews.spend_preview(account, app[meter_key].limiter, app[window_limiter_key])
-    req = parse_params(_query(request), allow_http=not app[settings_key].production)
+    raw = _query(request)
+    design = await drawn.resolve(account.id, raw)
+    req = parse_params(raw, allow_http=not app[settings_key].production, design=design)
     image = await previews.draft(account, req, pool=app[render_pool_key], fetcher=app[fetcher_key])
     headers = {"Cache-Control": "private, no-store", **RateGate.rate_headers(budget)}
     return _image_response(request, image, headers)
@@ -55,4 +58,6 @@ async def sign(request: web.Request) -> web.Response:
     if key is None or plain is None:
         raise AppError("This account has no API key.", code="INVALID_API_KEY", status=401)
     settings = request.app[settings_key]
-    return web.json_response(mint_signed(settings, plain, key.kid, raw, request.app[clock_key]()))
+    design = await drawn.resolve(account.id, raw)
+    now = request.app[clock_key]()
+    return web.json_response(mint_signed(settings, plain, key.kid, raw, now, design))

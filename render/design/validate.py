@@ -39,7 +39,7 @@ def pointer(parts: Collection[object]) -> str:
 
 def design_bytes(design: object) -> int:
     """The size a design is measured by: compact UTF-8 JSON."""
-    text = json.dumps(design, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(design, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return len(text.encode("utf-8", "surrogatepass"))
 
 
@@ -76,7 +76,9 @@ def check_design(design: object, fonts: Collection[str] = ()) -> list[Problem]:
     `font_…` ids the design's owner may use besides the bundled families."""
     try:
         size = design_bytes(design)
-    except (TypeError, ValueError, RecursionError):
+    except ValueError:
+        return [Problem("", "a design holds only finite numbers (no NaN or Infinity)")]
+    except (TypeError, RecursionError):
         return [Problem("", "a design is a JSON object")]
     if size > MAX_BYTES:
         return [Problem("", f"the design is {size} bytes; at most {MAX_BYTES} are allowed")]

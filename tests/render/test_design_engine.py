@@ -7,12 +7,15 @@ import io
 import json
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from render.card import render_card
 from render.design.validate import check_design
 from render.spec import CardSpec
 from tests.render.conftest import decode
+from tests.render.design_strategies import valid_designs
 
 WHITE, RED, BLUE = (255, 255, 255), (255, 0, 0), (0, 0, 255)
 FIELDS = {"title": {"type": "string", "required": True}}
@@ -261,3 +264,13 @@ def test_rtl_text_starts_on_the_right_and_cjk_emoji_draw():
     assert ink(emoji) is not None
     colourful = np.abs(emoji.max(axis=2) - emoji.min(axis=2)) > 80
     assert colourful.sum() > 50  # the rocket is a colour glyph, not tofu
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(valid_designs, st.sampled_from(["dark", "light"]), st.integers(200, 700))
+def test_every_valid_design_draws(d, theme, width):
+    assert check_design(d) == [], check_design(d)
+    values = {"tag": "Nouveau 新", "logo": "https://example.com/l.png"}
+    spec = CardSpec.build("Fuzz ✓ مرحبا 🚀", fields=values, images={"logo": png()}, theme=theme,
+                          width=width, height=300, design=json.dumps(d))  # fmt: skip
+    assert decode(render_card(spec)).size == (width, 300)

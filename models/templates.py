@@ -1,0 +1,42 @@
+"""Custom templates (docs/templates.md): an account's designs and their immutable versions."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import Account
+
+
+class Template(Model):
+    # id: "tpl_" + 16 lowercase alphanumerics; `version` is the latest version's number.
+    id = fields.CharField(primary_key=True, max_length=20)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="templates", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    description = fields.CharField(max_length=500, default="")
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    versions: fields.ReverseRelation[TemplateVersion]
+
+    class Meta:
+        table = "template"
+        indexes = (("account_id", "created_at"),)
+
+
+class TemplateVersion(Model):
+    # One version of a design, never changed once written: canonical JSON (sorted keys).
+    id = fields.BigIntField(primary_key=True)
+    template: fields.ForeignKeyRelation[Template] = fields.ForeignKeyField(
+        "models.Template", related_name="versions", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    design = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "template_version"
+        unique_together = (("template", "version"),)

@@ -1,0 +1,97 @@
+"""Hypothesis strategies for designs the validator accepts, at the edges of every range: the
+engine must draw each of them (tests/render/test_design_engine.py, the HTTP fuzz)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+FIELDS = {
+    "title": {"type": "string", "required": True},
+    "tag": {"type": "string"},
+    "logo": {"type": "url"},
+    "n": {"type": "number", "default": 3.5},
+    "accent": {"type": "color", "default": "#3b82f6"},
+}
+coord = st.integers(-300, 2500) | st.floats(-300, 2500, allow_nan=False)
+length = st.integers(0, 2500) | st.floats(0, 2500, allow_nan=False)
+box = st.tuples(coord, coord, length, length).map(list)
+size = st.tuples(length, length).map(list)
+hexes = st.from_regex(r"#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})", fullmatch=True)
+colour = hexes | st.sampled_from(["{{accent}}", "$ink"])
+gradient = st.fixed_dictionaries({
+    "gradient": st.fixed_dictionaries(
+        {"stops": st.lists(colour, min_size=2, max_size=8)},
+        optional={"angle": st.floats(-360, 360, allow_nan=False)},
+    )
+})  # fmt: skip
+paint = colour | gradient
+texts = st.sampled_from(["{{title}}", "{{tag}} · {{title}}", "", "{{n}} ★"]) | st.text(max_size=40)
+common = {
+    "if": st.sampled_from(["tag", "logo", "title"]),
+    "unless": st.sampled_from(["tag", "logo"]),
+    "opacity": st.floats(0, 1),
+}
+text_style = {
+    "font": st.just("Inter"),
+    "weight": st.integers(1, 9).map(lambda w: w * 100),
+    "size": st.floats(6, 400),
+    "max_lines": st.integers(1, 20),
+    "line_height": st.floats(0.8, 3),
+    "color": colour,
+    "align": st.sampled_from(["left", "center", "right", "start", "end"]),
+    "valign": st.sampled_from(["top", "middle", "bottom"]),
+    "uppercase": st.booleans(),
+}
+
+
+def _layer(kind: str, required: dict, optional: dict, in_stack: bool):
+    place = {"size": size} if in_stack else {"box": box}
+    if in_stack and kind not in ("rect", "image"):
+        place = {}  # texts and pills size to their content ("size" is their font size)
+        if kind in ("rating", "stack"):
+            optional = {**optional, "size": size}
+    return st.fixed_dictionaries(
+        {"type": st.just(kind), **place, **required}, optional={**common, **optional}
+    )
+
+
+def layers(in_stack: bool, depth: int = 1):
+    kinds = [
+        _layer("rect", {"fill": paint}, {"radius": length, "shadow": st.fixed_dictionaries(
+            {"color": colour}, optional={"blur": st.floats(0, 200), "offset": st.tuples(
+                coord, coord).map(list), "spread": st.floats(-500, 500)})}, in_stack),
+        _layer("text", {"text": texts}, {**text_style, "min_size": st.just(6)}, in_stack),
+        _layer("pill", {"text": texts}, {**text_style, "fill": paint, "radius": length,
+               "padding": st.tuples(st.floats(0, 200), st.floats(0, 200)).map(list)}, in_stack),
+        _layer("rating", {"value": st.floats(0, 20) | st.just("{{n}}")},
+               {"max": st.integers(1, 10), "color": colour, "empty_color": colour,
+                "gap": st.floats(0, 200)}, in_stack),
+        _layer("image", {"src": st.just("{{logo}}")},
+               {"fit": st.sampled_from(["cover", "contain"]), "radius": length,
+                "placeholder": colour}, in_stack),
+    ]  # fmt: skip
+    if depth < 3:
+        kinds.append(
+            _layer("stack", {"layers": st.lists(layers(True, depth + 1), max_size=4)},
+                   {"direction": st.sampled_from(["column", "row"]), "gap": length,
+                    "align": st.sampled_from(["start", "center", "end"]),
+                    "justify": st.sampled_from(["start", "center", "end"])}, in_stack)
+        )  # fmt: skip
+    return st.one_of(kinds)
+
+
+designs = st.fixed_dictionaries(
+    {"fields": st.just(FIELDS), "layers": st.lists(layers(False), min_size=1, max_size=6),
+     "colors": st.just({"dark": {"ink": "#ffffff"}, "light": {"ink": "#000000"}})},
+    optional={"width": st.integers(200, 2400), "height": st.integers(200, 2400),
+              "background": paint},
+)  # fmt: skip
+
+
+def count_images(layer_list: list) -> int:
+    return sum(
+        (layer["type"] == "image") + count_images(layer.get("layers", [])) for layer in layer_list
+    )
+
+
+valid_designs = designs.filter(lambda d: count_images(d["layers"]) <= 4)

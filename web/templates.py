@@ -55,6 +55,10 @@ async def create_template(request: web.Request) -> web.Response:
 
 @routes.get("/api/templates/{id}")
 async def read_template(request: web.Request) -> web.Response:
+    """One of the caller's templates; a built-in's name is public and shows its design."""
+    builtin = views.builtin(request.match_info["id"], _base(request))
+    if builtin is not None:
+        return web.json_response(builtin, headers={"Cache-Control": "public, max-age=3600"})
     account_id, _ = await caller(request)
     saved = await store.read(account_id, request.match_info["id"])
     return web.json_response(views.detail(saved, _base(request)), headers=NO_STORE)

@@ -62,9 +62,13 @@ class Scene:
         return self.values.get(name, "")
 
     def visible(self, layer: Layer) -> bool:
-        if "if" in layer and not self.value(layer["if"]).strip():
+        def names(cond: str) -> list[str]:
+            value = layer.get(cond, [])
+            return value if isinstance(value, list) else [value]
+
+        if not all(self.value(n).strip() for n in names("if")):
             return False
-        return not ("unless" in layer and self.value(layer["unless"]).strip())
+        return not any(self.value(n).strip() for n in names("unless"))
 
     def colour(self, value: object, default: pt.RGBA | None = None) -> pt.RGBA | None:
         if not isinstance(value, str):
@@ -128,8 +132,11 @@ class Scene:
         draw()
         im.paste(Image.blend(before, im.crop((x0, y0, x1, y1)), opacity), (x0, y0))
 
-    def place(self, layer: Layer, w: float, h: float, fixed: bool = False) -> Placed | None:
-        """Measure `layer` for a room of w x h; `fixed`: it fills the room (a layer's box)."""
+    def place(
+        self, layer: Layer, w: float, h: float, fixed: bool = False, row: bool = False
+    ) -> Placed | None:
+        """Measure `layer` for a room of w x h; `fixed`: it fills the room (a layer's box);
+        `row`: it is in a row (a text then takes its own width, not the room's)."""
         kind = layer["type"]
         if kind == "stack":
             from render.design import flow
@@ -142,7 +149,7 @@ class Scene:
         if kind == "image":
             return self._image(layer, w, h)
         if kind == "text":
-            return self._text(layer, w, h, fixed)
+            return self._text(layer, w, h, fixed, row)
         if kind == "pill":
             return self._pill(layer, w, h, fixed)
         from render.design import stars
@@ -184,8 +191,9 @@ class Scene:
                 pt.fill(self.canvas, (x, y, x + w, y + h), colour, radius)
             elif layer.get("fit") == "contain":
                 s = min(w / img.width, h / img.height)
-                iw, ih = img.width * s, img.height * s
-                cx, cy = x + (w - iw) / 2, y + (h - ih) / 2
+                iw, ih = max(1, round(img.width * s)), max(1, round(img.height * s))
+                share = {"left": 0.0, "center": 0.5, "right": 1.0}[layer.get("align", "center")]
+                cx, cy = x + (w - iw) * share, y + (h - ih) / 2
                 self.canvas.image(img, (cx, cy, cx + iw, cy + ih), min(radius, iw / 2, ih / 2))
             else:
                 self.canvas.image(img, (x, y, x + w, y + h), min(radius, w / 2, h / 2))
@@ -194,6 +202,8 @@ class Scene:
 
     def text_of(self, layer: Layer) -> str:
         text = refs.substitute(layer["text"], self.values)
+        if layer.get("initials"):
+            text = initials(text)
         return text.upper() if layer.get("uppercase") else text
 
     def fit(self, layer: Layer, text: str, w: float, h: float | None, lines: int) -> Block:
@@ -223,18 +233,21 @@ class Scene:
             colour[3] / 255,
         )
 
-    def _text(self, layer: Layer, w: float, h: float, fixed: bool) -> Placed | None:
+    def _text(self, layer: Layer, w: float, h: float, fixed: bool, row: bool) -> Placed | None:
         text = self.text_of(layer)
         if not text.strip():
             return None
-        block = self.fit(layer, text, w, h, int(layer.get("max_lines", 20)))
+        if "max_height" in layer:
+            h = min(h, self.px(layer["max_height"]))
+        fit_w = min(w, self.px(layer["max_width"])) if "max_width" in layer else w
+        block = self.fit(layer, text, fit_w, h, int(layer.get("max_lines", 20)))
         if not block.lines:
             return None
         valign = layer.get("valign", "top")
         shift = {"top": 0.0, "middle": 0.5, "bottom": 1.0}[valign] * (h - block.height)
         # In a stack a text takes its own width (a row places the next layer after it), unless
         # it is aligned within the room it was given.
-        bw = w if fixed or layer.get("align", "start") != "start" else block.width + 1
+        bw = block.width if row and layer.get("align", "start") == "start" else w
 
         def draw(x: float, y: float) -> None:
             self.write(layer, block, x, y + (shift if fixed else 0), bw)
@@ -261,9 +274,17 @@ class Scene:
                 y += (h - ph) / 2
             if fill is not None:
                 pt.fill(self.canvas, (x, y, x + pw, y + ph), fill, radius)
-            self.write({**layer, "align": "center"}, block, x + pad_x, y + pad_y, block.width + 1)
+            self.write({**layer, "align": "left"}, block, x + pad_x, y + pad_y, block.width + 1)
 
         return Placed(w if fixed else pw, h if fixed else ph, draw)
+
+
+def initials(name: str) -> str:
+    """ "Jane Doe" -> "JD" (the built-ins' avatars)."""
+    parts = [p for p in name.split() if p[:1].isalnum()]
+    if not parts:
+        return ""
+    return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()
 
 
 def _at(placed: Placed, x: float, y: float) -> Callable[[], None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from render.design import paint as pt
 from render.design.engine import Layer, Placed
 
 if TYPE_CHECKING:
@@ -19,6 +20,10 @@ def place_stack(scene: Scene, layer: Layer, w: float, h: float, fixed: bool) -> 
     if not fixed and "size" in layer:
         w, h = scene.px(layer["size"][0]), scene.px(layer["size"][1])
         fixed = True
+    if layer.get("direction") == "overlay":
+        return _overlay(scene, layer, w, h)
+    pad_x, pad_y = (scene.px(v) for v in layer.get("padding", (0, 0)))
+    w, h = w - 2 * pad_x, h - 2 * pad_y
     column = layer.get("direction", "column") == "column"
     gap = scene.px(layer.get("gap", 0))
     placed: list[Placed] = []
@@ -31,7 +36,7 @@ def place_stack(scene: Scene, layer: Layer, w: float, h: float, fixed: bool) -> 
             room_w, room_h = (room_w, room_h - gap) if column else (room_w - gap, room_h)
         if room_w <= 0 or room_h <= 0:
             break
-        p = scene.place(child, room_w, room_h)
+        p = scene.place(child, room_w, room_h, row=not column)
         if p is None:
             continue
         used += (gap if placed else 0) + (p.h if column else p.w)
@@ -46,7 +51,14 @@ def place_stack(scene: Scene, layer: Layer, w: float, h: float, fixed: bool) -> 
     align = _SHARE[layer.get("align", "start")]
     start = _SHARE[layer.get("justify", "start")] * ((own_h if column else own_w) - used)
 
+    fill = scene.paint(layer["fill"]) if "fill" in layer else None
+    radius = scene.px(layer.get("radius", 0))
+
     def draw(x: float, y: float) -> None:
+        if fill is not None:
+            box = (x, y, x + own_w + 2 * pad_x, y + own_h + 2 * pad_y)
+            pt.fill(scene.canvas, box, fill, radius)
+        x, y = x + pad_x, y + pad_y
         at = start
         for p in placed:
             if column:
@@ -56,4 +68,21 @@ def place_stack(scene: Scene, layer: Layer, w: float, h: float, fixed: bool) -> 
                 p.draw(x + at, y + (own_h - p.h) * align)
                 at += p.w + gap
 
-    return Placed(own_w, own_h, draw)
+    return Placed(own_w + 2 * pad_x, own_h + 2 * pad_y, draw)
+
+
+def _overlay(scene: Scene, layer: Layer, w: float, h: float) -> Placed | None:
+    """Children drawn over each other, each filling the stack's room as a layer fills its box
+    (an initials circle: a round rect and a centred text)."""
+    if "size" in layer:
+        w, h = scene.px(layer["size"][0]), scene.px(layer["size"][1])
+    placed = [p for c in layer["layers"] if scene.visible(c)
+              if (p := scene.place(c, w, h, fixed=True)) is not None]  # fmt: skip
+    if not placed:
+        return None
+
+    def draw(x: float, y: float) -> None:
+        for p in placed:
+            p.draw(x, y)
+
+    return Placed(w, h, draw)

@@ -78,13 +78,20 @@ SIZE: dict[str, Any] = {
     "minItems": 2,
     "maxItems": 2,
 }
+CONDITION: dict[str, Any] = {
+    "type": ["string", "array"],
+    "pattern": f"^{NAME}$",
+    "items": {"type": "string", "pattern": f"^{NAME}$"},
+    "minItems": 1,
+    "maxItems": 8,
+}
 COMMON: dict[str, Any] = {
     "type": {"type": "string"},
     "name": {"type": "string", "maxLength": 80, "description": "A label for editors."},
     "box": BOX,
     "size": SIZE,
-    "if": {"type": "string", "pattern": f"^{NAME}$", "description": "Drawn when set."},
-    "unless": {"type": "string", "pattern": f"^{NAME}$", "description": "Drawn when empty."},
+    "if": {**CONDITION, "description": "Drawn when the field (every field listed) is set."},
+    "unless": {**CONDITION, "description": "Drawn when the field (every field listed) is empty."},
     "opacity": _num(0, 1, 1),
 }
 TEXT_STYLE: dict[str, Any] = {
@@ -99,6 +106,9 @@ TEXT_STYLE: dict[str, Any] = {
     "align": {"enum": ["left", "center", "right", "start", "end"], "default": "start"},
     "valign": {"enum": ["top", "middle", "bottom"], "default": "top"},
     "uppercase": {"type": "boolean", "default": False},
+    "initials": {"type": "boolean", "default": False, "description": "Jane Doe -> JD"},
+    "max_height": _num(0, MAX_COORD),
+    "max_width": _num(0, MAX_COORD),
 }
 SHADOW: dict[str, Any] = {
     "type": "object",
@@ -117,6 +127,7 @@ LAYERS: dict[str, dict[str, Any]] = {
     "image": {
         "src": {"type": "string", "pattern": f"^{REF}$"},
         "fit": {"enum": ["cover", "contain"], "default": "cover"},
+        "align": {"enum": ["left", "center", "right"], "default": "center"},
         "radius": _num(0, MAX_COORD, 0),
         "placeholder": COLOR,
     },
@@ -139,11 +150,19 @@ LAYERS: dict[str, dict[str, Any]] = {
         "gap": _num(0, 200, 4),
     },
     "stack": {
-        "direction": {"enum": ["column", "row"], "default": "column"},
+        "direction": {"enum": ["column", "row", "overlay"], "default": "column"},
         "gap": _num(0, MAX_COORD, 0),
         "align": {"enum": ["start", "center", "end"], "default": "start"},
         "justify": {"enum": ["start", "center", "end"], "default": "start"},
         "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "maxItems": 50},
+        "fill": PAINT,
+        "padding": {
+            "type": "array",
+            "prefixItems": [_num(0, 500), _num(0, 500)],
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "radius": _num(0, MAX_COORD, 0),
     },
 }
 REQUIRED: dict[str, list[str]] = {

@@ -162,21 +162,29 @@ class _Semantics:
         else:
             self._colour(value, path)
 
-    def _layers(self, layers: list[Any], path: tuple[object, ...], depth: int) -> None:
+    def _layers(
+        self, layers: list[Any], path: tuple[object, ...], depth: int, overlay: bool = False
+    ) -> None:
         for i, layer in enumerate(layers):
             if isinstance(layer, dict):
-                self._layer(layer, (*path, i), depth)
+                self._layer(layer, (*path, i), depth, overlay)
 
-    def _layer(self, layer: dict[str, Any], path: tuple[object, ...], depth: int) -> None:
+    def _layer(
+        self, layer: dict[str, Any], path: tuple[object, ...], depth: int, overlay: bool
+    ) -> None:
         self.layers += 1
         kind = layer.get("type") if isinstance(layer.get("type"), str) else None
         for cond in ("if", "unless"):
-            if isinstance(name := layer.get(cond), str) and name not in self.fields:
-                self.add((*path, cond), f"{name} is not a declared field")
+            names = layer.get(cond)
+            listed = names if isinstance(names, list) else [names]
+            for i, name in enumerate(listed):
+                where = (*path, cond, i) if isinstance(names, list) else (*path, cond)
+                if isinstance(name, str) and name not in self.fields:
+                    self.add(where, f"{name} is not a declared field")
         if depth == 1 and kind in LAYERS and "box" not in layer:
             self.add(path, "a layer outside a stack needs a box")
-        if depth > 1 and kind in ("rect", "image") and "size" not in layer:
-            self.add(path, "a rect or image inside a stack needs a size")
+        if depth > 1 and not overlay and kind in ("rect", "image") and "size" not in layer:
+            self.add(path, "a rect or image in a column or row needs a size")
         for prop in ("fill",):
             if prop in layer:
                 self._paint(layer[prop], (*path, prop))
@@ -204,7 +212,8 @@ class _Semantics:
             if depth >= MAX_STACK_DEPTH:
                 self.add((*path, "layers"), f"stacks nest at most {MAX_STACK_DEPTH} deep")
             else:
-                self._layers(children, (*path, "layers"), depth + 1)
+                overlaid = layer.get("direction") == "overlay"
+                self._layers(children, (*path, "layers"), depth + 1, overlaid)
 
     def _text(self, text: str, path: tuple[object, ...]) -> None:
         if refs.stray_braces(text):

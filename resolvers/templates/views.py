@@ -6,6 +6,8 @@ import json
 from urllib.parse import urlencode
 
 from models import Template
+from render import builtins
+from resolvers import renders
 from resolvers.templates import store
 from resolvers.templates.fields import field_list
 from resolvers.templates.store import Saved
@@ -47,3 +49,16 @@ async def own_list(account_id: int, base_url: str) -> list[dict[str, object]]:
     own = await store.list_own(account_id)
     latest = await store.latest_designs(own)
     return [summary(t, latest[t.id], base_url) for t in own if t.id in latest]
+
+
+def builtin(name: str, base_url: str) -> dict[str, object] | None:
+    """A built-in template's entry with its design (None for another name). Posting the
+    design back as a custom template renders the same card (a fork)."""
+    entry = next((t for t in renders.template_list() if t["name"] == name), None)
+    if entry is None:
+        return None
+    return {
+        **entry,
+        "preview_url": f"{base_url}/api/templates/{name}/preview.png",
+        "design": builtins.design(name),
+    }

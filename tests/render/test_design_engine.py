@@ -271,6 +271,97 @@ def test_rtl_text_starts_on_the_right_and_cjk_emoji_draw():
 def test_every_valid_design_draws(d, theme, width):
     assert check_design(d) == [], check_design(d)
     values = {"tag": "Nouveau 新", "logo": "https://example.com/l.png"}
-    spec = CardSpec.build("Fuzz ✓ مرحبا 🚀", fields=values, images={"logo": png()}, theme=theme,
-                          width=width, height=300, design=json.dumps(d))  # fmt: skip
+    spec = CardSpec.build(
+        "Fuzz ✓ مرحبا 🚀",
+        fields=values,
+        images={"logo": png()},
+        theme=theme,
+        width=width,
+        height=300,
+        design=json.dumps(d),
+    )
     assert decode(render_card(spec)).size == (width, 300)
+
+
+def test_condition_lists_overlay_initials_and_max_height():
+    both = design(
+        {"type": "rect", "box": [0, 0, 100, 100], "fill": "#ff0000", "if": ["a", "b"]},
+        {"type": "rect", "box": [200, 0, 100, 100], "fill": "#0000ff", "unless": ["a", "b"]},
+        fields={"a": {"type": "string"}, "b": {"type": "string"}},
+    )
+    assert ink(draw(both, fields={"a": "x"})) is None  # one set: neither drawn
+    assert ink(draw(both, fields={"a": "x", "b": "y"})) == (0, 0, 100, 100)
+    assert ink(draw(both)) == (200, 0, 300, 100)
+    avatar = design(
+        {
+            "type": "stack",
+            "box": [10, 10, 300, 100],
+            "direction": "row",
+            "align": "center",
+            "layers": [
+                {
+                    "type": "stack",
+                    "direction": "overlay",
+                    "size": [80, 80],
+                    "layers": [
+                        {"type": "rect", "fill": "#0000ff", "radius": 40},
+                        {
+                            "type": "text",
+                            "text": "{{who}}",
+                            "initials": True,
+                            "size": 30,
+                            "weight": 700,
+                            "align": "center",
+                            "valign": "middle",
+                            "color": "#ffffff",
+                        },
+                    ],
+                }
+            ],
+        },
+        fields={"who": {"type": "string"}},
+    )
+    arr = draw(avatar, fields={"who": "jane doe"})
+    assert ink(arr) == (10, 20, 90, 100)
+    white = np.nonzero(arr[20:100, 10:90].min(axis=2) > 200)
+    assert 20 < white[1].mean() < 60 and 20 < white[0].mean() < 60  # "JD", centred
+    capped = design(
+        {
+            "type": "stack",
+            "box": [0, 0, 600, 300],
+            "gap": 0,
+            "layers": [
+                {
+                    "type": "text",
+                    "text": "{{title}}",
+                    "size": 40,
+                    "min_size": 10,
+                    "max_lines": 5,
+                    "max_height": 48,
+                    "color": "#000000",
+                },
+                {"type": "rect", "size": [10, 10], "fill": "#ff0000"},
+            ],
+        }
+    )
+    arr = draw(capped, "A long title that would wrap onto several lines when there is room")
+    red_top = int(np.nonzero((arr[:, :, 0] > 200) & (arr[:, :, 1] < 50))[0].min())
+    assert red_top <= 48
+
+
+def test_contained_images_align():
+    d = design(
+        {
+            "type": "image",
+            "box": [100, 100, 200, 100],
+            "src": "{{pic}}",
+            "fit": "contain",
+            "align": "right",
+        },
+        fields={"pic": {"type": "url"}},
+    )
+    got = ink(draw(d, fields={"pic": "https://e.com/p.png"}, images={"pic": png()}))
+    assert got == (100, 100, 300, 200)  # 2:1 into 2:1 fills it
+    square = png(size=(20, 20))
+    got = ink(draw(d, fields={"pic": "https://e.com/p.png"}, images={"pic": square}))
+    assert got == (200, 100, 300, 200)

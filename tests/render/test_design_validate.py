@@ -229,3 +229,12 @@ def test_the_schema_is_draft_2020_12():
 
     Draft202012Validator.check_schema(DESIGN_SCHEMA)
     assert Draft202012Validator(DESIGN_SCHEMA).is_valid(EXAMPLE)
+
+
+def test_the_documented_example_designs_are_valid():
+    from pathlib import Path
+
+    examples = sorted((Path(__file__).parents[2] / "docs" / "examples").glob("*.json"))
+    assert len(examples) == 3
+    for path in examples:
+        assert check_design(json.loads(path.read_text())) == [], path.name

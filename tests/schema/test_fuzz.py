@@ -26,6 +26,10 @@ SCALARS = {
     "BigInt": st.integers(0, 2**40).map(hypothesis_graphql.nodes.Int),
     "Date": st.dates().map(lambda d: hypothesis_graphql.nodes.String(d.isoformat())),
     "DateTime": st.datetimes().map(lambda d: hypothesis_graphql.nodes.String(d.isoformat())),
+    "JSON": st.one_of(  # a design: any value, checked by the design's validator
+        st.text(max_size=20).map(hypothesis_graphql.nodes.String),
+        st.integers(-(2**31), 2**31).map(hypothesis_graphql.nodes.Int),
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from urllib.parse import urlsplit
 
+import numpy as np
 from hypothesis import strategies as st
 
 from tests.web.imaging import decode
@@ -54,23 +55,33 @@ async def test_create_read_update_versions_delete(api, user_factory):
     tpl = await resp.json()
     assert tpl["id"].startswith("tpl_") and len(tpl["id"]) == 20 and tpl["id"][4:].isalnum()
     assert (tpl["name"], tpl["description"], tpl["version"], tpl["custom"]) == (
-        "Brand card", "Ours", 1, True)  # fmt: skip
-    assert tpl["fields"][0] == {"name": "title", "type": "string", "required": True,
-                                "max_length": 40}  # fmt: skip
+        "Brand card",
+        "Ours",
+        1,
+        True,
+    )
+    assert tpl["fields"][0] == {
+        "name": "title",
+        "type": "string",
+        "required": True,
+        "max_length": 40,
+    }
     assert tpl["design"] == make_design() and tpl["created_at"].endswith("Z")
     assert tpl["preview_url"].startswith("http://testserver/api/dashboard/preview?template=tpl_")
 
     got = await (await api.get(f"/api/templates/{tpl['id']}", headers=h)).json()
     assert got["versions"] == [{"version": 1, "created_at": tpl["created_at"]}]
-    put = await api.put(f"/api/templates/{tpl['id']}", json={"design": make_design(BLUE)},
-                        headers=h)  # fmt: skip
+    put = await api.put(
+        f"/api/templates/{tpl['id']}", json={"design": make_design(BLUE)}, headers=h
+    )
     assert put.status == 200
     v2 = await put.json()
     assert v2["version"] == 2 and v2["name"] == "Brand card" and len(v2["versions"]) == 2
     old = await (await api.get(f"/api/templates/{tpl['id']}/versions/1", headers=h)).json()
     assert old["design"]["layers"][0]["fill"] == RED and old["version"] == 1
-    same = await api.put(f"/api/templates/{tpl['id']}", json={"design": make_design(BLUE)},
-                         headers=h)  # fmt: skip
+    same = await api.put(
+        f"/api/templates/{tpl['id']}", json={"design": make_design(BLUE)}, headers=h
+    )
     assert (await same.json())["version"] == 2  # the same design again: no new version
     renamed = await api.put(f"/api/templates/{tpl['id']}", json={"name": "Renamed"}, headers=h)
     assert (await renamed.json())["version"] == 3
@@ -109,16 +120,22 @@ async def test_accounts_never_see_each_others_templates(api, user_factory):
     tpl = await (await create(api, alice.api_key)).json()
     hb = {"X-API-Key": bob.api_key}
     for method, path in (("GET", ""), ("GET", "/versions/1"), ("PUT", ""), ("DELETE", "")):
-        resp = await api.request(method, f"/api/templates/{tpl['id']}{path}", headers=hb,
-                                 json={"name": "mine"} if method == "PUT" else None)  # fmt: skip
+        resp = await api.request(
+            method,
+            f"/api/templates/{tpl['id']}{path}",
+            headers=hb,
+            json={"name": "mine"} if method == "PUT" else None,
+        )
         assert resp.status == 404, (method, path)
         assert (await resp.json())["code"] == "TEMPLATE_NOT_FOUND"
     for template in (tpl["id"], f"{tpl['id']}@1", "tpl_0000000000000000", "tpl_x"):
-        resp = await api.post("/api/generate", json={"title": "Hi", "template": template},
-                              headers=hb)  # fmt: skip
+        resp = await api.post(
+            "/api/generate", json={"title": "Hi", "template": template}, headers=hb
+        )
         assert resp.status == 400 and (await resp.json())["code"] == "INVALID_TEMPLATE"
-        signed = await api.get("/api/signed/generate", params={"title": "Hi", "template": template},
-                               headers=hb)  # fmt: skip
+        signed = await api.get(
+            "/api/signed/generate", params={"title": "Hi", "template": template}, headers=hb
+        )
         assert signed.status == 400 and (await signed.json())["code"] == "INVALID_TEMPLATE"
     listing = await (await api.get("/api/templates", headers=hb)).json()
     assert not any(t["custom"] for t in listing["templates"])
@@ -128,20 +145,24 @@ async def test_render_latest_and_pinned_versions_cache_per_version(api, user_fac
     user = await user_factory()
     h = {"X-API-Key": user.api_key}
     tpl = await (await create(api, user.api_key)).json()
-    first = await api.get("/api/generate", params={"title": "Hello", "template": tpl["id"]},
-                          headers=h)  # fmt: skip
+    first = await api.get(
+        "/api/generate", params={"title": "Hello", "template": tpl["id"]}, headers=h
+    )
     assert first.status == 200 and first.headers["X-Cache"] == "MISS"
     body = await first.read()
     assert decode(body).size == (600, 300) and left_colour(body) == (255, 0, 0)
-    again = await api.get("/api/generate", params={"title": "Hello", "template": tpl["id"]},
-                          headers=h)  # fmt: skip
+    again = await api.get(
+        "/api/generate", params={"title": "Hello", "template": tpl["id"]}, headers=h
+    )
     assert again.headers["X-Cache"] == "HIT"
     await api.put(f"/api/templates/{tpl['id']}", json={"design": make_design(BLUE)}, headers=h)
-    latest = await api.get("/api/generate", params={"title": "Hello", "template": tpl["id"]},
-                           headers=h)  # fmt: skip
+    latest = await api.get(
+        "/api/generate", params={"title": "Hello", "template": tpl["id"]}, headers=h
+    )
     assert latest.headers["X-Cache"] == "MISS" and left_colour(await latest.read()) == (0, 0, 255)
-    pinned = await api.post("/api/generate", json={"title": "Hello", "template": f"{tpl['id']}@1"},
-                            headers=h)  # fmt: skip
+    pinned = await api.post(
+        "/api/generate", json={"title": "Hello", "template": f"{tpl['id']}@1"}, headers=h
+    )
     assert left_colour(await pinned.read()) == (255, 0, 0)
     assert pinned.headers["X-Cache"] == "HIT"  # version 1 with these values was drawn before
     labels = [s.template for s in pool.specs]
@@ -154,8 +175,12 @@ async def test_render_latest_and_pinned_versions_cache_per_version(api, user_fac
 async def test_fields_are_checked_by_their_declarations(api, user_factory):
     user = await user_factory()
     h = {"X-API-Key": user.api_key}
-    design = make_design(accent={"type": "color"}, logo={"type": "url"}, n={"type": "number"},
-                         need={"type": "string", "required": True})  # fmt: skip
+    design = make_design(
+        accent={"type": "color"},
+        logo={"type": "url"},
+        n={"type": "number"},
+        need={"type": "string", "required": True},
+    )
     tpl = await (await create(api, user.api_key, design)).json()
     base = {"template": tpl["id"], "title": "Hi", "need": "x"}
     cases = [
@@ -183,9 +208,11 @@ async def test_signed_urls_render_custom_templates(api, user_factory):
     user = await user_factory()
     h = {"X-API-Key": user.api_key}
     tpl = await (await create(api, user.api_key)).json()
-    minted = await api.get("/api/signed/generate",
-                           params={"title": "Signed", "template": tpl["id"], "tag": "new"},
-                           headers=h)  # fmt: skip
+    minted = await api.get(
+        "/api/signed/generate",
+        params={"title": "Signed", "template": tpl["id"], "tag": "new"},
+        headers=h,
+    )
     assert minted.status == 200
     signed = await minted.json()
     assert "Signed" in signed["alt"] and "new" in signed["alt"]
@@ -209,8 +236,11 @@ async def test_the_session_can_manage_templates_behind_the_browser_guard(api, us
     assert (await api.post("/api/templates", json=body, headers=same)).status == 201
     evil = await api.post("/api/templates", json=body, headers={"Origin": "https://evil.example"})
     assert evil.status == 403
-    form = await api.post("/api/templates", data="name=x", headers={
-        **same, "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    form = await api.post(
+        "/api/templates",
+        data="name=x",
+        headers={**same, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert form.status == 415
     api.session.cookie_jar.clear()
     assert (await api.post("/api/templates", json=body, headers=same)).status == 401
@@ -266,3 +296,35 @@ async def test_fuzzed_designs_never_answer_500_on_save_or_render(api, user_facto
         assert render.status in (200, 400), (render.status, design)
         await api.delete(f"/api/templates/{tpl['id']}", headers=h)
     assert saved > 0
+
+
+async def test_a_fork_of_a_builtin_renders_the_same_card(api, user_factory):
+    from bench.samples import sample
+    from render import builtins
+    from tests.render.test_builtin_designs import MAX_MEAN_DIFF, pixels
+
+    user = await user_factory()
+    h = {"X-API-Key": user.api_key}
+    for name in builtins.names():
+        published = await api.get(f"/api/templates/{name}")  # public: no key
+        assert published.status == 200
+        body = await published.json()
+        assert body["custom"] is False and body["id"] == name and body["design"]
+        fork = await api.post(
+            "/api/templates", json={"name": f"My {name}", "design": body["design"]}, headers=h
+        )
+        assert fork.status == 201
+        fork_id = (await fork.json())["id"]
+        for theme in ("dark", "light"):
+            spec = sample(name, theme)
+            params = {"title": spec.title, "theme": theme, **dict(spec.fields)}
+            if spec.subtitle:
+                params["subtitle"] = spec.subtitle
+            ours = await api.post("/api/generate", json={**params, "template": name}, headers=h)
+            theirs = await api.post(
+                "/api/generate", json={**params, "template": fork_id}, headers=h
+            )
+            assert ours.status == theirs.status == 200
+            diff = np.abs(pixels(await ours.read()) - pixels(await theirs.read()))
+            assert diff.mean(axis=(0, 1)).max() <= MAX_MEAN_DIFF, (name, theme)
+    assert (await api.get("/api/templates/minimal")).status == 200

@@ -28,7 +28,8 @@ async def test_templates_list(client):
     assert fields["price"]["type"] == "string" and fields["image_url"]["type"] == "url"
     assert fields["bg_color"]["type"] == "color"
     for t in body["templates"]:
-        assert set(t) == {"name", "description", "fields", "preview_url", "colors"}
+        assert set(t) == {"id", "name", "custom", "description", "fields", "preview_url", "colors"}
+        assert (t["id"], t["custom"]) == (t["name"], False)
         assert set(t["colors"]) == {"dark", "light"}
         for f in t["fields"]:
             assert set(f) == {"name", "type", "required", "max_length"}

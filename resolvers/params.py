@@ -162,7 +162,7 @@ def _custom(given: dict[str, str], drawn: DrawnDesign, allow_http: bool) -> Imag
         quality=quality, fields=values, design=drawn.text,
     )  # fmt: skip
     params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
-    return ImageRequest(spec, urls, params)
+    return ImageRequest(spec, urls, params, template_version=drawn.version)
 
 
 def parse_params(

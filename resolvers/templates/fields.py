@@ -28,6 +28,12 @@ class DrawnDesign:
     design: Mapping[str, Any]
 
     @property
+    def version(self) -> tuple[str, int]:
+        """(template id, version number): `ImageRequest.template_version`."""
+        template_id, number = self.label.split("@")
+        return template_id, int(number)
+
+    @property
     def fields(self) -> Mapping[str, Mapping[str, Any]]:
         return self.design["fields"]
 

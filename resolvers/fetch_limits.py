@@ -1,6 +1,7 @@
 """The image fetcher's bounded resources (resolvers/fetcher.py): DNS lookups on threads of their
 own under a hard timeout, each account's share of the download slots, and the short-lived
-cache of fetched images. No I/O of its own beyond `getaddrinfo`; no aiohttp.
+cache of fetched images, and what a fetch answers (`Head`, `Fetched`) or raises (`Rejected`,
+`Blocked`). No I/O of its own beyond `getaddrinfo`; no aiohttp.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 DNS_THREADS = 8
 DNS_TIMEOUT = 3.0  # seconds; the whole fetch (5 s by default) is bounded too
@@ -43,6 +45,29 @@ async def lookup_addresses(host: str, port: int) -> list[str]:
 
 class Rejected(Exception):
     """The fetch failed for a reason worth one log line; the caller sees `None`."""
+
+
+class Blocked(Rejected):
+    """The URL or a redirect names a non-public address (the SSRF rule refused it)."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A response's status line and the headers that decide whether to read its body."""
+
+    url: str  # after redirects
+    status: int
+    content_type: str
+    content_encoding: str  # lower case; "identity" when absent
+    content_length: int | None
+    charset: str | None = None  # the Content-Type's charset parameter
+
+
+@dataclass(frozen=True)
+class Fetched:
+    head: Head
+    body: bytes  # at most the caller's max_bytes
+    truncated: bool  # the body went on past max_bytes (only when the caller truncates)
 
 
 class Shares:

@@ -4,7 +4,8 @@ The only code in the service that opens outbound HTTP, and so the one module in 
 allowed to import aiohttp's client (resolvers/ otherwise never imports aiohttp). Which URLs and
 addresses are acceptable is `resolvers.fetch_policy` (pure; `validate_image_url` and
 `is_public_address` are re-exported here); `RemoteImageFetcher` downloads at render time and
-turns every failure into `None` so the card gets a placeholder.
+turns every failure into `None` so the card gets a placeholder. `get` reads any resource under
+the same rules (the share check's pages and images, resolvers/share_check.py).
 
 Each hop (the first URL and every redirect) resolves its host once, rejects the whole host if
 any address is not public, and pins the connection to exactly the vetted addresses through
@@ -17,29 +18,34 @@ each other and never starve other accounts' fetches (docs/remote-images.md). DNS
 on a small pool of their own under a hard timeout: a hung resolver never pins threads of the
 loop's shared default executor (both in resolvers/fetch_limits.py).
 
-Memory: an image over `max_pixels` (16 MP) is refused from its header, before decoding; at most
-`max_decodes` images decode at once however many downloads are in flight; and a JPEG decodes
-at the reduced DCT scale the renderer itself uses (`Image.draft`, render/draw.py).
+Memory: images are checked by resolvers/image_check.py (pixels from the header before decoding;
+at most `max_decodes` decode at once).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import io
+import functools
 import ipaddress
 import logging
 import socket
-import warnings
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from PIL import Image
 from yarl import URL
 
 from resolvers.errors import InvalidParameter
-from resolvers.fetch_limits import Rejected, Shares, TTLCache, lookup_addresses
+from resolvers.fetch_limits import (
+    Blocked,
+    Fetched,
+    Head,
+    Rejected,
+    Shares,
+    TTLCache,
+    lookup_addresses,
+)
 from resolvers.fetch_policy import (
     IPAddress,
     is_ip,
@@ -47,16 +53,15 @@ from resolvers.fetch_policy import (
     is_public_address,
     validate_image_url,
 )
+from resolvers.image_check import CONTENT_TYPES, check_image, check_image_head
 
-__all__ = ["RemoteImageFetcher", "is_public_address", "lookup_addresses", "validate_image_url"]
+__all__ = ["Blocked", "Fetched", "Rejected", "RemoteImageFetcher", "is_public_address",
+           "lookup_addresses", "validate_image_url"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "OGImageAPI/1.0 (+image fetcher)"
-CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"})
-PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")  # SVG is never rasterised
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-DRAFT_SIZE = (1200, 1200)  # as render.draw.decode_image: JPEGs decode at >= this, not full size
 FAILURE_TTL = 5.0  # seconds a failed URL is not retried (a card with its placeholder is kept as
 # briefly: resolvers.cache.DEGRADED_TTL)
 # (host, vetted addresses) for the hop the current task is requesting.
@@ -107,6 +112,7 @@ class RemoteImageFetcher:
         self._cache = TTLCache()
         # Decoding is the memory peak (width x height x 4 bytes): bound it, not the downloads.
         self._decodes = asyncio.Semaphore(max_decodes)
+        self._image_head = functools.partial(check_image_head, max_bytes=max_bytes)
         self._inflight: dict[str, asyncio.Task[bytes | None]] = {}
         self._session: aiohttp.ClientSession | None = None
 
@@ -177,8 +183,10 @@ class RemoteImageFetcher:
         shown = URL(url).with_query(None)  # query strings may carry tokens: keep them out of logs
         try:
             async with asyncio.timeout(self.timeout), self._shares.slot(owner):
-                data = await self._download(URL(url, encoded=True))
-            await self._check_image(data)
+                fetched = await self._get(URL(url, encoded=True), None, self.max_bytes,
+                                          self.max_redirects, check=self._image_head)  # fmt: skip
+            data = fetched.body
+            await check_image(data, self.max_pixels, self._decodes)
         except Rejected as exc:
             log.info("remote image %s rejected: %s", shown, exc)
             data = None
@@ -198,7 +206,7 @@ class RemoteImageFetcher:
         """Resolve the hop's host once and check every address; the results get pinned."""
         host, port = url.raw_host or "", url.port or 0
         if is_legacy_numeric_host(host):
-            raise Rejected(f"blocked: {host} is a non-canonical IP address")
+            raise Blocked(f"blocked: {host} is a non-canonical IP address")
         if is_ip(host):  # aiohttp connects to a literal directly; it is its own resolution
             addresses = [host]
         else:
@@ -209,7 +217,7 @@ class RemoteImageFetcher:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
             if not self._address_allowed(ip, port):
-                raise Rejected(f"blocked: {host} resolves to non-public address {ip}")
+                raise Blocked(f"blocked: {host} resolves to non-public address {ip}")
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
             flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
             pinned.append(
@@ -218,21 +226,63 @@ class RemoteImageFetcher:
             )  # fmt: skip
         return pinned
 
-    async def _download(self, url: URL) -> bytes:
+    async def get(
+        self,
+        url: str,
+        *,
+        owner: Hashable = None,
+        headers: dict[str, str],
+        max_bytes: int,
+        max_redirects: int,
+    ) -> Fetched:
+        """Any resource (the share check's pages and images: resolvers/share_check.py), under
+        the same SSRF rules, timeout and `owner`'s slots as images. Any status is returned
+        (redirects followed); a body past `max_bytes` is cut there (`truncated`). Raises
+        InvalidParameter naming `url` for a malformed URL, `Blocked` for a non-public address
+        (first hop or redirect), `Rejected` for every other failure."""
+        if self._session is None:
+            raise RuntimeError("RemoteImageFetcher.start() was not called")
+        checked = URL(validate_image_url("url", url, allow_http=self.allow_http), encoded=True)
+        try:
+            async with asyncio.timeout(self.timeout), self._shares.slot(owner):
+                return await self._get(checked, headers, max_bytes, max_redirects, truncate=True)
+        except Rejected:
+            raise
+        except TimeoutError:
+            raise Rejected(f"no answer within {self.timeout:g} s") from None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise Rejected(f"{type(exc).__name__}: {exc}") from None
+
+    async def _get(
+        self,
+        url: URL,
+        headers: dict[str, str] | None,
+        max_bytes: int,
+        max_redirects: int,
+        *,
+        check: Callable[[Head], None] | None = None,
+        truncate: bool = False,
+    ) -> Fetched:
+        """Follow up to `max_redirects` redirects, vetting and pinning each hop; `check` may
+        refuse a response (raise Rejected) from its head, before its body is read."""
         assert self._session is not None
-        for _ in range(self.max_redirects + 1):
+        for _ in range(max_redirects + 1):
             token = _PINNED.set((url.raw_host or "", await self._vet(url)))
             try:
-                async with self._session.get(url, allow_redirects=False) as resp:
+                async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
                     if resp.status in REDIRECTS:
                         url = self._redirect_target(url, resp.headers.get("Location"))
                         continue
-                    if resp.status != 200:
-                        raise Rejected(f"HTTP status {resp.status}")
-                    return await self._read_body(resp)
+                    encoding = resp.headers.get("Content-Encoding", "identity").lower()
+                    head = Head(str(url), resp.status, resp.content_type, encoding,
+                                resp.content_length, resp.charset)  # fmt: skip
+                    if check is not None:
+                        check(head)
+                    body, truncated = await self._read_body(resp, max_bytes, truncate)
+                    return Fetched(head, body, truncated)
             finally:
                 _PINNED.reset(token)
-        raise Rejected(f"more than {self.max_redirects} redirects")
+        raise Rejected(f"more than {max_redirects} redirects")
 
     def _redirect_target(self, current: URL, location: str | None) -> URL:
         if not location:
@@ -243,42 +293,15 @@ class RemoteImageFetcher:
         except (ValueError, InvalidParameter) as exc:
             raise Rejected(f"bad redirect Location {location!r}: {exc}") from None
 
-    async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
-        if resp.content_type not in CONTENT_TYPES:
-            raise Rejected(f"Content-Type {resp.content_type} is not an allowed image type")
-        if resp.headers.get("Content-Encoding", "identity").lower() != "identity":
-            raise Rejected("compressed Content-Encoding is not accepted")
-        if resp.content_length is not None and resp.content_length > self.max_bytes:
-            raise Rejected(f"Content-Length {resp.content_length} exceeds {self.max_bytes}")
+    @staticmethod
+    async def _read_body(
+        resp: aiohttp.ClientResponse, max_bytes: int, truncate: bool
+    ) -> tuple[bytes, bool]:
         body = bytearray()
         async for chunk in resp.content.iter_chunked(64 * 1024):
             body += chunk
-            if len(body) > self.max_bytes:  # the header may be missing or lying
-                raise Rejected(f"body exceeds {self.max_bytes} bytes")
-        return bytes(body)
-
-    async def _check_image(self, data: bytes) -> None:
-        """Reject oversized or undecodable images; the size check precedes any decoding."""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                image = Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise Rejected(f"decompression bomb: {exc}") from None
-        except Exception as exc:  # Pillow raises many types for garbage input
-            raise Rejected(f"not a supported image: {exc}") from None
-        width, height = image.size
-        if width * height > self.max_pixels:
-            image.close()
-            raise Rejected(f"{width}x{height} exceeds {self.max_pixels} pixels")
-        try:
-            async with self._decodes:
-                await asyncio.to_thread(_decode, image)
-        except Exception as exc:
-            raise Rejected(f"image does not decode: {exc}") from None
-
-
-def _decode(image: Image.Image) -> None:
-    with image:
-        image.draft("RGB", DRAFT_SIZE)  # a no-op except for JPEG
-        image.load()
+            if len(body) > max_bytes:  # the header may be missing or lying
+                if not truncate:
+                    raise Rejected(f"body exceeds {max_bytes} bytes")
+                return bytes(body[:max_bytes]), True
+        return bytes(body), False

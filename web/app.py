@@ -43,6 +43,7 @@ from web import (
     metrics,
     pages,
     playground,
+    share_check,
     templates,
     usage,
 )
@@ -291,6 +292,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     graphql.setup(app)
     metrics.add_routes(app)
     app.add_routes(playground.routes)
+    app.add_routes(share_check.routes)
     app[not_found_page_key] = pages.not_found  # the styled 404 of HTML paths
     pages.setup(app)  # Jinja (web/html), /static and the HTML routes
     return app

@@ -27,6 +27,7 @@ from aiohttp import web
 from PIL import Image
 
 from resolvers import fetcher as fetcher_module
+from resolvers import image_check
 from resolvers.errors import InvalidParameter
 from resolvers.fetcher import RemoteImageFetcher, is_public_address, validate_image_url
 
@@ -563,7 +564,7 @@ def decodes(monkeypatch) -> dict:
     """Wraps the fetcher's decode step: how many run at once, and each image's decoded size."""
     seen: dict = {"running": 0, "peak": 0, "sizes": []}
     lock = threading.Lock()
-    real = fetcher_module._decode
+    real = image_check._decode
 
     def spy(image: Image.Image) -> None:
         with lock:
@@ -577,7 +578,7 @@ def decodes(monkeypatch) -> dict:
             with lock:
                 seen["running"] -= 1
 
-    monkeypatch.setattr(fetcher_module, "_decode", spy)
+    monkeypatch.setattr(image_check, "_decode", spy)
     return seen
 
 

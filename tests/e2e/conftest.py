@@ -135,6 +135,7 @@ def live(tmp_path_factory) -> Iterator[Env]:
         smtp_port=smtp_port,
         smtp_from="OG Image API <noreply@og.test>",
         signups_per_hour=0,  # the session's tests sign up more than 10 accounts from here
+        allow_private_fetch=True,  # the share check reads pages served on loopback
     )
     server = LiveServer(settings, Clock())
     server.start()

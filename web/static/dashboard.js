@@ -4,12 +4,14 @@ import {
   $, $$, ApiError, api, busy, clock, empty, gql, html, longDate, money, num, openDialog,
   pageData, plural, raw, setHTML, shortDate, showError, toast, txDate,
 } from "./lib.js";
+import { LINK_PREVIEWS, showLinkPreviews } from "./insight.js";
 import { historyPanel, trendPanel } from "./usage-charts.js";
 
 const PLAN = "id name monthlyQuota priceMonthly overagePrice requestsPerSecond";
 const ME = `id email domain memberSince apiKey apiKeyCreatedAt overageEnabled subscriptionStatus plan { ${PLAN} }`;
 const QUERY = `query Dashboard {
   me { ${ME} }
+  ${LINK_PREVIEWS}
   usage { quota used remaining percentUsed resetDate daysUntilReset
     daily(days: 30) { date images apiCalls spend } monthly(months: 12) { month images spend } }
   balance { current totalPurchased totalRefunded totalSpent creditsUsed apiCalls tokensUsed
@@ -127,6 +129,7 @@ async function load(auto = false) {
       const { data, errors } = await gql(QUERY, {}, { auto });
       state.data = data;
       render();
+      showLinkPreviews(data.linkPreviews, errors);
       $("#updated").textContent = `Last updated ${clock(new Date())}${errors.length ? " · some panels couldn't load" : ""}`;
       if (!document.body.dataset.loaded) performance.mark("panels-filled");
       document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);

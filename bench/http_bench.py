@@ -183,28 +183,40 @@ def _load(url: str, headers: dict[str, str], seconds: int, conns: int) -> tuple[
     return rps, f"aiohttp client in-process, {conns} connections (lower bound)"
 
 
-def _counting_cost(counted: str, uncounted: str, headers: dict[str, str], pairs: int, conns: int):
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _counting_cost(
+    counted: str, uncounted: str, headers: dict[str, str], pairs: int, conns: int, pids: list[int]
+):
     """Signed hits with and without counting the fetches (docs/link-previews.md): `pairs` pairs
-    of 4 s runs on the two servers (same core), alternating which goes first; the change is the
-    median of the pairs' ratios, so drift in the machine's load cancels out."""
+    of 4 s runs on the two servers (same core), alternating which goes first. Reported: the
+    change in the servers' CPU time per request (what decides req/s on a core of its own, and
+    far steadier than req/s on a shared machine), and the median of the pairs' req/s ratios."""
     from bench.run import Row
 
-    ratios, with_counting, without = [], [], []
+    ratios, cpu = [], {counted: [], uncounted: []}
+    rps: dict[str, list[float]] = {counted: [], uncounted: []}
     for i in range(pairs):
-        order = [(counted, with_counting), (uncounted, without)]
-        for url, into in order if i % 2 == 0 else order[::-1]:
-            into.append(_load(url, headers, 4, conns)[0])
-        ratios.append(with_counting[-1] / without[-1])
-    ratios.sort()
-    change = ratios[len(ratios) // 2] - 1
-    mid = len(with_counting) // 2
-    counted_rps = sorted(with_counting)[mid]
+        order = [(counted, pids[0]), (uncounted, pids[1])]
+        for url, pid in order if i % 2 == 0 else order[::-1]:
+            before = _cpu_seconds(pid)
+            rate = _load(url, headers, 4, conns)[0]
+            cpu[url].append((_cpu_seconds(pid) - before) / (rate * 4))
+            rps[url].append(rate)
+        ratios.append(rps[counted][-1] / rps[uncounted][-1])
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    per_with, per_without = med(cpu[counted]), med(cpu[uncounted])
+    change = per_without / per_with - 1  # req/s on a dedicated core go as 1 / CPU per request
     cost = _record_cost()
-    note = (f"median of {pairs} pairs × 4 s, alternating; counted {counted_rps:,.0f} vs not "
-            f"counted {sorted(without)[mid]:,.0f} req/s (medians); pair ratios "
-            + " / ".join(f"{r:.3f}" for r in ratios)
-            + f"; FetchLog.record itself: {cost * 1e6:.2f} µs a call, "
-            f"{cost * counted_rps:.2%} of a core at {counted_rps:,.0f} req/s")  # fmt: skip
+    note = (f"server CPU per request {per_with * 1e6:.0f} µs counted vs {per_without * 1e6:.0f} µs "
+            f"not counted (medians of {pairs} alternating pairs × 4 s, same core); req/s pair "
+            f"ratios, noisy on a shared machine: median {med(ratios) - 1:+.1%} ("
+            + " / ".join(f"{r:.2f}" for r in sorted(ratios))
+            + f"); FetchLog.record itself {cost * 1e6:.2f} µs a call")  # fmt: skip
     return Row("http", "signed hit: counting fetches, change in req/s", f"{change:+.1%}", note)
 
 
@@ -273,7 +285,10 @@ def http_section(a: argparse.Namespace):
                     each = " / ".join(f"{r:,.0f}" for r, _ in results)
                     note = f"median of {len(results)} × {seconds} s ({each}); {note}"
                 rows.append(Row("http", f"{label}, req/s", f"{rps:,.0f}", note))
-            rows.append(_counting_cost(signed, uncounted, crawler, 3 if a.quick else 8, conns))
+            pids = [server.pid for server in servers]  # taskset execs the server: same pid
+            rows.append(
+                _counting_cost(signed, uncounted, crawler, 3 if a.quick else 8, conns, pids)
+            )
             path = urlsplit(signed).path
             pinned = (
                 f"server pinned to CPU {server_cpu[-1]}, wrk to the rest"

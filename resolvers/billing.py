@@ -23,6 +23,8 @@ from resolvers.errors import AppError, BillingNotConfigured, InvalidParameter
 from resolvers.plans import get_plan
 from resolvers.purchases import CREDIT_AMOUNTS
 from resolvers.stripe_api import StripeGateway
+from resolvers.stripe_budget import spend_stripe_call
+from resolvers.window_limit import WindowLimiter
 
 log = logging.getLogger("ogapi.billing")
 NOT_CONFIGURED = "Billing is not configured on this server."
@@ -107,15 +109,18 @@ async def start_checkout(
     *,
     base_url: str,
     now: datetime,
+    window: WindowLimiter,
     plan: PlanId | None = None,
     credits: int | None = None,
 ) -> CheckoutLink:
     """A Stripe Checkout Session for a plan upgrade (subscription mode, the plan's price by
     lookup key) or a credit top-up (payment mode, inline price, an invoice). The session is
     recorded as the account's; an upgrade expires the account's older open upgrade sessions
-    (resolvers/checkouts.py) before its link is handed out."""
+    (resolvers/checkouts.py) before its link is handed out. Spends one hit of the account's
+    Stripe budget (resolvers/stripe_budget.py)."""
     validate_checkout(plan, credits)
     gw = _gateway(gateway)
+    await spend_stripe_call(window, account.id)
     meta = {"account_id": str(account.id)}
     params: dict = {
         "client_reference_id": str(account.id),
@@ -250,17 +255,26 @@ async def fulfill_checkout(
 
 
 async def complete_return(
-    session_id: str, account_id: int, gateway: StripeGateway | None, now: datetime
+    session_id: str,
+    account_id: int,
+    gateway: StripeGateway | None,
+    now: datetime,
+    window: WindowLimiter,
 ) -> str | None:
-    """The success_url route for the signed-in `account_id`: fetch the session from Stripe,
-    apply it; returns its outcome (`complete`, `pending` while an asynchronous payment settles,
-    or `open`), or None without calling Stripe when this account did not open that session
-    here (resolvers/checkouts.py)."""
+    """The success_url route for the signed-in `account_id`: its outcome (`complete`,
+    `pending` while an asynchronous payment settles, or `open`), or None without calling
+    Stripe when this account did not open that session here (resolvers/checkouts.py). A
+    session already settled here is answered from the database; otherwise it is fetched from
+    Stripe (one hit of the account's budget, resolvers/stripe_budget.py) and applied."""
     if not session_id.startswith("cs_") or len(session_id) > 255 or not session_id.isascii():
         raise InvalidParameter("session_id must be a Checkout Session id (cs_…).")
     gw = _gateway(gateway)
-    if await checkouts.owner_of(session_id) != account_id:
+    row = await checkouts.stored(session_id)
+    if row is None or row.account_id != account_id:
         return None
+    if (settled := await checkouts.settled_outcome(row)) is not None:
+        return settled
+    await spend_stripe_call(window, account_id)
     session = await gw.retrieve_checkout_session(session_id)
     await fulfill_checkout(session, gw, now)
     if session.get("mode") == "subscription":

@@ -2,7 +2,8 @@
 `CheckoutSession` row each, written as soon as Stripe answers.
 
 - Whose it is: `GET /billing/return` applies a session only for the dashboard session of the
-  account that opened it (`owner_of`), so nobody else can make the server call Stripe.
+  account that opened it (`stored`), so nobody else can make the server call Stripe; once the
+  row is settled (`settled_outcome`) it answers from here without calling Stripe at all.
 - One open subscription Checkout per account: opening one expires, at Stripe, every open
   subscription session of the account opened before it (`expire_older`). "Before" is the row
   order, so two opened at once never expire each other: the later stays open. A session paid
@@ -16,7 +17,7 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from models import CheckoutSession
+from models import CheckoutSession, CreditPurchase
 from resolvers.errors import NotFound
 from resolvers.stripe_api import StripeGateway, StripeRefused
 
@@ -42,10 +43,22 @@ async def record(account_id: int, session: dict, now: datetime) -> CheckoutSessi
     )
 
 
-async def owner_of(stripe_id: str) -> int | None:
-    """The account that opened this session here (None: not one this server opened)."""
-    found = await CheckoutSession.filter(stripe_id=stripe_id).first().values("account_id")
-    return int(found["account_id"]) if found else None
+async def stored(stripe_id: str) -> CheckoutSession | None:
+    """The row of a session this server opened (None: not one of ours)."""
+    return await CheckoutSession.filter(stripe_id=stripe_id).first()
+
+
+async def settled_outcome(row: CheckoutSession) -> str | None:
+    """The return page's outcome of a session whose effect is already in place here, without
+    asking Stripe: `open` once expired, `complete` once completed (a credit session: once its
+    purchase is credited). None: Stripe may still change it, ask there."""
+    if row.status == "expired":
+        return "open"
+    if row.status != "complete":
+        return None
+    if row.mode == "payment" and not await CreditPurchase.exists(session_id=row.stripe_id):
+        return None  # an asynchronous payment still settling
+    return "complete"
 
 
 async def note_status(session: dict) -> None:
@@ -58,8 +71,8 @@ async def note_status(session: dict) -> None:
 
 
 async def _expire(old: CheckoutSession, gateway: StripeGateway) -> bool:
-    """Expire one session at Stripe; whether it is expired now. A session already completed or
-    expired at Stripe is only noted."""
+    """Expire one session at Stripe; whether it is expired now. A session already expired at
+    Stripe is only noted; one completed there is left to be applied."""
     try:
         session = await gateway.expire_checkout_session(
             old.stripe_id, idempotency_key=f"ogapi-expire-{uuid.uuid4().hex}"
@@ -69,8 +82,10 @@ async def _expire(old: CheckoutSession, gateway: StripeGateway) -> bool:
             session = await gateway.retrieve_checkout_session(old.stripe_id)
         except NotFound:
             session = {"id": old.stripe_id, "status": "expired"}
-    await note_status(session)
     if session.get("status") == "expired":
+        # Only "expired" is noted here: "complete" means applied (`settled_outcome`), which
+        # the return page or the webhook does (resolvers/billing.py).
+        await note_status(session)
         log.info("account %s: expired checkout %s", old.account_id, old.stripe_id)
         return True
     return False

@@ -91,6 +91,7 @@ class BillingMutation:
             context.stripe,
             base_url=context.settings.base_url,
             now=context.now,
+            window=context.window,
             plan=plan,
             credits=credits,
         )

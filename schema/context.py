@@ -12,6 +12,7 @@ from models import Account
 from resolvers.crypto import SecretBox
 from resolvers.errors import AppError
 from resolvers.stripe_api import StripeGateway
+from resolvers.window_limit import WindowLimiter
 from schema.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Context:
     secret_box: SecretBox
     now: datetime
     loaders: Loaders
+    window: WindowLimiter  # the app's "N per period" limiter (resolvers/window_limit.py)
     stripe: StripeGateway | None = None  # None: billing is not configured
     account: Account | None = None
     auth: AuthMethod | None = None

@@ -10,7 +10,7 @@ from aiohttp import web
 from resolvers import billing, webhooks
 from resolvers.errors import AppError, BillingNotConfigured, InvalidParameter
 from resolvers.stripe_api import InvalidSignature, verify_webhook
-from web.appkeys import clock_key, settings_key, stripe_key
+from web.appkeys import clock_key, settings_key, stripe_key, window_limiter_key
 from web.auth import session_account
 from web.metrics import count_webhook
 from web.pages import login_redirect
@@ -21,14 +21,17 @@ routes = web.RouteTableDef()
 @routes.get(billing.RETURN_PATH)
 async def checkout_return(request: web.Request) -> web.StreamResponse:
     """Checkout's success_url: verify the session with Stripe, apply it (as the webhook
-    would: once), then back to the dashboard. Only for the dashboard session of the account
-    that opened that Checkout: anyone else goes to /login, and Stripe is not called."""
+    would: once), then back to the dashboard; a session settled here already is answered
+    without Stripe, and lookups are limited per account (429 RATE_LIMITED). Only for the
+    dashboard session of the account that opened that Checkout: anyone else goes to /login,
+    and Stripe is not called."""
     account = await session_account(request)
     if account is None:
         raise login_redirect(request)  # back here once signed in
     session_id = request.query.get("session_id", "")
+    app = request.app
     outcome = await billing.complete_return(
-        session_id, account.id, request.app.get(stripe_key), request.app[clock_key]()
+        session_id, account.id, app.get(stripe_key), app[clock_key](), app[window_limiter_key]
     )
     if outcome is None:  # another account's Checkout (or not one of ours)
         raise web.HTTPSeeOther("/login")

@@ -19,7 +19,13 @@ from resolvers.errors import HTTP_CODES, AppError
 from schema import build_schema
 from schema.context import Context
 from schema.loaders import Loaders
-from web.appkeys import clock_key, secret_box_key, settings_key, stripe_key
+from web.appkeys import (
+    clock_key,
+    secret_box_key,
+    settings_key,
+    stripe_key,
+    window_limiter_key,
+)
 from web.auth import session_account
 from web.bodies import GRAPHQL_TOO_LARGE, MAX_GRAPHQL_BYTES
 from web.callers import key_owner
@@ -86,6 +92,7 @@ class OgGraphQLView(GraphQLView[Context, None]):
             secret_box=app[secret_box_key],
             now=app[clock_key](),
             loaders=Loaders(),
+            window=app[window_limiter_key],
             stripe=app.get(stripe_key),
         )
         if request.headers.get("X-API-Key") is not None:

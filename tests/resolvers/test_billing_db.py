@@ -23,6 +23,7 @@ from models import (
 )
 from resolvers import billing, ledger, webhooks
 from resolvers.stripe_api import StripeGateway
+from resolvers.window_limit import MemoryWindowLimiter
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 _emails = itertools.count()
@@ -37,12 +38,19 @@ async def gateway(stripe_fake):
     await gw.close()
 
 
+def window() -> MemoryWindowLimiter:
+    """A fresh limiter each call: the per-account Stripe budget is not what is tested here."""
+    return MemoryWindowLimiter()
+
+
 async def account() -> Account:
     return await Account.create(email=f"db{next(_emails)}@example.com", password_hash="x")
 
 
 async def open_session(acct: Account, gateway, **kwargs) -> str:
-    link = await billing.start_checkout(acct, gateway, base_url="http://t", now=NOW, **kwargs)
+    link = await billing.start_checkout(
+        acct, gateway, base_url="http://t", now=NOW, window=window(), **kwargs
+    )
     return link.url.rsplit("/", 1)[1]
 
 
@@ -52,7 +60,7 @@ async def test_replays_and_returns_race_and_credit_once(db, stripe_fake, gateway
     completed = stripe_fake.complete_checkout(sid)[0]
     results = await asyncio.gather(
         *(webhooks.handle_event(completed, gateway, NOW) for _ in range(10)),
-        *(billing.complete_return(sid, acct.id, gateway, NOW) for _ in range(5)),
+        *(billing.complete_return(sid, acct.id, gateway, NOW, window()) for _ in range(5)),
     )
     assert sorted(results[:10]) == ["duplicate"] * 9 + ["processed"]
     assert set(results[10:]) == {"complete"}

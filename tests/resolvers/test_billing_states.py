@@ -27,7 +27,11 @@ from models.db import database
 from resolvers import billing, ledger, webhooks
 from resolvers.purchases import CREDIT_AMOUNTS
 from resolvers.stripe_api import StripeGateway
+from resolvers.window_limit import MemoryWindowLimiter
 from tests.stripe_fake import running
+
+# A minute passes between any two requests: the per-account Stripe budget never runs out here.
+WINDOW = MemoryWindowLimiter(clock=itertools.count(0, 60).__next__)
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 _emails = itertools.count()
@@ -82,7 +86,7 @@ def test_billing_state_machine(settings):
         @rule(credits=st.sampled_from(CREDIT_AMOUNTS), asynchronous=st.booleans())
         def checkout(self, credits, asynchronous):
             link = run(billing.start_checkout(self.account, gateway, base_url="http://t",
-                                              now=NOW, credits=credits))  # fmt: skip
+                                              now=NOW, window=WINDOW, credits=credits))  # fmt: skip
             sid = link.url.rsplit("/", 1)[1]
             self.sessions[sid] = credits
             self.pending += fake.complete_checkout(sid, paid=not asynchronous)
@@ -119,7 +123,7 @@ def test_billing_state_machine(settings):
         @rule(data=st.data())
         def return_route(self, data):
             sid = data.draw(st.sampled_from(sorted(self.sessions)))
-            run(billing.complete_return(sid, self.account.id, gateway, NOW))
+            run(billing.complete_return(sid, self.account.id, gateway, NOW, WINDOW))
             self._credit(sid)
 
         @precondition(lambda self: any(self._refundable(s) for s in self.sessions))

@@ -7,6 +7,11 @@ limiter) and at most PER_HOUR in any hour (the app's sliding-window limiter), bo
 or in Redis and so shared by every worker. And it is a draft, never the deliverable
 (render/draft.py): a watermarked JPEG at most 600 px wide or high. It never reads or fills the
 image cache, so a preview never makes a later `/api/generate` a free cache hit.
+
+Its remote images come through a fetcher of its own (`make_fetcher`): previews decode at most
+PREVIEW_DECODES image at a time and refuse images over PREVIEW_MAX_PIXELS before decoding, so
+however many previews are in flight they never take a paid render's download or decode slots.
+Image fields the chosen built-in template does not draw are not fetched at all.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Protocol
 
 from models import Account
 from render.spec import CardSpec
+from render.templates import TEMPLATES
 from resolvers.cache import CachedImage
 from resolvers.errors import TooManyRequests
 from resolvers.fetcher import RemoteImageFetcher
@@ -30,6 +36,8 @@ PER_SECOND = 4  # a debounced form sends far fewer
 PER_HOUR = 300
 HOUR = 3600.0
 DRAFT_TYPE = "image/jpeg"
+PREVIEW_DECODES = 1  # images decoding at once for previews, apart from the paid renders' own
+PREVIEW_MAX_PIXELS = 4_000_000  # a draft is at most 600 px wide: no need for a 16 MP photo
 
 
 def second_key(account_id: int) -> str:
@@ -38,6 +46,24 @@ def second_key(account_id: int) -> str:
 
 def hour_key(account_id: int) -> str:
     return f"preview-hour:{account_id}"
+
+
+def make_fetcher(*, allow_private: bool, allow_http: bool) -> RemoteImageFetcher:
+    """The previews' own remote image fetcher (its own cache, downloads and decode slots)."""
+    return RemoteImageFetcher(
+        allow_private=allow_private,
+        allow_http=allow_http,
+        max_pixels=PREVIEW_MAX_PIXELS,
+        max_decodes=PREVIEW_DECODES,
+    )
+
+
+def drawn_urls(req: ImageRequest) -> dict[str, str]:
+    """`req`'s image URLs its template draws (a custom design asks for its own fields only)."""
+    template = TEMPLATES.get(req.spec.template) if req.spec.design is None else None
+    if template is None:
+        return dict(req.urls)
+    return {name: url for name, url in req.urls.items() if name in template.uses}
 
 
 class DraftRenderer(Protocol):
@@ -72,10 +98,10 @@ async def draft(
     account: Account, req: ImageRequest, *, pool: DraftRenderer, fetcher: RemoteImageFetcher
 ) -> CachedImage:
     """The watermarked draft of `req` for `account` (its remote images fetched on the account's
-    own share of the fetcher, docs/remote-images.md)."""
+    own share of `fetcher`, the previews' own: `make_fetcher`, docs/remote-images.md)."""
     spec = req.spec
-    if req.urls:
-        images = await fetcher.fetch_many(req.urls, owner=account.id)
+    if urls := drawn_urls(req):
+        images = await fetcher.fetch_many(urls, owner=account.id)
         spec = replace(spec, images=tuple(sorted(images.items())))
     try:
         body = await pool.render_draft(spec)

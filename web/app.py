@@ -22,6 +22,7 @@ from resolvers.imagestore import open_store
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
+from resolvers.previews import make_fetcher as make_preview_fetcher
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
 from resolvers.signing import SignatureVerifier
@@ -58,6 +59,7 @@ from web.appkeys import (
     meter_key,
     metrics_key,
     not_found_page_key,
+    preview_fetcher_key,
     redis_key,
     render_pool_key,
     secret_box_key,
@@ -210,6 +212,7 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
     pool, store = app[render_pool_key], app[image_cache_key].store
     try:  # a start-up cut short (the worker told to stop while booting) closes them too
         await app[fetcher_key].start()
+        await app[preview_fetcher_key].start()
         if getattr(pool, "processes", 0) > 0:
             await pool.warm_up()
         async with contextlib.AsyncExitStack() as stack:
@@ -226,6 +229,7 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
         raise
     finally:
         await app[fetcher_key].close()
+        await app[preview_fetcher_key].close()
         await app[image_cache_key].close()
         await pool.__aexit__(None, None, None)
 
@@ -269,9 +273,9 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[image_cache_key] = make_image_cache(
         app[redis_key], settings.image_cache_mb, open_store_tier(settings)
     )
-    app[fetcher_key] = RemoteImageFetcher(
-        allow_private=settings.allow_private_fetch, allow_http=not settings.production
-    )
+    private, http = settings.allow_private_fetch, not settings.production
+    app[fetcher_key] = RemoteImageFetcher(allow_private=private, allow_http=http)
+    app[preview_fetcher_key] = make_preview_fetcher(allow_private=private, allow_http=http)
     app[signer_key] = SignatureVerifier(app[secret_box_key], app[key_cache_key])
     app.cleanup_ctx.append(_images_ctx)
     app[metrics_key] = metrics.Metrics()

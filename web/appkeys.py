@@ -42,6 +42,7 @@ clock_key = web.AppKey[Callable[[], datetime]]("clock")
 render_pool_key = web.AppKey("render_pool", RenderPool)
 image_cache_key = web.AppKey("image_cache", ImageCache)
 fetcher_key = web.AppKey("fetcher", RemoteImageFetcher)
+preview_fetcher_key = web.AppKey("preview_fetcher", RemoteImageFetcher)  # resolvers/previews.py
 signer_key = web.AppKey("signer", SignatureVerifier)
 # Signed-image fetches counted in memory per platform, flushed every few seconds
 # (resolvers/fetch_log.py, docs/link-previews.md).

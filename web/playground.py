@@ -19,8 +19,8 @@ from resolvers.rate_gate import RateGate
 from resolvers.templates import drawn
 from web.appkeys import (
     clock_key,
-    fetcher_key,
     meter_key,
+    preview_fetcher_key,
     render_pool_key,
     secret_box_key,
     settings_key,
@@ -41,7 +41,9 @@ async def preview(request: web.Request) -> web.Response:
     raw = _query(request)
     design = await drawn.resolve(account.id, raw)
     req = parse_params(raw, allow_http=not app[settings_key].production, design=design)
-    image = await previews.draft(account, req, pool=app[render_pool_key], fetcher=app[fetcher_key])
+    image = await previews.draft(
+        account, req, pool=app[render_pool_key], fetcher=app[preview_fetcher_key]
+    )
     headers = {"Cache-Control": "private, no-store", **RateGate.rate_headers(budget)}
     return _image_response(request, image, headers)
 

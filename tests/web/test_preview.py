@@ -4,19 +4,26 @@ watermarked JPEG draft at most 600 px on its long side, on its own per-account b
 
 from __future__ import annotations
 
+import asyncio
+import io
 import math
+import threading
 
 import pytest
+from aiohttp import web
+from PIL import Image
 
 from models import Account, AccountStatus, DailyUsage, MonthlyUsage, SubscriptionStatus
 from render.draft import draft_size
+from resolvers import image_check
 from resolvers.keys import active_key, reveal
 from resolvers.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from resolvers.window_limit import MemoryWindowLimiter, RedisWindowLimiter
 from tests.conftest import PASSWORD
 from tests.render.conftest import marked_share
+from tests.resolvers.test_fetcher import _bomb_png
 from tests.web.conftest import sign_up
-from tests.web.imaging import decode, set_account
+from tests.web.imaging import decode, red_pixels, set_account
 from web.appkeys import meter_key, redis_key, secret_box_key, window_limiter_key
 
 PREVIEW = "/api/dashboard/preview"
@@ -172,3 +179,83 @@ async def test_suspended_and_unpaid_accounts_get_the_api_403s(workers, account, 
     resp = await client.get(PREVIEW, params={"title": "x"})
     assert (api.status, (await api.json())["code"]) == (403, code)
     assert (resp.status, (await resp.json())["code"]) == (403, code)
+
+
+SLOW = (1_900, 2_000)  # under the previews' 4 MP cap: decoded, slowly (held by the test)
+HUGE = (4_000, 4_000)  # 16 MP: a paid render's limit, over a preview's
+
+
+@pytest.fixture
+async def images(aiohttp_server, monkeypatch):
+    """An image host (`/slow/N.png`, `/huge.png`, `/red.png`, requests counted) and a decode
+    step that holds SLOW images until `release` is set, counting how many it holds at once."""
+    seen: dict = {"paths": [], "held": 0, "peak": 0, "sizes": []}
+    release, lock, real = threading.Event(), threading.Lock(), image_check._decode
+    held, loop = asyncio.Event(), asyncio.get_running_loop()
+    red = io.BytesIO()
+    Image.new("RGB", (64, 64), (255, 0, 0)).save(red, "PNG")
+    bodies = {"huge.png": _bomb_png(*HUGE), "red.png": red.getvalue()}
+
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        seen["paths"].append(name)
+        body = _bomb_png(*SLOW) if name.startswith("slow") else bodies[name]
+        return web.Response(body=body, content_type="image/png")
+
+    def decode_held(image: Image.Image) -> None:
+        seen["sizes"].append(image.size)
+        if image.size == SLOW:
+            with lock:
+                seen["held"] += 1
+                seen["peak"] = max(seen["peak"], seen["held"])
+            loop.call_soon_threadsafe(held.set)
+            release.wait(120)
+            with lock:
+                seen["held"] -= 1
+        real(image)
+
+    monkeypatch.setattr(image_check, "_decode", decode_held)
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    seen.update(base=f"http://127.0.0.1:{server.port}", release=release, held_one=held)
+    yield seen
+    release.set()
+
+
+async def test_previews_decode_apart_from_paid_renders(client, signup, images):
+    """Previews' images decode one at a time in a lane of their own: while previews hold every
+    decode they may, a paid render's image is still fetched, decoded and drawn."""
+    user = await signup()
+    base = images["base"]
+    previews = [
+        asyncio.create_task(client.get(PREVIEW, params={
+            "title": f"Draft {i}", "template": "blog", "image_url": f"{base}/slow{i}.png"}))
+        for i in range(3)  # within the previews' per-second budget
+    ]  # fmt: skip
+    await asyncio.wait_for(images["held_one"].wait(), 60)
+    try:
+        async with asyncio.timeout(60):  # instant unless it queues behind the held previews
+            paid = await client.get("/api/generate", headers={"X-API-Key": user.api_key},
+                                    params={"title": "Paid", "template": "blog",
+                                            "image_url": f"{base}/red.png"})  # fmt: skip
+            assert paid.status == 200, await paid.text()
+            assert red_pixels(await paid.read()) > 0  # drawn, not the placeholder
+        assert images["held"] == images["peak"] == 1  # still held: one preview decode at a time
+    finally:
+        images["release"].set()
+    assert [r.status for r in await asyncio.gather(*previews)] == [200] * 3
+
+
+async def test_previews_skip_huge_and_undrawn_images(client, signup, images):
+    user = await signup()
+    base = images["base"]
+    huge = {"title": "Huge", "template": "blog", "image_url": f"{base}/huge.png"}
+    assert (await client.get(PREVIEW, params=huge)).status == 200
+    assert HUGE not in images["sizes"]  # over 4 MP: refused from its header, never decoded
+    paid = await client.get("/api/generate", params=huge, headers={"X-API-Key": user.api_key})
+    assert paid.status == 200 and HUGE in images["sizes"]  # the API's own 16 MP limit
+    asked = len(images["paths"])
+    minimal = {"title": "Plain", "template": "minimal", "image_url": f"{base}/red.png"}
+    assert (await client.get(PREVIEW, params=minimal)).status == 200
+    assert len(images["paths"]) == asked  # minimal draws no image: nothing fetched

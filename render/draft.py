@@ -1,9 +1,12 @@
 """render_draft: the playground's preview of a card (docs/dashboard.md, Playground).
 
 A draft is never the deliverable: a JPEG at most DRAFT_MAX pixels on its long side, whatever
-size or format was asked, with a "PREVIEW" mark drawn over the card: a diagonal pattern of the
-word across the whole card (so no crop removes it) and a solid tag in the top-right corner.
-Light letters with a dark outline read on dark and light cards alike.
+size or format was asked, with a "PREVIEW" mark drawn over the card: a faint diagonal pattern of
+the word across the whole card (so no crop removes it), a solid sash along the diagonal through
+the centre and a solid tag in the top-right corner. The sash and the tag are fully opaque: what
+they cover is not in the draft at all, so knowing the (deterministic) mark does not let anyone
+subtract it and recover a clean card. Light letters with a dark outline read on dark and light
+cards alike; the sash is dark with light edges, so it stands out on both.
 
 It is drawn at the draft's own size (the layout scales, as for any other size), so a preview
 costs a small render, not the full-size one it stands for.
@@ -30,6 +33,8 @@ _INK = (255, 255, 255)
 _OUTLINE = (15, 23, 42)  # slate-900
 _PATTERN_ALPHA = 64  # of 255: the card stays readable under it
 _TAG_FILL = (15, 23, 42, 215)
+_SASH = 0.055  # its height, of the long side: ~12 % of a 1.91:1 card is under it
+_SASH_FILL = (15, 23, 42, 255)
 
 
 def draft_size(width: int, height: int) -> tuple[int, int]:
@@ -59,14 +64,14 @@ def render_draft(spec: CardSpec) -> bytes:
     if (dw, dh) != (w, h):
         img = img.resize((w, h), Image.Resampling.LANCZOS)
     marked = img.convert("RGBA")
-    marked.alpha_composite(_overlay(w, h))
+    marked.alpha_composite(overlay(w, h))
     buf = io.BytesIO()
     marked.convert("RGB").save(buf, "JPEG", quality=DRAFT_QUALITY, optimize=False)
     return buf.getvalue()
 
 
 @functools.lru_cache(maxsize=16)
-def _overlay(w: int, h: int) -> Image.Image:
+def overlay(w: int, h: int) -> Image.Image:
     """The mark for a w x h draft, as a transparent layer (made once per size)."""
     layer = _pattern(w, h)
     _tag(layer)
@@ -90,9 +95,25 @@ def _pattern(w: int, h: int) -> Image.Image:
         for x in range(-step_x + offset, side + step_x, step_x):
             draw.text((x - left, y - top), MARK, font=font, fill=ink,
                       stroke_width=stroke, stroke_fill=outline)  # fmt: skip
+    _sash(draw, side, max(8, round(max(w, h) * _SASH)))
     turned = tile.rotate(_ANGLE, resample=Image.Resampling.BICUBIC)
     x0, y0 = (side - w) // 2, (side - h) // 2
     return turned.crop((x0, y0, x0 + w, y0 + h))
+
+
+def _sash(draw: ImageDraw.ImageDraw, side: int, height: int) -> None:
+    """An opaque band of `height` across the middle of the (unturned) `side` square tile, light
+    edges, the word spaced along it."""
+    top = (side - height) // 2
+    edge = max(1, round(height / 16))
+    draw.rectangle((0, top, side, top + height - 1), fill=(*_INK, 255))
+    draw.rectangle((0, top + edge, side, top + height - 1 - edge), fill=_SASH_FILL)
+    font = fonts.get_font(fonts.PRIMARY, 700, max(8, round(height * 0.5)))
+    left, t, right, bottom = (round(v) for v in font.getbbox(MARK))
+    step = (right - left) + height * 2
+    y = top + (height - (bottom - t)) // 2 - t
+    for x in range(side // 2 - (right - left) // 2 - step * (side // step), side, step):
+        draw.text((x - left, y), MARK, font=font, fill=(*_INK, 255))
 
 
 def _tag(layer: Image.Image) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bench.samples import STANDARD
 from render.card import draw_card, render_card
-from render.draft import DRAFT_MAX, draft_size, render_draft
+from render.draft import DRAFT_MAX, draft_size, overlay, render_draft
 from render.pool import DRAFT_NICE, RenderError, RenderPool
 from render.spec import CardSpec
 from tests.render.conftest import decode, marked_share
@@ -56,6 +56,34 @@ def test_a_draft_is_a_jpeg_marked_all_over_on_dark_and_light_cards(spec):
     tag = np.asarray(im.crop((w - w // 4, 0, w, h // 6)).convert("L")).astype(int)
     plain = np.asarray(clean.crop((w - w // 4, 0, w, h // 6)).convert("L")).astype(int)
     assert (np.abs(tag - plain) > 40).mean() > 0.15
+
+
+def _subtracted(spec: CardSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What knowing the (deterministic) mark recovers of `spec`'s draft, `card = (out - a*mark)
+    / (1 - a)` wherever `a` < 1, the card itself and the mark's opacity `a`."""
+    w, h = draft_size(spec.width, spec.height)
+    out = np.asarray(decode(render_draft(spec)).convert("RGB")).astype(float)
+    clean = np.asarray(draw_card(replace(spec, width=w, height=h)).im.convert("RGB")).astype(float)
+    mark = np.asarray(overlay(w, h)).astype(float)
+    a = mark[..., 3:] / 255
+    recovered = np.where(a < 1, (out - a * mark[..., :3]) / np.maximum(1 - a, 1e-3), out)
+    return np.clip(recovered, 0, 255), clean, a[..., 0]
+
+
+def test_the_known_mark_cannot_be_subtracted():
+    """Two quite different cards: where the mark is faint, subtracting it tells them apart
+    again; under the opaque sash and tag nothing of either card is left, over a large band
+    through the middle of the card."""
+    (dark, dark_card, a), (light, light_card, _) = (_subtracted(s) for s in CARDS[:2])
+    differ = np.abs(dark_card - light_card).max(axis=2) > 40
+    told = np.abs(dark - light).max(axis=2) > 40
+    faint = differ & (a > 0) & (a < 0.5)
+    assert told[faint].mean() > 0.95  # the faint pattern alone would come off
+    lost = differ & ~told
+    assert lost.mean() > 0.1, lost.mean()  # about 12 % of the card
+    h, w = lost.shape
+    assert lost[h // 2 - 8 : h // 2 + 8, w // 2 - 8 : w // 2 + 8].mean() > 0.9  # the middle
+    assert render_draft(CARDS[0]) == render_draft(CARDS[0])  # deterministic
 
 
 def test_a_wide_banner_is_drawn_at_the_smallest_size_then_scaled():

@@ -157,3 +157,33 @@ def test_a_spent_preview_budget_keeps_the_last_draft_and_says_when_the_next_come
     expect(status).to_contain_text("299 of 300 previews left this hour")
     expect(page.locator("#pg-img")).not_to_have_class(re.compile(r"\bstale\b"))
     assert page.locator("#pg-image").get_attribute("src") != first
+
+
+def test_the_pages_own_retry_after_a_429_is_not_activity(page_factory, live):
+    """A refused preview is tried again by the page itself after Retry-After: that retry (and
+    the signing after it) is sent as a timed refresh, not as the person's activity."""
+    page, watch = page_factory()
+    watch.expected.append("status of 429")
+    signup(page, live.email("retry"))
+    page.locator("#actions").get_by_role("button", name="Test API").click()
+    expect(page.locator("#pg-image")).to_be_visible()
+    sent: list[tuple[str, str | None]] = []
+    refuse = {"left": 1}
+
+    def route(r) -> None:
+        sent.append((r.request.url, r.request.headers.get("x-auto-refresh")))
+        if refuse["left"] and "/preview" in r.request.url:
+            refuse["left"] -= 1
+            r.fulfill(status=429, headers={"Retry-After": "1", "X-RateLimit-Remaining": "3"},
+                      json={"code": "RATE_LIMITED", "message": "Too many previews."})  # fmt: skip
+            return
+        r.continue_()
+
+    page.route(re.compile(r"/api/dashboard/(preview|sign)"), route)
+    page.get_by_label("Title (required)").fill("Edited by hand")
+    expect(page.locator("#pg-status")).to_contain_text("Catching up with your edits")
+    expect(page.locator("#pg-status")).to_contain_text("previews left this hour", timeout=15_000)
+    previews = [auto for url, auto in sent if "/preview" in url]
+    signs = [auto for url, auto in sent if "/sign" in url]
+    assert previews == [None, "1"]  # the edit, then the page's own retry
+    assert signs[0] is None and signs[-1] == "1"

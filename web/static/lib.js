@@ -17,12 +17,17 @@ export function sessionEnded() {
 
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
 
-export async function api(path, { method = "POST", body, raw = false } = {}) {
+// `auto` (here and in `gql`): a request the page makes by itself, on a timer or as its own retry,
+// not the person: the server does not count it as activity, so the session still ends after
+// SESSION_IDLE_MINUTES of a page left open (docs/accounts.md).
+export const AUTO_HEADERS = { "X-Auto-Refresh": "1" };
+
+export async function api(path, { method = "POST", body, raw = false, auto = false } = {}) {
   let res;
   try {
     res = await fetch(path, {
       method, credentials: "same-origin",
-      headers: body === undefined ? { Accept: "application/json" } : JSON_HEADERS,
+      headers: { ...(body === undefined ? { Accept: "application/json" } : JSON_HEADERS), ...(auto ? AUTO_HEADERS : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -35,14 +40,12 @@ export async function api(path, { method = "POST", body, raw = false } = {}) {
 }
 
 // GraphQL: {data, errors}; a signed-out answer leaves the page; a total failure throws.
-// `auto`: a timed refresh, not the person: the server does not count it as activity, so the
-// session still ends after SESSION_IDLE_MINUTES of a page left open.
 export async function gql(query, variables = {}, { auto = false } = {}) {
   let res;
   try {
     res = await fetch("/graphql", {
       method: "POST", credentials: "same-origin",
-      headers: auto ? { ...JSON_HEADERS, "X-Auto-Refresh": "1" } : JSON_HEADERS,
+      headers: auto ? { ...JSON_HEADERS, ...AUTO_HEADERS } : JSON_HEADERS,
       body: JSON.stringify({ query, variables }),
     });
   } catch {

@@ -2,7 +2,7 @@
 // the session's preview route (a free, watermarked 600 px draft on its own hourly budget; never
 // counts toward quota), the signed URL and <meta> block (the real image), and the card as X,
 // LinkedIn, Facebook, Slack and Discord would show it.
-import { $, $$, api, html, sessionEnded, setHTML, toast } from "./lib.js";
+import { $, $$, AUTO_HEADERS, api, html, sessionEnded, setHTML, toast } from "./lib.js";
 
 const LABELS = { bg_color: "Background colour", text_color: "Text colour", accent_color: "Accent colour", sqft: "Square feet", stat_value: "Stat value", stat_label: "Stat label" };
 const label = (n) => LABELS[n] || n.replace(/_url$/, " URL").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -111,9 +111,10 @@ function params() {
   return out;
 }
 
-function schedule(ms = 400) { clearTimeout(timer); timer = setTimeout(update, ms); }
+// `auto`: the page's own retry after a 429, not an edit: sent as a timed refresh (lib.js).
+function schedule(ms = 400, auto = false) { clearTimeout(timer); timer = setTimeout(() => update(auto), ms); }
 
-async function update() {
+async function update(auto = false) {
   const p = params(), status = $("#pg-status");
   controller?.abort();
   controller = new AbortController();
@@ -122,7 +123,7 @@ async function update() {
   status.textContent = "Rendering…";
   const t0 = performance.now();
   try {
-    const res = await fetch(`/api/dashboard/preview?${new URLSearchParams(p)}`, { credentials: "same-origin", signal });
+    const res = await fetch(`/api/dashboard/preview?${new URLSearchParams(p)}`, { credentials: "same-origin", signal, headers: auto ? AUTO_HEADERS : {} });
     if (res.ok) {
       const blob = await res.blob();
       if (imageUrl) URL.revokeObjectURL(imageUrl);
@@ -133,7 +134,7 @@ async function update() {
       mock();
     } else if (!(await refused(res, status))) return;
     if (signal.aborted) return;
-    const signed = await api("/api/dashboard/sign", { body: p });
+    const signed = await api("/api/dashboard/sign", { body: p, auto });
     if (signal.aborted) return;
     $("#pg-url").textContent = signed.url;
     $("#pg-meta").textContent = signed.meta;
@@ -164,7 +165,7 @@ async function refused(res, status) {
   } else {
     status.textContent = "Catching up with your edits…";
   }
-  schedule(wait * 1000);
+  schedule(wait * 1000, true);
   return true;
 }
 

@@ -17,8 +17,9 @@ The account then follows its newest live subscription: its price's lookup key gi
 (resolvers/plans.py) and its status goes to `Account.subscription_status`, which the image hot
 path reads (`past_due` and `unpaid` answer 403 PAYMENT_PAST_DUE). No live subscription left →
 the free plan. A cancellation at period end keeps the plan until Stripe ends the subscription.
-A plan change through Stripe ends an operator's custom quota (`ogapi admin set-plan --quota`):
-the new plan's quota applies. A change of status alone keeps it.
+A plan change through Stripe (a subscription starts, ends or changes price) ends an operator's
+custom quota (`ogapi admin set-plan --quota`): the new plan's quota applies. Any other event
+(a change of status alone, e.g. a failed then paid renewal) keeps it and the plan set with it.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ async def apply_subscription(
     creates the row or ends it, nothing else: see above). Runs inside the caller's
     transaction; returns whether the account's plan or status changed."""
     row = await StripeSubscription.select_for_update().get_or_none(id=sub["id"])
+    before = None  # the plan the row gave before this state (None: none, or not live)
     if row is None:
         try:
             async with in_transaction():
@@ -108,15 +110,25 @@ async def apply_subscription(
             stale = event_type == CREATED or version < row.version
         if row.status in ENDED or stale:
             return False
+        before = _live_plan(row.status, row.plan)
         for name, value in _fields(sub).items():
             setattr(row, name, value)
         row.version = max(row.version, version or 0)
         await row.save()
-    return await sync_account(account_id)
+    fields = _fields(sub)
+    return await sync_account(
+        account_id, plan_changed=before != _live_plan(fields["status"], fields["plan"])
+    )
 
 
-async def sync_account(account_id: int) -> bool:
-    """Derive the account's plan and subscription status from its subscriptions."""
+def _live_plan(status: str, plan: PlanId | None) -> PlanId | None:
+    return plan if status in LIVE else None
+
+
+async def sync_account(account_id: int, *, plan_changed: bool) -> bool:
+    """Derive the account's plan and subscription status from its subscriptions.
+    `plan_changed`: the plan a subscription gives changed (it started, ended or changed price).
+    Until then an operator's custom quota, and the plan set with it, stand."""
     rows = await StripeSubscription.filter(account_id=account_id).order_by("-created", "-id")
     if not rows:
         return False
@@ -126,6 +138,8 @@ async def sync_account(account_id: int) -> bool:
     status = _STATUS.get(current.status, SubscriptionStatus.CANCELED)
     sub_id = current.id if live else None
     account = await Account.select_for_update().get(id=account_id)
+    if account.custom_quota is not None and not plan_changed:
+        plan = account.plan  # the operator's `set-plan --quota` stands
     if (account.plan, account.subscription_status, account.stripe_subscription_id) == (
         plan,
         status,
@@ -137,7 +151,7 @@ async def sync_account(account_id: int) -> bool:
         account_id, account.plan.value, plan.value, status.value, current.id,
     )  # fmt: skip
     fields = ["plan", "subscription_status", "stripe_subscription_id"]
-    if account.plan != plan and account.custom_quota is not None:
+    if plan_changed and account.plan != plan and account.custom_quota is not None:
         log.info("account %s: custom quota %s ends with the plan change", account_id,
                  account.custom_quota)  # fmt: skip
         account.custom_quota = None

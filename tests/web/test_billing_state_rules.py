@@ -82,3 +82,25 @@ async def test_a_plan_change_through_stripe_ends_the_operators_custom_quota(
     account = await Account.get(id=account.id)
     assert account.plan == PlanId.AGENCY and account.custom_quota is None
     assert await quota(billing_client) == get_plan(PlanId.AGENCY).monthly_quota
+
+
+async def test_an_event_that_changes_no_plan_keeps_the_operators_plan_and_quota(
+    billing_client, ticking, stripe_prices
+):
+    fake = ticking
+    await signup(billing_client)
+    s = await buy(billing_client, fake, plan="STARTER")
+    await deliver_all(billing_client, fake, fake.complete_checkout(s["id"]))
+    # The operator's deal on a Starter subscriber: Pro's features, a quota of its own.
+    await accounts.set_plan("payer@example.com", PlanId.PRO, custom_quota=250_000)
+    sub_id = fake.get("checkout_session", s["id"])["subscription"]
+    await deliver_all(billing_client, fake, fake.fail_renewal(sub_id))
+    await ok(billing_client, fake, fake.set_subscription(sub_id, status="active"))
+    account = await Account.get(email="payer@example.com")
+    assert (account.plan, account.custom_quota) == (PlanId.PRO, 250_000)
+    assert account.subscription_status == "active"
+    assert await quota(billing_client) == 250_000
+    # The subscription ending is a plan change: back to Free and its quota.
+    await ok(billing_client, fake, fake.end_subscription(sub_id))
+    account = await Account.get(id=account.id)
+    assert (account.plan, account.custom_quota) == (PlanId.FREE, None)

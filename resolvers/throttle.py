@@ -8,6 +8,8 @@ An attempt is written down *before* its password is checked and erased only when
 so a burst of parallel guesses cannot all pass the check while argon2 is still verifying the
 first ones. Stored in the database, so every worker sees the same count.
 
+Both count a client address by `address_key` (an IPv6 /64 as one address).
+
 Sign-up: at most `OGAPI_SIGNUPS_PER_HOUR` per client address within any hour (`check_signup`,
 called before the password is hashed), counted by the app's window limiter
 (resolvers/window_limit.py: shared through Redis when it is configured).
@@ -15,6 +17,7 @@ called before the password is hashed), counted by the app's window limiter
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 
 from models import LoginFailure
@@ -25,6 +28,21 @@ WINDOW = timedelta(minutes=15)
 MAX_PER_EMAIL = 5
 MAX_PER_IP = 20
 SIGNUP_WINDOW = timedelta(hours=1)
+
+
+def address_key(ip: str) -> str:
+    """The throttles' key of a client address: IPv6 by its /64 (what one subscriber is
+    usually given, so not one key per address of it), an IPv4-mapped IPv6 address as its
+    IPv4; anything unparsable as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address), 64), strict=False))
+    return str(address)
 
 
 async def _retry_after(attempt: LoginFailure, filter_: dict, limit: int, now: datetime):
@@ -45,7 +63,9 @@ async def _retry_after(attempt: LoginFailure, filter_: dict, limit: int, now: da
 async def begin_attempt(email: str | None, ip: str, now: datetime) -> LoginFailure:
     """Record an attempt (counted as a failure until `succeeded`), or raise TOO_MANY_ATTEMPTS.
     `email` None (a reset confirm): limited per IP only."""
-    attempt = await LoginFailure.create(email=(email or "")[:254], ip=ip[:64], created_at=now)
+    attempt = await LoginFailure.create(
+        email=(email or "")[:254], ip=address_key(ip)[:64], created_at=now
+    )
     limits: list[tuple[dict, int]] = [({"ip": attempt.ip}, MAX_PER_IP)]
     if email is not None:
         limits.insert(0, ({"email": attempt.email}, MAX_PER_EMAIL))
@@ -71,7 +91,9 @@ async def check_signup(limiter: WindowLimiter, ip: str, per_hour: int) -> None:
     """Count a sign-up from `ip`, or raise TOO_MANY_ATTEMPTS past `per_hour` (0: no limit)."""
     if per_hour <= 0:
         return
-    decision = await limiter.hit(f"signup:{ip}", per_hour, SIGNUP_WINDOW.total_seconds())
+    decision = await limiter.hit(
+        f"signup:{address_key(ip)}", per_hour, SIGNUP_WINDOW.total_seconds()
+    )
     if not decision.allowed:
         raise TooManyRequests(
             "Too many sign-ups from this address. Try again later.",

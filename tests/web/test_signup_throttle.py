@@ -104,3 +104,15 @@ async def test_the_window_slides(store, request):
                        (3599, False, 1), (3600, True, 0), (4200, True, 0)]  # fmt: skip
     if isinstance(limiter, RedisWindowLimiter):
         await limiter.client.aclose()
+
+
+async def test_an_ipv6_64_is_one_address_and_mapped_ipv4_is_its_ipv4(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app(signups_per_hour=3, trusted_proxies=PROXY))
+    for n in range(3):  # three addresses of one /64
+        assert (await _signup(client, n, f"2001:db8:1:2::{n + 1:x}")).status == 201
+    refused = await _signup(client, 3, "2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert refused.status == 429 and (await refused.json())["code"] == "TOO_MANY_ATTEMPTS"
+    assert (await _signup(client, 4, "2001:db8:1:3::1")).status == 201  # the next /64
+    for n in range(3):
+        assert (await _signup(client, n, "192.0.2.5")).status == 201
+    assert (await _signup(client, 9, "::ffff:192.0.2.5")).status == 429

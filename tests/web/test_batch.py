@@ -54,9 +54,16 @@ async def test_zip_answer_holds_each_image_and_the_manifest(api, user_factory, p
     assert [m["status"] for m in manifest] == ["ok", "ok", "error", "ok", "ok"]
     assert manifest[2] == {"index": 3, "status": "error", "code": "MISSING_TITLE",
                            "message": "title is required", "file": None, "cache": None}  # fmt: skip
-    assert manifest[0] == {"index": 1, "status": "ok", "code": None, "message": None,
-                           "file": "001.png", "cache": "MISS"}  # fmt: skip
-    assert manifest[3]["cache"] == "HIT"  # the same card as item 1: rendered and counted once
+    assert {k: v for k, v in manifest[0].items() if k != "cache"} == {
+        "index": 1,
+        "status": "ok",
+        "code": None,
+        "message": None,
+        "file": "001.png",
+    }
+    # Items 1 and 4 are the same card, drawn in parallel: whichever ran first rendered it
+    # (counted once), the other was a hit.
+    assert sorted([manifest[0]["cache"], manifest[3]["cache"]]) == ["HIT", "MISS"]
     assert pool.renders == 3 and await used(user.id, T0) == 3
 
 

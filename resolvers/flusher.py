@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
@@ -20,19 +21,20 @@ log = logging.getLogger("ogapi.metering")
 T = TypeVar("T")
 
 
-class Flusher(Generic[T]):
+class Flusher(ABC, Generic[T]):
     """Subclasses keep their pending items and say how to take and write them."""
 
     def __init__(self) -> None:
         self._flush_lock = asyncio.Lock()
 
+    @abstractmethod
     def _take(self) -> Sequence[T]:
         """The pending items, leaving none (in a consistent order: transactions of several
         workers then lock rows in the same order)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def _write(self, item: T) -> None:
-        raise NotImplementedError
+        """Write one taken item (inside the flush's transaction)."""
 
     def _describe(self, item: T) -> str:
         """What is lost when `item` cannot be written (for the log)."""

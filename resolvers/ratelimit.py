@@ -128,6 +128,25 @@ return math.max(0, math.floor((now + burst - tat) / interval))
 log = logging.getLogger("ogapi.ratelimit")
 
 
+class FailOpenWarning:
+    """Logs that a Redis-backed limiter is failing open, at most once every `every` seconds
+    (one Redis outage would otherwise log on every request)."""
+
+    def __init__(self, what: str, every: float) -> None:
+        self.what, self.every, self._last = what, every, -math.inf
+
+    def __call__(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            log.warning(
+                "%s: Redis unavailable (%s: %s); failing open to a per-process limiter",
+                self.what,
+                type(exc).__name__,
+                exc,
+            )
+
+
 class RedisRateLimiter:
     """Shared across workers through Redis (`REDIS_URL`); fails open if Redis is unreachable.
 
@@ -151,8 +170,7 @@ class RedisRateLimiter:
         self.fallback = MemoryRateLimiter()
         self._script = client.register_script(GCRA_LUA)
         self._remaining_script = client.register_script(REMAINING_LUA)
-        self._warn_every = warn_every
-        self._last_warning = -math.inf
+        self._warn = FailOpenWarning("rate limiter", warn_every)
 
     @classmethod
     def from_url(cls, url: str, **kwargs) -> RedisRateLimiter:
@@ -184,15 +202,7 @@ class RedisRateLimiter:
         try:
             allowed, value = await self._script(keys=[self.prefix + key], args=args)
         except Exception as exc:  # any Redis or network failure: fail open, say so
-            now = time.monotonic()
-            if now - self._last_warning >= self._warn_every:
-                self._last_warning = now
-                log.warning(
-                    "rate limiter: Redis unavailable (%s: %s); failing open to a per-process "
-                    "limiter",
-                    type(exc).__name__,
-                    exc,
-                )
+            self._warn(exc)
             return await self.fallback.hit(key, rate, cost)
         if int(allowed):
             return RateDecision(True, rate, max(0, int(value)), 0.0)

@@ -10,13 +10,12 @@ Like the rate limiter, the Redis limiter fails open to an in-process one when Re
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from resolvers.ratelimit import RateDecision
+from resolvers.ratelimit import FailOpenWarning, RateDecision
 
 log = logging.getLogger("ogapi.window_limit")
 
@@ -83,8 +82,7 @@ class RedisWindowLimiter:
         self._clock = clock  # None: the Redis server's clock, the one all workers share
         self.fallback = MemoryWindowLimiter()
         self._script = client.register_script(WINDOW_LUA)
-        self._warn_every = warn_every
-        self._last_warning = -math.inf
+        self._warn = FailOpenWarning("window limiter", warn_every)
 
     async def hit(self, key: str, limit: int, period: float) -> RateDecision:
         args: list[int | str] = [limit, round(period * 1_000_000), secrets.token_hex(8)]
@@ -93,15 +91,7 @@ class RedisWindowLimiter:
         try:
             allowed, value = await self._script(keys=[self.prefix + key], args=args)
         except Exception as exc:  # any Redis or network failure: fail open, say so
-            now = time.monotonic()
-            if now - self._last_warning >= self._warn_every:
-                self._last_warning = now
-                log.warning(
-                    "window limiter: Redis unavailable (%s: %s); failing open to a per-process "
-                    "limiter",
-                    type(exc).__name__,
-                    exc,
-                )
+            self._warn(exc)
             return await self.fallback.hit(key, limit, period)
         if int(allowed):
             return RateDecision(True, limit, max(0, int(value)), 0.0)

@@ -16,13 +16,13 @@ owning account: see `image_key`), so no tier ever goes stale. A card drawn with 
 because a remote image failed (`CachedImage.partial`) is kept `DEGRADED_TTL` seconds, in this
 process's memory only; previews and the fallback card are never stored.
 
-Identical concurrent misses in one process are coalesced: one caller renders, the others wait
-for its result (across workers a duplicate render is possible; the store keeps one copy).
+Identical concurrent misses in one process are coalesced (resolvers/singleflight.py): one
+caller renders, the others wait for its result (across workers a duplicate render is possible;
+the store keeps one copy).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -35,6 +35,7 @@ from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
 
 from resolvers.memory_lru import MemoryLru
+from resolvers.singleflight import SingleFlight
 from resolvers.tierstats import TierStats
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class ImageCache:
         self._warned_at = -1e9  # time.monotonic() of the last outage warning
         self.ttl = ttl
         self.memory = MemoryLru(memory_bytes)
-        self._inflight: dict[str, asyncio.Future[CachedImage]] = {}
+        self._flights: SingleFlight[str, CachedImage] = SingleFlight()
         self.stats = {"memory": TierStats(), "redis": TierStats()}
         if store is not None:
             self.stats["store"] = store.stats
@@ -210,26 +211,21 @@ class ImageCache:
             cached = await self.get(key, durable=durable, now=now)
             if cached is not None:
                 return cached, True
-            pending = self._inflight.get(key)
-            if pending is None:
-                break
+            led = False
+
+            async def load() -> CachedImage:
+                nonlocal led
+                led = True
+                image = await create()
+                await self.set(key, image, durable=durable)
+                return image
+
             try:
-                return await asyncio.shield(pending), True
-            except Exception:  # noqa: S112 - the leader's error is its own; try again ourselves
-                continue
-        future: asyncio.Future[CachedImage] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            image = await create()
-            await self.set(key, image, durable=durable)
-        except BaseException as exc:
-            future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
-            future.exception()  # retrieved: no "exception was never retrieved" log
-            raise
-        finally:
-            del self._inflight[key]
-        future.set_result(image)
-        return image, False
+                return await self._flights.run(key, load), not led
+            except Exception:
+                if led:
+                    raise
+                # the leader's error is its own (its rate token, its quota): try ourselves
 
     def _outage(self, what: str) -> None:
         """A Redis outage: every request misses the shared cache; say so every 30 s, with the

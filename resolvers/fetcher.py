@@ -54,6 +54,7 @@ from resolvers.fetch_policy import (
     validate_image_url,
 )
 from resolvers.image_check import CONTENT_TYPES, check_image, check_image_head
+from resolvers.singleflight import SingleFlight
 
 __all__ = ["Blocked", "Fetched", "Rejected", "RemoteImageFetcher", "is_public_address",
            "lookup_addresses", "validate_image_url"]  # fmt: skip
@@ -113,7 +114,7 @@ class RemoteImageFetcher:
         # Decoding is the memory peak (width x height x 4 bytes): bound it, not the downloads.
         self._decodes = asyncio.Semaphore(max_decodes)
         self._image_head = functools.partial(check_image_head, max_bytes=max_bytes)
-        self._inflight: dict[str, asyncio.Task[bytes | None]] = {}
+        self._flights: SingleFlight[str, bytes | None] = SingleFlight()
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -137,9 +138,6 @@ class RemoteImageFetcher:
         )
 
     async def close(self) -> None:
-        for task in list(self._inflight.values()):
-            task.cancel()
-        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -172,12 +170,7 @@ class RemoteImageFetcher:
         hit, value = self._cache.get(url)
         if hit:
             return value
-        task = self._inflight.get(url)
-        if task is None:
-            task = asyncio.create_task(self._fetch_and_cache(url, owner))
-            self._inflight[url] = task
-            task.add_done_callback(lambda _: self._inflight.pop(url, None))
-        return await asyncio.shield(task)
+        return await self._flights.run(url, lambda: self._fetch_and_cache(url, owner))
 
     async def _fetch_and_cache(self, url: str, owner: Hashable) -> bytes | None:
         shown = URL(url).with_query(None)  # query strings may carry tokens: keep them out of logs

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from resolvers.key_owner import KeySnapshot
 from resolvers.key_owner import read_owner as _load  # tests replace `_load` to count reads
 from resolvers.redisconn import connect, where
+from resolvers.singleflight import SingleFlight
 from resolvers.sqlite_changes import SqliteChanges
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ class KeyCache:
         self._by_hash: dict[str, KeySnapshot] = {}
         self._by_kid: dict[str, KeySnapshot] = {}
         self._generation = 0
-        self._reads: dict[tuple[str, str], tuple[int, asyncio.Future[KeySnapshot | None]]] = {}
+        # (column, value, generation): a read started before an invalidation is not shared.
+        self._reads: SingleFlight[tuple[str, str, int], KeySnapshot | None] = SingleFlight()
         self._publisher: _Publisher | None = _Publisher(redis) if redis is not None else None
         self.started = False  # between run() and close(): the app is serving
         _CACHES.add(self)
@@ -92,24 +94,19 @@ class KeyCache:
         """Read from the database; concurrent lookups of one key share the read when it starts
         after the last invalidation (so an entry's expiry is not a burst of queries)."""
         generation = self._generation
-        pending = self._reads.get((column, value))
-        if pending is not None and pending[0] == generation:
-            return await asyncio.shield(pending[1])
-        read = asyncio.ensure_future(_load(column, value))
-        self._reads[(column, value)] = (generation, read)
-        try:
-            snap = await read
-        finally:
-            if self._reads.get((column, value), (0, None))[1] is read:
-                del self._reads[(column, value)]
-        if snap is None:
-            self._forget(column, value)
-        elif self.connected and generation == self._generation:
-            index = self._by_hash if column == "key_hash" else self._by_kid
-            if len(index) >= MAX_ENTRIES:
-                del index[next(iter(index))]  # the oldest insertion
-            index[value] = snap
-        return snap
+
+        async def read() -> KeySnapshot | None:
+            snap = await _load(column, value)
+            if snap is None:
+                self._forget(column, value)
+            elif self.connected and generation == self._generation:
+                index = self._by_hash if column == "key_hash" else self._by_kid
+                if len(index) >= MAX_ENTRIES:
+                    del index[next(iter(index))]  # the oldest insertion
+                index[value] = snap
+            return snap
+
+        return await self._reads.run((column, value, generation), read)
 
     def _forget(self, column: str, value: str) -> None:
         (self._by_hash if column == "key_hash" else self._by_kid).pop(value, None)

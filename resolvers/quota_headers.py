@@ -8,13 +8,13 @@ older than `USED_TTL`; reservations themselves are only ever decided by the data
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from models import Account
 from resolvers import quota
+from resolvers.singleflight import SingleFlight
 
 if TYPE_CHECKING:
     from resolvers.key_owner import KeySnapshot
@@ -35,7 +35,7 @@ class QuotaHeaders:
     def __init__(self) -> None:
         # (account id, month) -> (used, time.monotonic() when known): quota headers only.
         self._used: dict[tuple[int, str], tuple[int, float]] = {}
-        self._used_reads: dict[tuple[int, str], asyncio.Future[int]] = {}
+        self._used_reads: SingleFlight[tuple[int, str], int] = SingleFlight()
         self._months: dict[tuple[int, int], str] = {}  # (year, month) -> "YYYY-MM", UTC only
 
     def _known(self, account_id: int, month: str, used: int) -> None:
@@ -58,18 +58,13 @@ class QuotaHeaders:
             return entry[0]
         if now.tzinfo is UTC and len(self._months) < 1000:
             self._months[(now.year, now.month)] = month
-        key = (account_id, month)
-        pending = self._used_reads.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(quota.used_in_month(account_id, month))
-            self._used_reads[key] = pending
-            try:
-                used = await pending
-            finally:
-                del self._used_reads[key]
+
+        async def read() -> int:
+            used = await quota.used_in_month(account_id, month)
             self._known(account_id, month, used)
             return used
-        return await asyncio.shield(pending)
+
+        return await self._used_reads.run((account_id, month), read)
 
     async def quota_headers(self, account: Account | KeySnapshot, now: datetime) -> dict[str, str]:
         """X-Quota-* for `account`: exact right after this process rendered for it (the commit

@@ -4,6 +4,9 @@ the signed-in account, authenticated by the session cookie.
 - `GET /api/dashboard/preview?<image params>` answers the card's draft: a watermarked JPEG at
   most 600 px on its long side, whatever size or format was asked, on its own per-account
   budget (resolvers/previews.py). It counts toward no quota, API calls or the API's rate limit.
+- `POST /api/dashboard/preview` `{design, params}` is the same draft, on the same budget, of a
+  design not saved yet (the template studio's live preview); an invalid design is 400
+  INVALID_DESIGN listing every problem's JSON Pointer. Browser-POST guard, like every change.
 - `POST /api/dashboard/sign` (JSON image params, optional `expires_in`) mints the signed URL and
   `<meta>` block with the account's live key, exactly as `GET /api/signed/generate` does.
 """
@@ -12,11 +15,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from models import Account
 from resolvers import keys, previews
-from resolvers.errors import AppError
+from resolvers.errors import AppError, InvalidParameter
 from resolvers.params import parse_params
 from resolvers.rate_gate import RateGate
+from resolvers.ratelimit import RateDecision
 from resolvers.templates import drawn
+from resolvers.templates.fields import DrawnDesign
 from web.appkeys import (
     clock_key,
     meter_key,
@@ -40,6 +46,38 @@ async def preview(request: web.Request) -> web.Response:
     budget = await previews.spend_preview(account, app[meter_key].limiter, app[window_limiter_key])
     raw = _query(request)
     design = await drawn.resolve(account.id, raw)
+    return await _draft(request, account, raw, design, budget)
+
+
+@routes.post("/api/dashboard/preview")
+async def preview_unsaved(request: web.Request) -> web.Response:
+    guard_browser_post(request)
+    account = await require_session(request)
+    app = request.app
+    budget = await previews.spend_preview(account, app[meter_key].limiter, app[window_limiter_key])
+    body = await read_json(request)
+    unknown = sorted(set(body) - {"design", "params"})
+    if unknown:
+        raise InvalidParameter(f"Unknown member: {unknown[0][:40]}")
+    if "design" not in body:
+        raise InvalidParameter("design is required")
+    given = body.get("params") or {}
+    if not isinstance(given, dict):
+        raise InvalidParameter("params must be an object of field values")
+    design = drawn.unsaved(body["design"])
+    raw = {k: v if isinstance(v, str) else str(v) for k, v in given.items()
+           if v is not None and k != "template"}  # fmt: skip
+    return await _draft(request, account, raw, design, budget)
+
+
+async def _draft(
+    request: web.Request,
+    account: Account,
+    raw: dict[str, str],
+    design: DrawnDesign | None,
+    budget: RateDecision,
+) -> web.Response:
+    app = request.app
     req = parse_params(raw, allow_http=not app[settings_key].production, design=design)
     image = await previews.draft(
         account, req, pool=app[render_pool_key], fetcher=app[preview_fetcher_key]

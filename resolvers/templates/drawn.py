@@ -12,8 +12,10 @@ from typing import Any
 
 from resolvers.errors import AppError
 from resolvers.templates import store
+from resolvers.templates.designs import require_valid
 from resolvers.templates.fields import DrawnDesign
 
+UNSAVED = "draft@0"  # the label of a design drawn before it is saved (the studio's preview)
 _REF = re.compile(r"(tpl_[a-z0-9]{16})(?:@([1-9][0-9]{0,8}))?")
 
 
@@ -50,3 +52,10 @@ async def resolve(account_id: int, raw: Mapping[str, object]) -> DrawnDesign | N
     except store.TemplateNotFound:
         raise invalid(written) from None
     return DrawnDesign(f"{template_id}@{ver.version}", ver.design, _parsed(ver.design))
+
+
+def unsaved(design: object) -> DrawnDesign:
+    """A design not saved yet (the template studio's live preview), checked exactly as saving
+    it would be: 400 INVALID_DESIGN with every problem's JSON Pointer."""
+    text = store.canonical(require_valid(design))
+    return DrawnDesign(UNSAVED, text, _parsed(text))

@@ -36,8 +36,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PY" -m venv .venv
 fi
-# Python packages come from the lock (scripts/lock.sh), so this installs exactly the tested set;
-# the package itself is then installed editable without resolving anything again.
+# Python packages come from the lock (scripts/lock.sh), so this installs exactly the tested set,
+# each file checked against the lock's sha256 (--require-hashes); the package itself is then
+# installed editable without resolving anything again.
 lock=requirements.txt
 [ "$MODE" = test ] && lock=requirements-test.txt
 stamp=".venv/.installed-${lock%.txt}"
@@ -54,7 +55,7 @@ if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp
       /^Collecting / && $2 !~ /^pip$/ { n++; sub(/==.*/, "", $2); printf line, n, total, $2; fflush() }
       /^Installing collected packages/ { printf "%s  unpacking into .venv…\n", done_; fflush() }'
   }
-  if ! { "${pip[@]}" --upgrade pip && "${pip[@]}" -r "$lock" && "${pip[@]}" --no-deps -e .; } \
+  if ! { "${pip[@]}" --upgrade pip && "${pip[@]}" --require-hashes -r "$lock" && "${pip[@]}" --no-deps -e .; } \
       2>&1 | tee "$log" | progress; then
     tail -n 40 "$log" >&2
     echo "error: pip install failed (full log: $log)" >&2

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -21,11 +22,16 @@ def _norm(name: str) -> str:
 
 
 def _pins(path: Path) -> dict[str, tuple[str, Marker | None]]:
+    """Each pin of a lock file, which must carry the sha256 of its files (--require-hashes)."""
     out = {}
-    for line in path.read_text().splitlines():
+    for line in path.read_text().replace("\\\n", " ").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            req = Requirement(line)
+            pin, *hashes = line.split(" --hash=")
+            assert hashes and all(
+                re.fullmatch(r"sha256:[0-9a-f]{64}", h.strip()) for h in hashes
+            ), pin
+            req = Requirement(pin)
             (spec,) = req.specifier
             assert spec.operator == "==", line
             out[_norm(req.name)] = (spec.version, req.marker)
@@ -53,9 +59,15 @@ def test_the_lock_pins_every_dependency_and_the_tests_run_the_locked_versions():
             assert version(name) == pinned, name  # scripts/setup.sh installed the lock
 
 
-def test_python_version_file_matches_requires_python():
+def test_requires_python_admits_only_the_python_ci_tests():
+    """CI runs Debian's python3.11 (scripts/setup.sh's `python3`, `.python-version`): the package
+    claims that minor and no other."""
     wanted = (ROOT / ".python-version").read_text().strip()
-    assert PYPROJECT["project"]["requires-python"] == f">={wanted}"
+    major, minor = (int(n) for n in wanted.split("."))
+    admitted = SpecifierSet(PYPROJECT["project"]["requires-python"])
+    assert f"{major}.{minor}.0" in admitted and f"{major}.{minor}.99" in admitted
+    assert f"{major}.{minor + 1}.0" not in admitted and f"{major}.{minor - 1}.99" not in admitted
+    assert sys.version_info[:2] == (major, minor)  # this run is on that Python
 
 
 def test_ogapi_version():

@@ -104,7 +104,7 @@ def test_setup_installs_what_a_fresh_machine_lacks_then_goes_on(tmp_path, mode, 
     # … then it goes on: the locked packages with their progress, the package itself, a stamp.
     lock = "requirements-test.txt" if mode == "test" else "requirements.txt"
     pip = (tmp_path / "pip.log").read_text()
-    assert f"-r {lock}" in pip and "--no-deps -e ." in pip
+    assert f"--require-hashes -r {lock}" in pip and "--no-deps -e ." in pip
     total = sum("==" in line for line in (repo / lock).read_text().splitlines())
     assert f"[1/{total}] aiohttp" in out.stdout and f"[2/{total}] yarl" in out.stdout
     assert "==> installed" in out.stdout

@@ -49,7 +49,8 @@ def draw_card(spec: CardSpec) -> Canvas:
         spec = replace(spec, width=w, height=h)
     if spec.design is not None:
         values = {**dict(spec.fields), "title": spec.title}
-        return draw_design(load(spec.design), values, dict(spec.images), spec.theme, w, h)
+        images = dict(spec.images)
+        return draw_design(load(spec.design), values, images, spec.theme, w, h, spec.design)
     pal: Palette = tpl.palette(spec.theme).with_overrides(spec)
     key = (tpl.name, pal, w, h)
     img, bg = background(key, lambda: tpl.background(w, h, pal))

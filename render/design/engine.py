@@ -11,11 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image
-
 from render import layout
+from render.design import lettering, palette, refs
 from render.design import paint as pt
-from render.design import refs
 from render.draw import Canvas, background, decode_image
 from render.layout import Block
 
@@ -48,27 +46,21 @@ class Scene:
     theme: str
     width: int
     height: int
+    source: str | None = None  # the design's JSON as given: the key of its cached background
     canvas: Canvas = field(init=False)
 
     def __post_init__(self) -> None:
         self.sx = self.width / self.design.get("width", 1200)
         self.sy = self.height / self.design.get("height", 630)
         self.k = min(self.sx, self.sy)
-        themes = self.design.get("colors") or {}
-        self.tokens: Mapping[str, str] = themes.get(self.theme) or next(iter(themes.values()), {})
+        self.tokens: Mapping[str, str] = palette.tokens(self.design, self.theme, self.values)
 
     # -- values ------------------------------------------------------------------------------
     def value(self, name: str) -> str:
         return self.values.get(name, "")
 
     def visible(self, layer: Layer) -> bool:
-        def names(cond: str) -> list[str]:
-            value = layer.get(cond, [])
-            return value if isinstance(value, list) else [value]
-
-        if not all(self.value(n).strip() for n in names("if")):
-            return False
-        return not any(self.value(n).strip() for n in names("unless"))
+        return refs.visible(layer, self.values)
 
     def colour(self, value: object, default: pt.RGBA | None = None) -> pt.RGBA | None:
         if not isinstance(value, str):
@@ -98,16 +90,32 @@ class Scene:
     # -- drawing -----------------------------------------------------------------------------
     def draw(self) -> Canvas:
         bg = self.paint(self.design.get("background", "#ffffff")) or (255, 255, 255, 255)
-        key = ("design", bg, self.width, self.height)
-        img, cached = background(key, lambda: pt.opaque_background(self.width, self.height, bg))
+        layers = self.design["layers"]
+        from render.design import decor
+
+        n = decor.static_prefix(self.source) if self.source is not None else 0
+        key: tuple = ("design", bg, self.width, self.height)
+        if n:  # the background with the leading static decorations, per theme and colours
+            key = ("design", self.source, tuple(self.tokens.items()), self.width, self.height)
+
+        def paint():  # -> PIL.Image.Image
+            self.canvas = Canvas(pt.opaque_background(self.width, self.height, bg))
+            for layer in layers[:n]:
+                self.draw_layer(layer)
+            return self.canvas.im
+
+        img, cached = background(key, paint)
         self.canvas = Canvas(img, cached)
-        for layer in self.design["layers"]:
-            if self.visible(layer):
-                x, y, w, h = self.box(layer)
-                placed = self.place(layer, w, h, fixed=True)
-                if placed is not None:
-                    self.blended(layer, (x, y, x + w, y + h), _at(placed, x, y))
+        for layer in layers[n:]:
+            self.draw_layer(layer)
         return self.canvas
+
+    def draw_layer(self, layer: Layer) -> None:
+        if self.visible(layer):
+            x, y, w, h = self.box(layer)
+            placed = self.place(layer, w, h, fixed=True)
+            if placed is not None:
+                self.blended(layer, (x, y, x + w, y + h), _at(placed, x, y))
 
     def blended(
         self,
@@ -118,34 +126,31 @@ class Scene:
     ) -> None:
         """Draw, then mix the result with what was there by the layer's opacity (and a
         translucent text colour's alpha)."""
-        opacity = float(layer.get("opacity", 1)) * alpha
-        if opacity >= 1:
-            draw()
-            return
-        im = self.canvas.im
         pad = 0.5 * self.px(layer.get("size", 32) if layer["type"] in ("text", "pill") else 0)
-        x0, x1 = (max(0, min(im.width, round(v))) for v in (box[0] - pad, box[2] + pad))
-        y0, y1 = (max(0, min(im.height, round(v))) for v in (box[1] - pad, box[3] + pad))
-        if x1 <= x0 or y1 <= y0:
-            return
-        before = im.crop((x0, y0, x1, y1))
-        draw()
-        im.paste(Image.blend(before, im.crop((x0, y0, x1, y1)), opacity), (x0, y0))
+        pt.blended(self.canvas.im, box, draw, float(layer.get("opacity", 1)) * alpha, pad)
 
     def place(
         self, layer: Layer, w: float, h: float, fixed: bool = False, row: bool = False
     ) -> Placed | None:
         """Measure `layer` for a room of w x h; `fixed`: it fills the room (a layer's box);
         `row`: it is in a row (a text then takes its own width, not the room's)."""
+        placed = self._place(layer, w, h, fixed, row)
+        if placed is None or "offset" not in layer:
+            return placed
+        from render.design import decor
+
+        return decor.moved(placed, *(self.px(v) for v in layer["offset"]))
+
+    def _place(self, layer: Layer, w: float, h: float, fixed: bool, row: bool) -> Placed | None:
+        from render.design import decor, flow
+
         kind = layer["type"]
         if kind == "stack":
-            from render.design import flow
-
             return flow.place_stack(self, layer, w, h, fixed)
-        if not fixed and kind in ("rect", "image") and "size" in layer:
+        if not fixed and kind in ("rect", "image", *decor.SHAPES) and "size" in layer:
             w, h = self.px(layer["size"][0]), self.px(layer["size"][1])
-        if kind == "rect":
-            return self._rect(layer, w, h)
+        if kind in decor.SHAPES:
+            return decor.SHAPES[kind](self, layer, w, h)
         if kind == "image":
             return self._image(layer, w, h)
         if kind == "text":
@@ -155,28 +160,6 @@ class Scene:
         from render.design import stars
 
         return stars.place_rating(self, layer, w, h, fixed)
-
-    def _rect(self, layer: Layer, w: float, h: float) -> Placed | None:
-        fill = self.paint(layer["fill"])
-        if fill is None:
-            return None
-        radius = self.px(layer.get("radius", 0))
-
-        def draw(x: float, y: float) -> None:
-            if (sh := layer.get("shadow")) and (colour := self.colour(sh["color"])):
-                dx, dy = sh.get("offset", (0, 0))
-                pt.shadow(
-                    self.canvas,
-                    (x, y, x + w, y + h),
-                    colour,
-                    radius,
-                    self.px(sh.get("blur", 0)),
-                    (self.px(dx), self.px(dy)),
-                    self.px(sh.get("spread", 0)),
-                )
-            pt.fill(self.canvas, (x, y, x + w, y + h), fill, radius)
-
-        return Placed(w, h, draw)
 
     def _image(self, layer: Layer, w: float, h: float) -> Placed | None:
         name = refs.whole_ref(layer["src"]) or ""
@@ -202,6 +185,8 @@ class Scene:
 
     def text_of(self, layer: Layer) -> str:
         text = refs.substitute(layer["text"], self.values)
+        if "words" in layer:
+            text = lettering.words(text, *layer["words"])
         if layer.get("initials"):
             text = initials(text)
         return text.upper() if layer.get("uppercase") else text
@@ -226,12 +211,13 @@ class Scene:
         if align in ("left", "right"):
             align = "start" if (align == "left") != block.rtl else "end"
         area = (x, y, x + w, y + block.height)
-        self.blended(
-            layer,
-            area,
-            lambda: self.canvas.text(block, x, y, w, colour[:3], align),
-            colour[3] / 255,
-        )
+
+        def draw() -> None:
+            self.canvas.text(block, x, y, w, colour[:3], align)
+            if layer.get("strike"):
+                lettering.strike(self, block, x, y, w, colour[:3], align)
+
+        self.blended(layer, area, draw, colour[3] / 255)
 
     def _text(self, layer: Layer, w: float, h: float, fixed: bool, row: bool) -> Placed | None:
         text = self.text_of(layer)
@@ -298,10 +284,12 @@ def draw_design(
     theme: str,
     width: int,
     height: int,
+    source: str | None = None,
 ) -> Canvas:
-    """Draw `design` at width x height with `values` (defaults filled in here)."""
+    """Draw `design` at width x height with `values` (defaults filled in here); `source`, the
+    JSON it was loaded from, keys the cached background with its static decorations."""
     full = {
         name: str(spec["default"]) for name, spec in design["fields"].items() if "default" in spec
     }
     full.update({k: v for k, v in values.items() if v is not None and str(v).strip()})
-    return Scene(design, full, images, theme, width, height).draw()
+    return Scene(design, full, images, theme, width, height, source).draw()

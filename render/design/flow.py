@@ -27,19 +27,23 @@ def place_stack(scene: Scene, layer: Layer, w: float, h: float, fixed: bool) -> 
     column = layer.get("direction", "column") == "column"
     gap = scene.px(layer.get("gap", 0))
     placed: list[Placed] = []
+    gaps: list[float] = []  # before each placed layer but the first
     used = 0.0  # along the main axis
     for child in layer["layers"]:
         if not scene.visible(child):
             continue
+        space = scene.px(child["space_before"]) if "space_before" in child else gap
         room_w, room_h = (w, h - used) if column else (w - used, h)
         if placed:
-            room_w, room_h = (room_w, room_h - gap) if column else (room_w - gap, room_h)
+            room_w, room_h = (room_w, room_h - space) if column else (room_w - space, room_h)
         if room_w <= 0 or room_h <= 0:
             break
         p = scene.place(child, room_w, room_h, row=not column)
         if p is None:
             continue
-        used += (gap if placed else 0) + (p.h if column else p.w)
+        if placed:
+            gaps.append(space)
+        used += (space if placed else 0) + (p.h if column else p.w)
         placed.append(p)
     if not placed:
         return None
@@ -60,13 +64,13 @@ def place_stack(scene: Scene, layer: Layer, w: float, h: float, fixed: bool) -> 
             pt.fill(scene.canvas, box, fill, radius)
         x, y = x + pad_x, y + pad_y
         at = start
-        for p in placed:
+        for p, space in zip(placed, [*gaps, 0.0], strict=True):
             if column:
                 p.draw(x + (own_w - p.w) * align, y + at)
-                at += p.h + gap
+                at += p.h + space
             else:
                 p.draw(x + at, y + (own_h - p.h) * align)
-                at += p.w + gap
+                at += p.w + space
 
     return Placed(own_w + 2 * pad_x, own_h + 2 * pad_y, draw)
 

@@ -4,6 +4,7 @@ soft shadows, composited onto a `render.draw.Canvas`."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +143,26 @@ def shadow(
     left, top = round(x0) - pad, round(y0) - pad
     canvas.im.paste(colour[:3], (left, top, left + shape.width, top + shape.height), shape)
     canvas.touch(top, top + shape.height)
+
+
+def blended(
+    im: Image.Image,
+    box: tuple[float, float, float, float],
+    draw: Callable[[], None],
+    opacity: float,
+    pad: float,
+) -> None:
+    """Draw, then mix what `draw` changed in the box (grown by `pad`) with what was there."""
+    if opacity >= 1:
+        draw()
+        return
+    x0, x1 = (max(0, min(im.width, round(v))) for v in (box[0] - pad, box[2] + pad))
+    y0, y1 = (max(0, min(im.height, round(v))) for v in (box[1] - pad, box[3] + pad))
+    if x1 <= x0 or y1 <= y0:
+        return
+    before = im.crop((x0, y0, x1, y1))
+    draw()
+    im.paste(Image.blend(before, im.crop((x0, y0, x1, y1)), opacity), (x0, y0))
 
 
 def rgb(colour: RGBA) -> RGB:

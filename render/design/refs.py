@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 PLACEHOLDER = re.compile(r"\{\{([a-z][a-z0-9_]{0,39})\}\}")
@@ -44,3 +45,23 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
     if "{{" not in text:
         return text
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
+
+
+def visible(layer: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+    """Whether a layer's conditions hold: every `if` field set, no `unless` field set, one of
+    the `if_contains` strings in one of its fields and none of the `unless_contains` ones."""
+
+    def names(cond: str) -> list[str]:
+        value = layer.get(cond, [])
+        return value if isinstance(value, list) else [value]
+
+    def contains(test: Mapping[str, Any]) -> bool:
+        return any(s in values.get(n, "") for n in test["fields"] for s in test["any"])
+
+    if not all(values.get(n, "").strip() for n in names("if")):
+        return False
+    if any(values.get(n, "").strip() for n in names("unless")):
+        return False
+    if (has := layer.get("if_contains")) is not None and not contains(has):
+        return False
+    return (hasnt := layer.get("unless_contains")) is None or not contains(hasnt)

@@ -41,6 +41,15 @@ GRADIENT: dict[str, Any] = {
         }
     },
 }
+_HEX_OR_TOKEN = {"type": "string", "pattern": f"^(?:{HEX}|{TOKEN})$"}
+MIX: dict[str, Any] = {
+    "type": "object",
+    "description": "A token mixed from two colours: [a, b, t] is a + (b - a) * t.",
+    "required": ["mix"],
+    "additionalProperties": False,
+    "properties": {"mix": {"type": "array", "minItems": 3, "maxItems": 3, "prefixItems": [
+        _HEX_OR_TOKEN, _HEX_OR_TOKEN, {"type": "number", "minimum": 0, "maximum": 1}]}},
+}  # fmt: skip
 # A paint: a colour string or {"gradient": ...} (one schema: "pattern" checks strings only,
 # "properties" objects only, so every error names its real cause).
 PAINT: dict[str, Any] = {
@@ -85,6 +94,18 @@ CONDITION: dict[str, Any] = {
     "minItems": 1,
     "maxItems": 8,
 }
+CONTAINS: dict[str, Any] = {
+    "type": "object",
+    "required": ["fields", "any"],
+    "additionalProperties": False,
+    "properties": {
+        "fields": {"type": "array", "items": {"type": "string", "pattern": f"^{NAME}$"},
+                   "minItems": 1, "maxItems": 8},
+        "any": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 16},
+                "minItems": 1, "maxItems": 16},
+    },
+}  # fmt: skip
+PAIR: dict[str, Any] = {**SIZE, "prefixItems": [COORD, COORD], "description": "[dx, dy]"}
 COMMON: dict[str, Any] = {
     "type": {"type": "string"},
     "name": {"type": "string", "maxLength": 80, "description": "A label for editors."},
@@ -92,7 +113,21 @@ COMMON: dict[str, Any] = {
     "size": SIZE,
     "if": {**CONDITION, "description": "Drawn when the field (every field listed) is set."},
     "unless": {**CONDITION, "description": "Drawn when the field (every field listed) is empty."},
+    "if_contains": {
+        **CONTAINS,
+        "description": "Drawn when one of the fields holds one of "
+        "the strings in `any` (plain substring tests).",
+    },
+    "unless_contains": {
+        **CONTAINS,
+        "description": "Drawn unless one of the fields holds one of the strings in `any`.",
+    },
     "opacity": _num(0, 1, 1),
+    "offset": {**PAIR, "description": "[dx, dy]: drawn moved by this much, in design pixels."},
+    "space_before": {
+        **_num(0, MAX_COORD),
+        "description": "In a stack: the gap before this layer, instead of the stack's gap.",
+    },
 }
 TEXT_STYLE: dict[str, Any] = {
     "text": {"type": "string", "maxLength": 2000},
@@ -109,6 +144,14 @@ TEXT_STYLE: dict[str, Any] = {
     "initials": {"type": "boolean", "default": False, "description": "Jane Doe -> JD"},
     "max_height": _num(0, MAX_COORD),
     "max_width": _num(0, MAX_COORD),
+    "words": {
+        "type": "array",
+        "prefixItems": [_int(0, 100), _int(0, 100)],
+        "minItems": 1,
+        "maxItems": 2,
+        "description": "[from, to]: only these words of the text (split at spaces and commas).",
+    },
+    "strike": {"type": "boolean", "default": False, "description": "A line through the text."},
 }
 SHADOW: dict[str, Any] = {
     "type": "object",
@@ -117,7 +160,7 @@ SHADOW: dict[str, Any] = {
     "properties": {
         "color": COLOR,
         "blur": _num(0, 200, 0),
-        "offset": {"type": "array", "prefixItems": [COORD, COORD], "minItems": 2, "maxItems": 2},
+        "offset": PAIR,
         "spread": _num(-500, 500, 0),
     },
 }
@@ -149,6 +192,16 @@ LAYERS: dict[str, dict[str, Any]] = {
         "empty_color": COLOR,
         "gap": _num(0, 200, 4),
     },
+    "glow": {
+        "color": COLOR,
+        "strength": {**_num(0, 1, 0.5), "description": "The colour's share at the centre."},
+    },
+    "pattern": {
+        "shape": {"enum": ["dots", "grid"], "default": "dots"},
+        "color": COLOR,
+        "step": _num(2, 1000, 28),
+        "dot": {**_num(0.5, 100, 1.6), "description": "The radius of a dot."},
+    },
     "stack": {
         "direction": {"enum": ["column", "row", "overlay"], "default": "column"},
         "gap": _num(0, MAX_COORD, 0),
@@ -171,6 +224,8 @@ REQUIRED: dict[str, list[str]] = {
     "image": ["src"],
     "pill": ["text"],
     "rating": ["value"],
+    "glow": ["color"],
+    "pattern": ["color"],
     "stack": ["layers"],
 }
 
@@ -229,7 +284,11 @@ DESIGN_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "propertyNames": {"pattern": f"^{NAME}$"},
                 "maxProperties": 40,
-                "additionalProperties": HEX_COLOR,
+                "additionalProperties": {
+                    **MIX,
+                    "type": ["string", "object"],
+                    "pattern": f"^{HEX}$",
+                },
             },
         },
         "fields": {

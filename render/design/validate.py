@@ -104,6 +104,8 @@ class _Semantics:
         self.tokens = set.intersection(*(set(t) for t in themes)) if themes else set()
         self.problems: list[Problem] = []
         self.layers = self.images = 0
+        if isinstance(colors, dict):
+            self._mixes(colors)
         self._fields()
         self._paint(design.get("background"), ("background",))
         layers = design.get("layers")
@@ -116,6 +118,24 @@ class _Semantics:
 
     def add(self, path: tuple[object, ...], message: str) -> None:
         self.problems.append(Problem(pointer(path), message))
+
+    def _mixes(self, colors: dict[str, Any]) -> None:
+        """A mixed token mixes hex colours or tokens that are hex colours in every theme."""
+        for theme, tokens in colors.items():
+            if not isinstance(tokens, dict):
+                continue
+            for name, value in tokens.items():
+                parts = value.get("mix") if isinstance(value, dict) else None
+                for i, part in enumerate(parts[:2] if isinstance(parts, list) else []):
+                    tok = refs.token(part)
+                    if tok is None:
+                        continue
+                    plain = all(
+                        isinstance(t, dict) and isinstance(t.get(tok), str) for t in colors.values()
+                    )
+                    if tok not in self.tokens or not plain:
+                        where = ("colors", theme, name, "mix", i)
+                        self.add(where, f"${tok} is not a hex colour in every theme of colors")
 
     def _fields(self) -> None:
         title = self.fields.get("title")
@@ -181,10 +201,17 @@ class _Semantics:
                 where = (*path, cond, i) if isinstance(names, list) else (*path, cond)
                 if isinstance(name, str) and name not in self.fields:
                     self.add(where, f"{name} is not a declared field")
+        for cond in ("if_contains", "unless_contains"):
+            spec = layer.get(cond)
+            names = spec.get("fields") if isinstance(spec, dict) else None
+            for i, name in enumerate(names if isinstance(names, list) else []):
+                if isinstance(name, str) and name not in self.fields:
+                    self.add((*path, cond, "fields", i), f"{name} is not a declared field")
         if depth == 1 and kind in LAYERS and "box" not in layer:
             self.add(path, "a layer outside a stack needs a box")
-        if depth > 1 and not overlay and kind in ("rect", "image") and "size" not in layer:
-            self.add(path, "a rect or image in a column or row needs a size")
+        sized = ("rect", "image", "glow", "pattern")
+        if depth > 1 and not overlay and kind in sized and "size" not in layer:
+            self.add(path, f"a {kind} in a column or row needs a size")
         for prop in ("fill",):
             if prop in layer:
                 self._paint(layer[prop], (*path, prop))

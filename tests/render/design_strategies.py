@@ -26,10 +26,18 @@ gradient = st.fixed_dictionaries({
 })  # fmt: skip
 paint = colour | gradient
 texts = st.sampled_from(["{{title}}", "{{tag}} · {{title}}", "", "{{n}} ★"]) | st.text(max_size=40)
+contains = st.fixed_dictionaries({
+    "fields": st.lists(st.sampled_from(["tag", "title", "n"]), min_size=1, max_size=3),
+    "any": st.lists(st.text(min_size=1, max_size=4), min_size=1, max_size=4),
+})  # fmt: skip
 common = {
     "if": st.sampled_from(["tag", "logo", "title"]),
     "unless": st.sampled_from(["tag", "logo"]),
+    "if_contains": contains,
+    "unless_contains": contains,
     "opacity": st.floats(0, 1),
+    "offset": st.tuples(coord, coord).map(list),
+    "space_before": length,
 }
 text_style = {
     "font": st.just("Inter"),
@@ -41,12 +49,14 @@ text_style = {
     "align": st.sampled_from(["left", "center", "right", "start", "end"]),
     "valign": st.sampled_from(["top", "middle", "bottom"]),
     "uppercase": st.booleans(),
+    "strike": st.booleans(),
+    "words": st.lists(st.integers(0, 100), min_size=1, max_size=2),
 }
 
 
 def _layer(kind: str, required: dict, optional: dict, in_stack: bool):
     place = {"size": size} if in_stack else {"box": box}
-    if in_stack and kind not in ("rect", "image"):
+    if in_stack and kind not in ("rect", "image", "glow", "pattern"):
         place = {}  # texts and pills size to their content ("size" is their font size)
         if kind in ("rating", "stack"):
             optional = {**optional, "size": size}
@@ -66,6 +76,9 @@ def layers(in_stack: bool, depth: int = 1):
         _layer("rating", {"value": st.floats(0, 20) | st.just("{{n}}")},
                {"max": st.integers(1, 10), "color": colour, "empty_color": colour,
                 "gap": st.floats(0, 200)}, in_stack),
+        _layer("glow", {"color": colour}, {"strength": st.floats(0, 1)}, in_stack),
+        _layer("pattern", {"color": colour}, {"shape": st.sampled_from(["dots", "grid"]),
+               "step": st.floats(2, 1000), "dot": st.floats(0.5, 100)}, in_stack),
         _layer("image", {"src": st.just("{{logo}}")},
                {"fit": st.sampled_from(["cover", "contain"]), "radius": length,
                 "placeholder": colour}, in_stack),
@@ -82,7 +95,8 @@ def layers(in_stack: bool, depth: int = 1):
 
 designs = st.fixed_dictionaries(
     {"fields": st.just(FIELDS), "layers": st.lists(layers(False), min_size=1, max_size=6),
-     "colors": st.just({"dark": {"ink": "#ffffff"}, "light": {"ink": "#000000"}})},
+     "colors": st.just({"dark": {"ink": "#ffffff", "bg": "#000"},
+                        "light": {"ink": {"mix": ["$bg", "#3b82f6", 0.5]}, "bg": "#fff"}})},
     optional={"width": st.integers(200, 2400), "height": st.integers(200, 2400),
               "background": paint},
 )  # fmt: skip

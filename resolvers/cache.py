@@ -16,7 +16,7 @@ owning account: see `image_key`), so no tier ever goes stale. A card drawn with 
 because a remote image failed (`CachedImage.partial`) is kept `DEGRADED_TTL` seconds, in this
 process's memory only; previews and the fallback card are never stored.
 
-Identical concurrent misses in one process are coalesced (resolvers/singleflight.py): one
+Identical concurrent misses in one process are coalesced (resolvers/memo.py): one
 caller renders, the others wait for its result (across workers a duplicate render is possible;
 the store keeps one copy).
 """
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
 
+from resolvers.memo import SingleFlight
 from resolvers.memory_lru import MemoryLru
-from resolvers.singleflight import SingleFlight
 from resolvers.tierstats import TierStats
 
 if TYPE_CHECKING:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from resolvers.memo import LruMap
 
 DNS_THREADS = 8
 DNS_TIMEOUT = 3.0  # seconds; the whole fetch (5 s by default) is bounded too
@@ -92,31 +92,7 @@ class Shares:
                 del self._owners[owner]
 
 
-class TTLCache:
-    """A small LRU of url → bytes-or-None with per-entry expiry and a total byte budget."""
-
-    def __init__(self, max_entries: int = 256, max_bytes: int = 64_000_000) -> None:
-        self._entries: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
-        self._max_entries, self._max_bytes, self._bytes = max_entries, max_bytes, 0
-
-    def get(self, key: str) -> tuple[bool, bytes | None]:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            self._pop(key)
-            return False, None
-        self._entries.move_to_end(key)
-        return True, entry[1]
-
-    def put(self, key: str, value: bytes | None, ttl: float) -> None:
-        self._pop(key)
-        if value is not None and len(value) > self._max_bytes:
-            return
-        self._entries[key] = (time.monotonic() + ttl, value)
-        self._bytes += len(value or b"")
-        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
-            self._pop(next(iter(self._entries)))
-
-    def _pop(self, key: str) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._bytes -= len(entry[1] or b"")
+def fetched_images(max_entries: int = 256, max_bytes: int = 64_000_000) -> LruMap[str, bytes]:
+    """The short-lived cache of fetched images: url -> bytes, or b"" for a failure (no image is
+    empty), each entry with its own expiry, within `max_entries` and `max_bytes` of bodies."""
+    return LruMap(max_entries, max_bytes, cost=lambda _url, body: len(body))

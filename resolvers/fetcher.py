@@ -43,7 +43,7 @@ from resolvers.fetch_limits import (
     Head,
     Rejected,
     Shares,
-    TTLCache,
+    fetched_images,
     lookup_addresses,
 )
 from resolvers.fetch_policy import (
@@ -54,7 +54,7 @@ from resolvers.fetch_policy import (
     validate_image_url,
 )
 from resolvers.image_check import CONTENT_TYPES, check_image, check_image_head
-from resolvers.singleflight import SingleFlight
+from resolvers.memo import SingleFlight
 
 __all__ = ["Blocked", "Fetched", "Rejected", "RemoteImageFetcher", "is_public_address",
            "lookup_addresses", "validate_image_url"]  # fmt: skip
@@ -110,7 +110,7 @@ class RemoteImageFetcher:
         self.failure_ttl = FAILURE_TTL if failure_ttl is None else failure_ttl
         self.max_connections = max_connections
         self._shares = Shares(min(per_owner, max_connections))
-        self._cache = TTLCache()
+        self._cache = fetched_images()
         # Decoding is the memory peak (width x height x 4 bytes): bound it, not the downloads.
         self._decodes = asyncio.Semaphore(max_decodes)
         self._image_head = functools.partial(check_image_head, max_bytes=max_bytes)
@@ -167,9 +167,9 @@ class RemoteImageFetcher:
         except InvalidParameter as exc:
             log.info("remote image rejected: %s", exc.message)
             return None
-        hit, value = self._cache.get(url)
-        if hit:
-            return value
+        cached = self._cache.get(url)
+        if cached is not None:
+            return cached or None
         return await self._flights.run(url, lambda: self._fetch_and_cache(url, owner))
 
     async def _fetch_and_cache(self, url: str, owner: Hashable) -> bytes | None:
@@ -189,7 +189,9 @@ class RemoteImageFetcher:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             log.warning("remote image %s failed: %s: %s", shown, type(exc).__name__, exc)
             data = None
-        self._cache.put(url, data, self.success_ttl if data is not None else self.failure_ttl)
+        self._cache.put(
+            url, data or b"", self.success_ttl if data is not None else self.failure_ttl
+        )
         return data
 
     def _address_allowed(self, ip: IPAddress, port: int) -> bool:

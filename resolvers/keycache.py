@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 
 from resolvers.key_owner import KeySnapshot
 from resolvers.key_owner import read_owner as _load  # tests replace `_load` to count reads
+from resolvers.memo import BoundedMap, SingleFlight
 from resolvers.redisconn import connect, where
-from resolvers.singleflight import SingleFlight
 from resolvers.sqlite_changes import SqliteChanges
 
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ class KeyCache:
         # Without Redis there is no other worker to hear from: usable at once. With Redis, only
         # once subscribed (see `run`).
         self.connected = redis is None
-        self._by_hash: dict[str, KeySnapshot] = {}
-        self._by_kid: dict[str, KeySnapshot] = {}
+        self._by_hash: BoundedMap[str, KeySnapshot] = BoundedMap(MAX_ENTRIES)
+        self._by_kid: BoundedMap[str, KeySnapshot] = BoundedMap(MAX_ENTRIES)
         self._generation = 0
         # (column, value, generation): a read started before an invalidation is not shared.
         self._reads: SingleFlight[tuple[str, str, int], KeySnapshot | None] = SingleFlight()
@@ -81,7 +81,7 @@ class KeyCache:
         snap = self._fresh(self._by_kid, kid)
         return snap if snap is not None else await self._fetch("kid", kid)
 
-    def _fresh(self, index: dict[str, KeySnapshot], value: str) -> KeySnapshot | None:
+    def _fresh(self, index: BoundedMap[str, KeySnapshot], value: str) -> KeySnapshot | None:
         """The entry of `value` in `index` if it may be used without a database read."""
         if self._changes is not None and self._changes.changed():
             self.clear()
@@ -100,10 +100,7 @@ class KeyCache:
             if snap is None:
                 self._forget(column, value)
             elif self.connected and generation == self._generation:
-                index = self._by_hash if column == "key_hash" else self._by_kid
-                if len(index) >= MAX_ENTRIES:
-                    del index[next(iter(index))]  # the oldest insertion
-                index[value] = snap
+                (self._by_hash if column == "key_hash" else self._by_kid).put(value, snap)
             return snap
 
         return await self._reads.run((column, value, generation), read)

@@ -27,6 +27,7 @@ from resolvers import alerts, ledger, quota
 from resolvers.api_calls import ApiCallCounter
 from resolvers.errors import AppError, ServiceUnavailable
 from resolvers.mail import Mailer
+from resolvers.memo import BoundedMap
 from resolvers.pricing import OVERAGE_SERVICE, overage_price
 from resolvers.quota_headers import QuotaHeaders
 from resolvers.rate_gate import RateGate
@@ -72,7 +73,8 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         ApiCallCounter.__init__(self)
         QuotaHeaders.__init__(self)
         self.mailer = mailer
-        self._alerted: set[str] = set()  # alerts known to be sent (skips queries; not the truth)
+        # alerts known to be sent (skips queries; not the truth)
+        self._alerted: BoundedMap[str, None] = BoundedMap(100_000)
         self._rendering: set[int] = set()  # this worker's reservations whose render is under way
 
     async def reserve(self, account: Account, now: datetime) -> RenderTicket:
@@ -155,9 +157,8 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         await alerts.check_quota_alerts(
             ticket.account_id, used, ticket.quota, ticket.month, now, self.mailer
         )
-        if len(self._alerted) > 100_000:
-            self._alerted.clear()
-        self._alerted.update(f"{ticket.account_id}:{t.kind.value}:{ticket.month}" for t in pending)
+        for t in pending:
+            self._alerted.put(f"{ticket.account_id}:{t.kind.value}:{ticket.month}", None)
 
     async def release(self, ticket: RenderTicket, now: datetime | None = None) -> None:
         """The render failed: give the reservation back (failed requests never count), and

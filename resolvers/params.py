@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from render.card import RENDER_VERSION, mime_type
 from render.spec import (
@@ -31,6 +31,7 @@ from render.spec import (
 from render.templates import TEMPLATES
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetch_policy import validate_image_url
+from resolvers.memo import BoundedMap
 from resolvers.templates.fields import DrawnDesign, design_values
 
 CORE = ("title", "subtitle", "template", "theme", "format", "width", "height", "quality")
@@ -234,24 +235,17 @@ def parse_params(
 T = TypeVar("T")
 
 
-class QueryMemo(Generic[T]):
+class QueryMemo(BoundedMap[tuple[bool, str], T]):
     """Results of pure parsing by query string (a cache hit should not parse the same query
     string again and again). Bounded: the oldest entry goes first; long strings are not kept."""
 
     def __init__(self, max_entries: int = 4096, max_key: int = 2048) -> None:
-        self.max_entries = max_entries
+        super().__init__(max_entries)
         self.max_key = max_key
-        self._items: dict[Hashable, T] = {}
-
-    def get(self, key: tuple[bool, str]) -> T | None:
-        return self._items.get(key)
 
     def put(self, key: tuple[bool, str], value: T) -> None:
-        if len(key[1]) > self.max_key:
-            return
-        if len(self._items) >= self.max_entries:
-            del self._items[next(iter(self._items))]
-        self._items[key] = value
+        if len(key[1]) <= self.max_key:
+            super().put(key, value)
 
 
 def alt_text(spec: CardSpec, limit: int = 300) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from models import Account
 from resolvers import quota
-from resolvers.singleflight import SingleFlight
+from resolvers.memo import BoundedMap, SingleFlight
 
 if TYPE_CHECKING:
     from resolvers.key_owner import KeySnapshot
@@ -34,14 +34,12 @@ def usage_headers(limit: int, used: int) -> dict[str, str]:
 class QuotaHeaders:
     def __init__(self) -> None:
         # (account id, month) -> (used, time.monotonic() when known): quota headers only.
-        self._used: dict[tuple[int, str], tuple[int, float]] = {}
+        self._used: BoundedMap[tuple[int, str], tuple[int, float]] = BoundedMap(100_000)
         self._used_reads: SingleFlight[tuple[int, str], int] = SingleFlight()
-        self._months: dict[tuple[int, int], str] = {}  # (year, month) -> "YYYY-MM", UTC only
+        self._months: BoundedMap[tuple[int, int], str] = BoundedMap(1000)  # UTC -> "YYYY-MM"
 
     def _known(self, account_id: int, month: str, used: int) -> None:
-        if len(self._used) > 100_000:
-            self._used.clear()
-        self._used[(account_id, month)] = (used, time.monotonic())
+        self._used.put((account_id, month), (used, time.monotonic()))
 
     def _moved(self, account_id: int, month: str, delta: int) -> None:
         entry = self._used.get((account_id, month))
@@ -56,8 +54,8 @@ class QuotaHeaders:
         entry = self._used.get((account_id, month))
         if entry is not None and time.monotonic() - entry[1] < USED_TTL:
             return entry[0]
-        if now.tzinfo is UTC and len(self._months) < 1000:
-            self._months[(now.year, now.month)] = month
+        if now.tzinfo is UTC:
+            self._months.put((now.year, now.month), month)
 
         async def read() -> int:
             used = await quota.used_in_month(account_id, month)

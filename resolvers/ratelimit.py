@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from resolvers.memo import LruMap
 
 
 @dataclass(frozen=True)
@@ -66,21 +67,17 @@ class MemoryRateLimiter:
     """Process-local limiter (the embedded default: one process)."""
 
     def __init__(self, max_keys: int = 100_000, clock=time.monotonic) -> None:
-        self._tat: OrderedDict[str, float] = OrderedDict()
-        self._max_keys = max_keys
+        self._tat: LruMap[str, float] = LruMap(max_keys)
         self._clock = clock
 
     async def hit(self, key: str, rate: int, cost: int = 1) -> RateDecision:
         now = self._clock()
-        decision, tat = gcra(self._tat.get(key, 0.0), now, rate, cost)
-        self._tat[key] = tat
-        self._tat.move_to_end(key)
-        while len(self._tat) > self._max_keys:
-            self._tat.popitem(last=False)
+        decision, tat = gcra(self._tat.peek(key, 0.0), now, rate, cost)
+        self._tat.put(key, tat)
         return decision
 
     async def remaining(self, key: str, rate: int) -> int:
-        return gcra_remaining(self._tat.get(key, 0.0), self._clock(), rate)
+        return gcra_remaining(self._tat.peek(key, 0.0), self._clock(), rate)
 
     async def close(self) -> None:
         self._tat.clear()

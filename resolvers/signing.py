@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote
@@ -24,6 +23,7 @@ from resolvers.errors import AppError
 from resolvers.key_owner import KeySnapshot
 from resolvers.keycache import KeyCache
 from resolvers.keys import check_account_usable
+from resolvers.memo import BoundedMap
 from resolvers.params import ImageRequest, whole_number
 
 CONTEXT = b"ogapi-signed-url-v1"
@@ -79,11 +79,10 @@ class SignatureVerifier:
     def __init__(self, box: SecretBox, keys: KeyCache, max_keys: int = 10_000) -> None:
         self.box = box
         self.keys = keys
-        self._derived: OrderedDict[str, bytes] = OrderedDict()
-        self._max = max_keys
+        self._derived: BoundedMap[str, bytes] = BoundedMap(max_keys)
         # Query strings whose signature was checked: a kid names one key for ever, so while
         # that key is live (checked on every request) the same string verifies the same way.
-        self._verified: dict[str, None] = {}
+        self._verified: BoundedMap[str, None] = BoundedMap(max_keys)
 
     def _key_for(self, key: KeySnapshot) -> bytes | None:
         derived = self._derived.get(key.kid)
@@ -91,9 +90,8 @@ class SignatureVerifier:
             plain = self.box.open(key.key_encrypted)
             if plain is None:
                 return None
-            derived = self._derived[key.kid] = signing_key(plain)
-            if len(self._derived) > self._max:
-                self._derived.popitem(last=False)
+            derived = signing_key(plain)
+            self._derived.put(key.kid, derived)
         return derived
 
     async def verify(
@@ -116,9 +114,7 @@ class SignatureVerifier:
             if derived is None or not constant_time_equals(signature(derived, params), sig.lower()):
                 raise invalid()
             if query_string is not None and len(query_string) <= 4096:
-                if len(self._verified) >= self._max:
-                    del self._verified[next(iter(self._verified))]
-                self._verified[query_string] = None
+                self._verified.put(query_string, None)
         exp = params.get("exp")
         if exp is not None:
             when = whole_number(exp)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from resolvers.imagestore import TOUCH_AFTER, ImageStore, SweepResult, object_name, pack, unpack
+from resolvers.memo import BoundedMap
 from resolvers.tierstats import TierStats
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ DOWN_FOR = 5.0  # seconds the store is skipped after a failure
 TOUCH_EVERY = 60.0  # seconds between flushes of the queued last-access times
 SWEEP_EVERY = 86400.0
 SWEEP_LOCK = "ogapi:imagestore:sweep"
-MAX_SEEN = 200_000  # keys remembered as touched today (cleared past that: a few extra touches)
+MAX_SEEN = 200_000  # keys remembered as touched today (the oldest forgotten: an extra touch)
 
 
 class StoreTier:
@@ -45,7 +46,8 @@ class StoreTier:
         self.stats = TierStats()
         self._down_until = 0.0
         self._warned_at = -1e9
-        self._seen: dict[str, int] = {}  # key -> the day (Unix days) its access was recorded
+        # key -> the day (Unix days) its access was recorded
+        self._seen: BoundedMap[str, int] = BoundedMap(MAX_SEEN)
         self._pending: dict[str, float] = {}  # object name -> access time to record
 
     @property
@@ -111,9 +113,7 @@ class StoreTier:
         day = int(now // 86400)
         if self._seen.get(key) == day:
             return
-        if len(self._seen) >= MAX_SEEN:
-            self._seen.clear()
-        self._seen[key] = day
+        self._seen.put(key, day)
         self._pending[object_name(key)] = now
 
     async def flush(self, concurrency: int = 8) -> int:

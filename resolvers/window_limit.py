@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 
+from resolvers.memo import LruMap
 from resolvers.ratelimit import FailOpenWarning, RateDecision
 
 log = logging.getLogger("ogapi.window_limit")
@@ -22,21 +23,20 @@ log = logging.getLogger("ogapi.window_limit")
 
 class MemoryWindowLimiter:
     def __init__(self, max_keys: int = 100_000, clock: Callable[[], float] = time.time) -> None:
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-        self._max_keys = max_keys
+        self._hits: LruMap[str, deque[float]] = LruMap(max_keys)
         self._clock = clock
 
     async def hit(self, key: str, limit: int, period: float) -> RateDecision:
         now = self._clock()
-        hits = self._hits.setdefault(key, deque())
-        self._hits.move_to_end(key)
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = deque()
+            self._hits.put(key, hits)
         while hits and hits[0] <= now - period:
             hits.popleft()
         if len(hits) >= limit:
             return RateDecision(False, limit, 0, hits[0] + period - now)
         hits.append(now)
-        while len(self._hits) > self._max_keys:
-            self._hits.popitem(last=False)
         return RateDecision(True, limit, limit - len(hits), 0.0)
 
     async def close(self) -> None:

@@ -1,5 +1,6 @@
-"""Concurrent misses share one load (resolvers/singleflight.py), and the callers built on it:
-the image cache, the key cache, the quota-header snapshot and the remote-image fetcher."""
+"""What a process keeps in memory (resolvers/memo.py): concurrent misses share one load (and
+the callers built on it: the image cache, the quota-header snapshot), and the two bounded-map
+policies."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from models import PlanId
 from resolvers import quota
 from resolvers.cache import CachedImage, ImageCache
+from resolvers.memo import BoundedMap, LruMap, SingleFlight
+from resolvers.memory_lru import MemoryLru
 from resolvers.quota_headers import QuotaHeaders
-from resolvers.singleflight import SingleFlight
 
 
 class Loads:
@@ -174,3 +176,64 @@ async def test_quota_headers_of_concurrent_requests_share_one_read(monkeypatch):
     assert {a["X-Quota-Used"] for a in answers} == {"7"} and reads.runs == 1
     assert (await headers.quota_headers(owner, now))["X-Quota-Remaining"] == "93"
     assert reads.runs == 1  # the snapshot answers now
+
+
+# --- bounded maps --------------------------------------------------------------------------
+
+
+def test_bounded_map_drops_the_oldest_insertion_and_reads_reorder_nothing():
+    m: BoundedMap[str, int] = BoundedMap(3)
+    for i, k in enumerate("abc"):
+        m.put(k, i)
+    assert m.get("a") == 0 and "a" in m and m["a"] == 0  # reads: no reordering
+    m.put("b", 10)  # a key already there keeps its place
+    m.put("d", 3)
+    assert list(m.items()) == [("b", 10), ("c", 2), ("d", 3)]
+    m.put("e", 4)
+    assert list(m) == ["c", "d", "e"] and len(m) == 3
+
+
+def test_lru_map_drops_the_least_recently_used():
+    m: LruMap[str, int] = LruMap(max_entries=3)
+    for i, k in enumerate("abc"):
+        m.put(k, i)
+    assert m.get("a") == 0  # a use: "b" is now the least recently used
+    assert m.peek("b") == 1  # not a use
+    m.put("d", 3)
+    assert [m.get(k) for k in "abcd"] == [0, None, 2, 3]
+    assert m.get("b", -1) == -1 and m.peek("b", -1) == -1
+
+
+def test_lru_map_bounded_by_bytes():
+    m: LruMap[str, bytes] = LruMap(max_bytes=10, cost=lambda _k, v: len(v))
+    m.put("a", b"1234")
+    m.put("b", b"5678")
+    assert m.size == 8
+    m.get("a")
+    m.put("c", b"90")  # exactly the budget
+    assert (len(m), m.size) == (3, 10)
+    m.put("d", b"x")  # past it: "b" (least recently used) goes
+    assert m.get("b") is None and m.size == 7 and len(m) == 3
+    m.put("a", b"12345678901")  # larger than the whole budget: not kept, the old value gone
+    assert m.get("a") is None and m.size == 3
+    m.clear()
+    assert (len(m), m.size) == (0, 0)
+
+
+async def test_lru_map_entries_put_with_a_ttl_expire():
+    m: LruMap[str, str] = LruMap(max_entries=10)
+    m.put("brief", "x", ttl=0.05)
+    m.put("kept", "y")
+    assert m.get("brief") == "x" and m.peek("brief") == "x"
+    await asyncio.sleep(0.08)
+    assert m.peek("brief") is None and m.get("brief") is None and len(m) == 1
+    assert m.get("kept") == "y"
+
+
+def test_the_image_memory_tier_prices_an_image_by_its_body_and_key():
+    tier = MemoryLru(2 * (1000 + 3 + 200))
+    tier.put("k:1", _image(b"x" * 1000))
+    tier.put("k:2", _image(b"y" * 1000))
+    assert tier.size == 2 * 1203 and len(tier) == 2
+    tier.put("k:3", _image(b"z" * 1000))
+    assert tier.get("k:1") is None and len(tier) == 2

@@ -16,9 +16,9 @@ fails at once on every worker (docs/caching.md):
   database and nothing is kept. It starts empty again each time it (re)subscribes.
 - the embedded default (SQLite, no Redis): an `ogapi admin` run, or SQL by hand, is another
   process. Every lookup first asks SQLite whether any other connection committed since the last
-  look (`PRAGMA data_version` on a connection of the cache's own, resolvers.sqlite_changes: a few
-  microseconds, no I/O wait) and forgets everything when one did, so such changes apply to the
-  very next request.
+  look (the wal-index header every commit rewrites, resolvers.sqlite_changes: a few
+  microseconds, no lock, no I/O wait) and forgets everything when one did, so such changes
+  apply to the very next request.
 - changes no one announced otherwise (PostgreSQL without Redis, SQL by hand): entries older
   than `TTL` seconds are read again, so they show within 5 s.
 

@@ -18,6 +18,8 @@ class Account(Model):
     custom_quota = fields.IntField(null=True)
     status = fields.CharEnumField(AccountStatus, default=AccountStatus.ACTIVE, max_length=16)
     overage_enabled = fields.BooleanField(default=False)
+    # The most overage (dollars) charged in one calendar month; None: no cap (docs/metering.md).
+    overage_cap = fields.DecimalField(max_digits=18, decimal_places=6, null=True)
     # Prepaid credits in dollars; only resolvers.ledger changes it, always with a LedgerEntry.
     balance = fields.DecimalField(max_digits=18, decimal_places=6, default=0)
     subscription_status = fields.CharEnumField(

@@ -39,3 +39,4 @@ class NotificationKind(StrEnum):
     QUOTA_95 = "QUOTA_95"
     QUOTA_100 = "QUOTA_100"
     LOW_BALANCE = "LOW_BALANCE"
+    SPENDING_CAP_100 = "SPENDING_CAP_100"  # the month's overage reached the spending cap

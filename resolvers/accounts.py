@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, AccountStatus, PasswordReset, PlanId
-from resolvers import keycache, passwords, sessions, throttle
+from resolvers import keycache, passwords, sessions, spending_cap, throttle
 from resolvers.crypto import SecretBox, sha256_hex
 from resolvers.errors import AppError, Conflict, InvalidParameter, NotFound
 from resolvers.keys import issue_key
@@ -207,7 +207,11 @@ async def set_plan(email: str, plan: PlanId, custom_quota: int | None = None) ->
 
 
 async def update_account(
-    account: Account, *, domain: object = ..., overage_enabled: object = ...
+    account: Account,
+    *,
+    domain: object = ...,
+    overage_enabled: object = ...,
+    overage_cap: object = ...,
 ) -> Account:
     fields = []
     if domain is not ...:
@@ -218,6 +222,9 @@ async def update_account(
             raise InvalidParameter("overageEnabled must be true or false")
         account.overage_enabled = overage_enabled
         fields.append("overage_enabled")
+    if overage_cap is not ...:
+        account.overage_cap = spending_cap.parse_cap(overage_cap)
+        fields.append("overage_cap")
     if fields:
         await account.save(update_fields=fields)
     return account

@@ -1,4 +1,5 @@
-"""Quota alerts (docs/metering.md): at ceil(80 %), ceil(95 %) and 100 % of the monthly quota.
+"""Quota alerts (docs/metering.md): at ceil(80 %), ceil(95 %) and 100 % of the monthly quota,
+and when the month's overage reaches the spending cap.
 
 Each threshold fires once per account and month, on any number of workers: the alert is a
 Notification row whose unique (account, dedupe_key) — e.g. `QUOTA_80:2026-11` — only one
@@ -11,11 +12,13 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 
 from models import Account, Notification, NotificationKind
 from resolvers.mail import Mailer
+from resolvers.spending_cap import dollars
 
 log = logging.getLogger("ogapi.alerts")
 
@@ -58,27 +61,57 @@ def _message(t: Threshold, quota: int, used: int, month: str) -> tuple[str, str]
     return subject, text
 
 
+async def notify(
+    account_id: int, kind: NotificationKind, key: str, subject: str, text: str, now: datetime,
+    mailer: Mailer,
+) -> bool:  # fmt: skip
+    """Create the notification `key` (e.g. `QUOTA_80:2026-11`) unless it exists, and mail it:
+    True when this call fired it (once per key, on any number of workers)."""
+    if await Notification.exists(account_id=account_id, dedupe_key=key):
+        return False
+    try:
+        await Notification.create(
+            account_id=account_id, created_at=now, kind=kind, message=text, dedupe_key=key
+        )
+    except IntegrityError:
+        return False  # another request or worker fired it first
+    account = await Account.get_or_none(id=account_id)
+    if account is not None:
+        await mailer.send(account.email, subject, text + "\n\nOG Image API\n")
+    return True
+
+
 async def check_quota_alerts(
     account_id: int, used: int, quota: int, month: str, now: datetime, mailer: Mailer
 ) -> list[NotificationKind]:
     """Create (and mail) every threshold `used` has reached that this month has not seen yet."""
     fired = []
     for t in due(used, quota):
-        key = f"{t.kind.value}:{month}"
-        if await Notification.exists(account_id=account_id, dedupe_key=key):
-            continue
         subject, text = _message(t, quota, used, month)
-        try:
-            await Notification.create(
-                account_id=account_id, created_at=now, kind=t.kind, message=text, dedupe_key=key
-            )
-        except IntegrityError:
-            continue  # another request or worker fired it first
+        if not await notify(account_id, t.kind, f"{t.kind.value}:{month}", subject, text, now,
+                            mailer):  # fmt: skip
+            continue
         fired.append(t.kind)
-        account = await Account.get_or_none(id=account_id)
-        if account is not None:
-            await mailer.send(account.email, subject, text + "\n\nOG Image API\n")
         log.info(
             "quota alert %s account=%s used=%s quota=%s", t.kind.value, account_id, used, quota
         )
     return fired
+
+
+async def check_cap_alert(
+    account_id: int, cap: Decimal, spend: Decimal, month: str, now: datetime, mailer: Mailer
+) -> bool:
+    """The month's overage `spend` reached the spending cap (resolvers/spending_cap.py): one
+    `SPENDING_CAP_100` notification and mail per month. True when this call sent it."""
+    kind = NotificationKind.SPENDING_CAP_100
+    subject = "You have reached your monthly OG Image API spending cap"
+    text = (
+        f"Overage charged for {month} has reached your spending cap of {dollars(cap)} "
+        f"({dollars(spend)} charged). Images past the quota are refused (signed URLs show the "
+        "fallback card) until the quota resets on the 1st (00:00 UTC), or until you raise or "
+        "clear the cap in the dashboard."
+    )
+    if not await notify(account_id, kind, f"{kind.value}:{month}", subject, text, now, mailer):
+        return False
+    log.info("spending cap alert account=%s cap=%s spend=%s", account_id, cap, spend)
+    return True

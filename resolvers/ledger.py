@@ -22,6 +22,7 @@ from models import Account, LedgerEntry, TransactionType
 from resolvers.errors import InvalidParameter, NotFound
 from resolvers.posting import LOW_BALANCE, InsufficientCredits, Posting, post
 from resolvers.pricing import MONEY, PURCHASE_REFUND_SERVICE, money, usage_cost
+from resolvers.quota import month_key
 
 __all__ = [
     "LOW_BALANCE",
@@ -225,13 +226,14 @@ async def reverse(entry: LedgerEntry, now: datetime, reason: str) -> LedgerEntry
         description=_description(reason),
         external_ref=f"reversal:{entry.id}",
         rollup="reverse",
+        month=month_key(entry.created_at),
     )
     return await post(p, now)  # type: ignore[return-value]  # None only for clamped usage
 
 
 async def charge_again(entry: LedgerEntry, now: datetime) -> LedgerEntry | None:
     """Charge again a usage charge that was reversed but delivered after all (once; at most
-    the balance). None when the balance was zero."""
+    the balance, and for overage at most the spending cap's room). None when that is zero."""
     p = Posting(
         entry.account_id,
         TransactionType.USAGE,
@@ -242,6 +244,7 @@ async def charge_again(entry: LedgerEntry, now: datetime) -> LedgerEntry | None:
         external_ref=f"redelivered:{entry.id}",
         clamp=True,
         rollup="spend",
+        month=month_key(entry.created_at),
     )
     return await post(p, now)
 

@@ -21,9 +21,10 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from models import Account, LedgerEntry
-from resolvers import alerts, ledger, quota
+from models import Account, LedgerEntry, NotificationKind
+from resolvers import alerts, ledger, quota, spending_cap
 from resolvers.api_calls import ApiCallCounter
 from resolvers.errors import AppError, ServiceUnavailable
 from resolvers.mail import Mailer
@@ -51,6 +52,7 @@ class RenderTicket:
     quota: int
     overage: LedgerEntry | None = None  # the charge of an image past the quota, if any
     reservation: int | None = None  # its QuotaReservation (settled or given back once)
+    cap: Decimal | None = None  # the spending cap when the overage was charged
 
 
 def metering_unavailable(exc: Exception) -> ServiceUnavailable:
@@ -106,6 +108,9 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
                 )
             except ledger.InsufficientCredits:
                 raise quota_exceeded(limit) from None
+            except spending_cap.SpendingCapReached as exc:
+                await self._cap_alert(account.id, quota.month_key(now), exc.cap, price, now)
+                raise
             try:
                 reservation, used = await quota.force_reserve(account.id, now, entry.id)
                 self._rendering.add(reservation)
@@ -113,8 +118,9 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             except Exception:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
                 raise
+            cap = spending_cap.cap_of(account)
             return RenderTicket(account.id, quota.month_key(now), limit, overage=entry,
-                                reservation=reservation)  # fmt: skip
+                                reservation=reservation, cap=cap)  # fmt: skip
         except AppError:
             raise
         except Exception as exc:
@@ -144,7 +150,26 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         log.warning("a render of account %s finished after its reservation was given back; "
                     "counted again", ticket.account_id)  # fmt: skip
 
+    async def _cap_alert(
+        self, account_id: int, month: str, cap: Decimal, price: Decimal, now: datetime
+    ) -> None:
+        """Send the spending-cap alert once the month's overage leaves no room for one more
+        image (resolvers/spending_cap.py)."""
+        seen = f"{account_id}:{NotificationKind.SPENDING_CAP_100.value}:{month}"
+        if seen in self._alerted:
+            return
+        try:
+            spend = await spending_cap.spent(account_id, month)
+            if spending_cap.reached(cap, spend, price):
+                await alerts.check_cap_alert(account_id, cap, spend, month, now, self.mailer)
+                self._alerted.put(seen, None)
+        except Exception:  # the image's fate does not depend on its alert
+            log.exception("spending cap alert failed for account %s", account_id)
+
     async def _alerts(self, ticket: RenderTicket, now: datetime) -> None:
+        if ticket.overage is not None and ticket.cap is not None:
+            price = Decimal(ticket.overage.amount)
+            await self._cap_alert(ticket.account_id, ticket.month, ticket.cap, price, now)
         used = await quota.used_in_month(ticket.account_id, ticket.month)
         self._known(ticket.account_id, ticket.month, used)
         pending = [

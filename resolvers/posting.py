@@ -1,6 +1,7 @@
 """The one write path of the ledger: lock the account, compare-and-set its balance, write the
 entry, its totals, its roll-up and a low-balance notice, all in one transaction; replay an
-`external_ref`.
+`external_ref`. Postings of the overage service also move the month's overage spend, within
+the spending cap (resolvers/spending_cap.py).
 resolvers/ledger.py builds the postings (grant, charge, refunds); nothing else calls `post`.
 """
 
@@ -14,9 +15,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, LedgerEntry, Notification, NotificationKind, TransactionType
-from resolvers import rollups
+from resolvers import rollups, spending_cap
 from resolvers.errors import AppError, Conflict, NotFound, ServiceUnavailable
-from resolvers.pricing import money
+from resolvers.pricing import OVERAGE_SERVICE, money
+from resolvers.quota import month_key
 
 LOW_BALANCE = Decimal("1.00")
 
@@ -38,22 +40,33 @@ class Posting:
     # What the entry adds to the day's roll-up of its service: "usage" (spend, tokens, images),
     # "spend" (spend only), "reverse" (takes the spend back) or "" (nothing).
     rollup: str = "usage"
+    # The month whose overage spend an overage posting moves (the spending cap's): the month of
+    # the charge it returns or charges again; None: the month of `now`.
+    month: str | None = None
 
 
-async def _locked_balance(account_id: int) -> Decimal:
+async def _locked(account_id: int) -> Account:
     account = await Account.select_for_update().get_or_none(id=account_id)
     if account is None:
         raise NotFound(f"No account with id {account_id}.")
-    return money(Decimal(account.balance))
+    return account
 
 
 async def _post_in_tx(p: Posting, now: datetime) -> LedgerEntry | None:
     amount = p.amount
+    month = p.month or month_key(now)
+    overage = p.service == OVERAGE_SERVICE
     for _ in range(20):
-        old = await _locked_balance(p.account_id)
+        account = await _locked(p.account_id)
+        old = money(Decimal(account.balance))
         if p.type == TransactionType.USAGE:
+            if overage:  # within the spending cap: refused (or clamped) before the balance
+                cap = spending_cap.cap_of(account)
+                amount = await spending_cap.allowed(
+                    p.account_id, cap, month, p.amount, clamp=p.clamp
+                )
             if p.clamp:
-                amount = min(p.amount, old)
+                amount = min(amount, old)
                 if amount <= 0:
                     return None
             elif old < amount:
@@ -81,6 +94,9 @@ async def _post_in_tx(p: Posting, now: datetime) -> LedgerEntry | None:
         balance_after=new,
     )
     await rollups.bump_totals(entry)
+    if overage:
+        sign = -1 if p.type != TransactionType.USAGE else 1
+        await spending_cap.count(p.account_id, month, sign * amount)
     if p.rollup == "usage":
         await rollups.bump_daily(
             p.account_id, now, p.service, spend=amount, tokens=p.tokens, images=p.images

@@ -9,7 +9,7 @@ import strawberry
 
 from models import Account as AccountModel
 from models import PlanId, SubscriptionStatus
-from resolvers import accounts, keys, plans
+from resolvers import accounts, keys, plans, spending_cap
 from resolvers.plans import PLANS, get_plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated, IsSessionUser
@@ -48,6 +48,10 @@ class Account:
     overage_enabled: bool = strawberry.field(
         description="Keep rendering past the quota, paid from the credit balance."
     )
+    overage_cap: Decimal | None = strawberry.field(
+        description="The most overage charged for one calendar month's images, in dollars; "
+        "null: no cap. The image that would pass it is refused with QUOTA_EXCEEDED."
+    )
     subscription_status: SubscriptionStatus
     account_id: strawberry.Private[int]
 
@@ -70,6 +74,7 @@ class Account:
             plan=Plan.from_model(get_plan(account.plan)),
             member_since=account.created_at,
             overage_enabled=account.overage_enabled,
+            overage_cap=spending_cap.cap_of(account),
             subscription_status=account.subscription_status,
             account_id=account.id,
         )
@@ -100,18 +105,22 @@ class AccountMutation:
 
     @strawberry.mutation(
         permission_classes=[IsSessionUser],
-        description="Change settings; an omitted argument stays as it is, domain null clears it.",
+        description="Change settings; an omitted argument stays as it is; domain null clears "
+        "it, overageCap null removes the spending cap.",
     )
     async def update_account(
         self,
         info: Info,
         domain: str | None = strawberry.UNSET,
         overage_enabled: bool | None = strawberry.UNSET,
+        overage_cap: Decimal | None = strawberry.UNSET,
     ) -> Account:
         changes: dict[str, object] = {}
         if domain is not strawberry.UNSET:
             changes["domain"] = domain
         if overage_enabled is not strawberry.UNSET:
             changes["overage_enabled"] = overage_enabled
+        if overage_cap is not strawberry.UNSET:
+            changes["overage_cap"] = overage_cap
         account = await accounts.update_account(info.context.user, **changes)
         return Account.from_model(account)

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import strawberry
 
-from resolvers import reports
+from resolvers import reports, spending_cap
 from resolvers.plans import get_plan
-from resolvers.quota import UsageSummary
+from resolvers.quota import UsageSummary, month_key
 from schema.account import Plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated
@@ -65,6 +65,13 @@ class Usage:
         reports.check_range("months", months, reports.MAX_MONTHS)
         points = await info.context.loaders.monthly.load((self.account_id, self.today, months))
         return [MonthUsage.from_model(p) for p in points]
+
+    @strawberry.field(
+        description="Dollars of overage charged for this month's images, net of charges "
+        "returned: what the spending cap (`Account.overageCap`) counts."
+    )
+    async def overage_spend(self, info: Info) -> Decimal:
+        return await spending_cap.spent(self.account_id, month_key(info.context.now))
 
     @classmethod
     def from_model(cls, summary: UsageSummary, account_id: int, today: date) -> Usage:

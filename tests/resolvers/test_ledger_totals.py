@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from tortoise import Tortoise
 from tortoise.context import get_current_context
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
@@ -74,9 +75,14 @@ async def test_the_upgrade_counts_every_existing_ledger(backend, request, tmp_pa
         config=tortoise_config(url), target="models.0004_reservations_outbox_retry"
     )
     await get_current_context().close_connections()
-    async with on_database(url):
-        a = await Account.create(email="a@example.com", password_hash="x")
-        b = await Account.create(email="b@example.com", password_hash="x")
+    async with on_database(url):  # accounts as 0004 knew them (raw: later columns don't exist)
+        await Tortoise.get_connection("default").execute_script(
+            "INSERT INTO account (id, email, password_hash, plan, status, overage_enabled, balance,"
+            " subscription_status, created_at) VALUES (1, 'a@example.com', 'x', 'free', 'active',"
+            " FALSE, '0', 'none', '2026-05-01'), (2, 'b@example.com', 'x', 'free', 'active',"
+            " FALSE, '0', 'none', '2026-05-01')"
+        )
+        a, b = await Account.get(id=1).only("id"), await Account.get(id=2).only("id")
         entries = _entries(a.id, 250) + _entries(b.id, 40)
         await LedgerEntry.bulk_create(entries, batch_size=100)
     await migrate(url)  # 0005: the totals table and its backfill

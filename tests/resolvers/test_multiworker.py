@@ -238,3 +238,52 @@ async def test_two_workers_count_card_fetches_exactly(workers, pg):
         assert set(p for p, _ in per_minute) == set(agents)
         assert all(n == 1 for n in per_minute.values())  # both workers saw each: one kept
         assert await CardFetchDay.filter(account_id=other.id).count() == 0
+
+
+async def test_two_workers_stop_overage_exactly_at_the_spending_cap(workers, pg):
+    """Single requests, batches and signed URLs of one capped account, split over both workers:
+    exactly floor(cap / price) images are paid past the quota, the rest refused naming the cap
+    (signed URLs: the fallback card), and the cap's alert is sent once (docs/metering.md)."""
+    async with on_database(pg):
+        acct, key = await _account("capped@example.com", plan=PlanId.PUBLISHING, custom_quota=2,
+                                   overage_enabled=True, overage_cap=Decimal("0.055"))  # fmt: skip
+        await ledger.grant(acct.id, "1.00", datetime.now(UTC))  # $0.01 an image: 100 of them
+    cap = "Monthly spending cap reached. Cap: $0.055 of overage."
+    async with aiohttp.ClientSession() as http:
+
+        async def single(i: int) -> list[str]:
+            body = {"title": f"capped {i}", "width": 300, "height": 200}
+            async with http.post(f"{workers[i % 2]}/api/generate", json=body,
+                                 headers={"X-API-Key": key}) as r:  # fmt: skip
+                return ["ok"] if r.status == 200 else [(await r.json())["message"]]
+
+        async def batch(i: int) -> list[str]:
+            items = [{"title": f"batch {i}-{n}", "width": 300, "height": 200} for n in range(5)]
+            headers = {"X-API-Key": key, "Accept": "application/json"}
+            url = f"{workers[i % 2]}/api/batch"
+            async with http.post(url, json={"items": items}, headers=headers) as r:
+                return [x["message"] or "ok" for x in (await r.json())["results"]]
+
+        async def signed(i: int) -> list[str]:
+            params = {"title": f"signed {i}", "width": "300", "height": "200"}
+            async with http.get(f"{workers[i % 2]}/api/signed/generate", params=params,
+                                headers={"X-API-Key": key}) as r:  # fmt: skip
+                url = (await r.json())["url"]
+            async with http.get(workers[(i + 1) % 2] + url[url.index("/api/signed/image") :]) as r:
+                await r.read()
+                assert r.status == 200
+                return ["fallback" if r.headers.get("X-OG-Degraded") == "quota" else "ok"]
+
+        answers = await asyncio.gather(*(single(i) for i in range(12)),
+                                       *(batch(i) for i in range(2)),
+                                       *(signed(i) for i in range(8)))  # fmt: skip
+    fates = Counter(fate for answer in answers for fate in answer)
+    assert fates["ok"] == 7, fates  # 2 in the quota + 5 images at $0.01 within $0.055
+    assert set(fates) == {"ok", cap, "fallback"} and sum(fates.values()) == 30
+    async with on_database(pg):
+        assert await quota.used_this_month(acct.id, datetime.now(UTC)) == 7
+        assert await ledger.balance_of(acct.id) == Decimal("0.95")
+        charges = await LedgerEntry.filter(account_id=acct.id, type="usage").count()
+        assert charges == 5
+        kinds = [n.kind.value for n in await Notification.filter(account_id=acct.id)]
+        assert kinds.count("SPENDING_CAP_100") == 1

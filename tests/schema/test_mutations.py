@@ -33,6 +33,35 @@ async def test_update_account_validation(gql, signup, now):
     assert (await Account.get(id=user.id)).domain is None
 
 
+CAP = "mutation($c: Decimal) { updateAccount(overageCap: $c) { overageCap overageEnabled } }"
+
+
+async def test_overage_cap_is_set_cleared_and_validated(gql, signup, now):
+    user = await signup(plan="starter")
+    assert await gql.data("{ me { overageCap } usage { overageSpend } }") == {
+        "me": {"overageCap": None}, "usage": {"overageSpend": "0.000000"}
+    }  # fmt: skip
+    data = await gql.data(CAP, {"c": "25.5"})
+    assert data["updateAccount"] == {"overageCap": "25.500000", "overageEnabled": False}
+    literal = await gql.data("mutation { updateAccount(overageCap: 0) { overageCap } }")
+    assert literal["updateAccount"]["overageCap"] == "0.000000"  # no overage at all
+    for bad, says in [("-0.01", "zero or more"), ("1e30", "at most 1000000"),
+                      ("NaN", "zero or more"), ("0.0000001", "6 decimal places")]:  # fmt: skip
+        body = await gql(CAP, {"c": bad})
+        assert codes(body) == ["INVALID_PARAMETER"], body
+        assert says in body["errors"][0]["message"] and "overageCap" in body["errors"][0]["message"]
+    for wrong in ["abc", True, [1]]:  # not a decimal at all: refused before the resolver
+        assert codes(await gql(CAP, {"c": wrong})) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert (await Account.get(id=user.id)).overage_cap == 0
+    assert (await gql.data(CAP, {"c": None}))["updateAccount"]["overageCap"] is None
+    assert (await Account.get(id=user.id)).overage_cap is None
+    # A script's key reads the cap but cannot change it.
+    assert (await gql.key(user.api_key, "{ me { overageCap } }"))["data"]["me"] == {
+        "overageCap": None
+    }
+    assert codes(await gql.key(user.api_key, CAP, {"c": "5"})) == ["FORBIDDEN"]
+
+
 CHECKOUT = """mutation($plan: PlanId, $credits: Int) {
   createCheckoutSession(plan: $plan, credits: $credits) { url } }"""
 

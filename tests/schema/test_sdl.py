@@ -45,7 +45,8 @@ def test_spec_root_fields_are_present():
         "regenerateApiKey: Account!",
         "createCheckoutSession(plan: PlanId = null, credits: Int = null): CheckoutSession!",
         "createBillingPortalSession: PortalSession!",
-        "updateAccount(domain: String, overageEnabled: Boolean): Account!",
+        "updateAccount(domain: String, overageEnabled: Boolean, overageCap: Decimal): Account!",
+        "overageCap: Decimal\n",
         "daily(days: Int = 30): [DayUsage!]!",
         "monthly(months: Int = 12): [MonthUsage!]!",
     ):

@@ -4,6 +4,7 @@ caller's own custom templates with their mutations (docs/templates.md)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import strawberry
 from strawberry.scalars import JSON
@@ -38,6 +39,9 @@ class Template:
     custom: bool = strawberry.field(description="One of the account's own designs.")
     version: int | None = strawberry.field(description="A custom template's latest version.")
     design: JSON | None = strawberry.field(description="A custom template's design.")
+    updated_at: datetime | None = strawberry.field(
+        description="A custom template's last change (its latest version)."
+    )
 
     @classmethod
     def from_model(cls, t: render.templates.Template) -> Template:
@@ -49,6 +53,7 @@ class Template:
             custom=False,
             version=None,
             design=None,
+            updated_at=None,
         )
 
     @classmethod
@@ -62,6 +67,7 @@ class Template:
             custom=True,
             version=tpl.version,
             design=design,
+            updated_at=tpl.updated_at,
         )
 
     @classmethod

@@ -1,6 +1,6 @@
 """The dashboard's HTML pages (docs/dashboard.md): sign-in, sign-up, password reset, the
-dashboard itself and a styled 404, rendered with aiohttp-jinja2 from web/html, plus the
-static files of web/static under hashed URLs.
+dashboard itself, the template studio and a styled 404, rendered with aiohttp-jinja2 from
+web/html, plus the static files of web/static under hashed URLs.
 
 Every page carries a strict Content-Security-Policy (no inline script or style: page data goes
 out as a `<script type="application/json">` block), `X-Content-Type-Options`,
@@ -99,6 +99,20 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         raise login_redirect(request)
     request.app[render_pool_key].start_drafts()  # the playground's previews (render/pool.py)
     return page(request, "dashboard.html", {"email": account.email})
+
+
+@routes.get("/dashboard/templates")
+@routes.get("/dashboard/templates/{id}")
+async def studio_page(request: web.Request) -> web.StreamResponse:
+    """The template studio: the account's templates and their editor (web/static/studio.js)."""
+    account = await session_account(request)
+    if account is None:
+        raise login_redirect(request)
+    request.app[render_pool_key].start_drafts()  # its live previews are drafts too
+    # The font picker lists uploaded fonts once the server has GET /api/fonts (docs/templates.md).
+    fonts = any(r.canonical == "/api/fonts" for r in request.app.router.resources())
+    data = {"email": account.email, "title": "Templates", "fonts": fonts}
+    return page(request, "templates.html", data)
 
 
 @routes.get("/docs")

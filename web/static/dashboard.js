@@ -257,11 +257,12 @@ async function setOverage(input) {
   } catch (err) { input.checked = !input.checked; toast(err.message); }
 }
 
-async function openPlayground() {
+// `template`: one to start with (the template studio's "Use in playground" link).
+async function openPlayground(template) {
   const section = $("#playground");
   section.scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });
   const { mount } = await import("./playground.js");
-  await mount($("#pg-body"), state.data?.me?.domain);
+  await mount($("#pg-body"), state.data?.me?.domain, typeof template === "string" ? template : undefined);
 }
 
 document.addEventListener("click", async (e) => {
@@ -324,3 +325,5 @@ if (BACK[back]) {
   history.replaceState(null, "", "/dashboard");
 }
 load();
+const startWith = new URLSearchParams(location.search).get("template");
+if (startWith) openPlayground(startWith);

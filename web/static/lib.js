@@ -4,7 +4,7 @@ export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 export const pageData = JSON.parse($("#page-data")?.textContent || "{}");
 
 export class ApiError extends Error {
-  constructor(message, code, status) { super(message); this.code = code; this.status = status; }
+  constructor(message, code, status, body) { super(message); this.code = code; this.status = status; this.body = body; }
 }
 
 // A session that ended (idle or expired): back to sign-in with a message, the email kept.
@@ -36,7 +36,7 @@ export async function api(path, { method = "POST", body, raw = false, auto = fal
   if (res.ok) return raw ? res : res.status === 204 ? null : res.json().catch(() => null);
   const err = await res.json().catch(() => ({}));
   if (res.status === 401 && err.code === "UNAUTHENTICATED") throw sessionEnded();
-  throw new ApiError(err.message || `Request failed (${res.status}).`, err.code || "HTTP_ERROR", res.status);
+  throw new ApiError(err.message || `Request failed (${res.status}).`, err.code || "HTTP_ERROR", res.status, err);
 }
 
 // GraphQL: {data, errors}; a signed-out answer leaves the page; a total failure throws.

@@ -2,7 +2,7 @@
 // the session's preview route (a free, watermarked 600 px draft on its own hourly budget; never
 // counts toward quota), the signed URL and <meta> block (the real image), and the card as X,
 // LinkedIn, Facebook, Slack and Discord would show it.
-import { $, $$, AUTO_HEADERS, api, html, sessionEnded, setHTML, toast } from "./lib.js";
+import { $, $$, AUTO_HEADERS, api, gql, html, sessionEnded, setHTML, toast } from "./lib.js";
 
 const LABELS = { bg_color: "Background colour", text_color: "Text colour", accent_color: "Accent colour", sqft: "Square feet", stat_value: "Stat value", stat_label: "Stat label" };
 const label = (n) => LABELS[n] || n.replace(/_url$/, " URL").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -22,13 +22,23 @@ export function siteOf(domain) {
 const PLATFORMS = [["x", "X / Twitter"], ["linkedin", "LinkedIn"], ["facebook", "Facebook"], ["slack", "Slack"], ["discord", "Discord"]];
 let templates, root, timer, controller, imageUrl, site, platform = "x";
 
-export async function mount(el, domain) {
+// The built-ins, then the account's own templates (the studio's, docs/dashboard.md).
+const OWN = "{ templates { id name description custom fields { name type required maxLength } } }";
+async function load() {
+  const [pub, own] = await Promise.all([api("/api/templates", { method: "GET" }), gql(OWN)]);
+  const mine = (own.data.templates || []).filter((t) => t.custom)
+    .map((t) => ({ ...t, name: `${t.name} (yours)`, fields: t.fields.map((f) => ({ ...f, max_length: f.maxLength })) }));
+  return [...pub.templates, ...mine];
+}
+
+// `start`: a template to start with (the studio's "Use in playground": /dashboard?template=tpl_…).
+export async function mount(el, domain, start) {
   site = siteOf(domain);
-  if (root) { $("#pg-template", root)?.focus(); return; }
+  if (root) { choose(start); $("#pg-template", root)?.focus(); return; }
   root = el;
   setHTML(el, html`<p class="muted" role="status">Loading templates…</p>`);
   try {
-    templates = (await api("/api/templates", { method: "GET" })).templates;
+    templates = await load();
   } catch (err) {
     root = null;
     setHTML(el, html`<p class="err" role="alert">Couldn't load templates: ${err.message}</p>`);
@@ -37,7 +47,7 @@ export async function mount(el, domain) {
   setHTML(el, html`<div class="pg">
     <form id="pg-form" novalidate>
       <div class="pg-fields">
-        <div class="field"><label for="pg-template">Template</label><select id="pg-template" name="template">${templates.map((t) => html`<option value="${t.name}">${t.name}</option>`)}</select></div>
+        <div class="field"><label for="pg-template">Template</label><select id="pg-template" name="template">${templates.map((t) => html`<option value="${t.id}">${t.name}</option>`)}</select></div>
         <div class="field"><label for="pg-theme">Theme</label><select id="pg-theme" name="theme"><option>dark</option><option>light</option></select></div>
         <p class="hint wide" id="pg-desc"></p>
         <div class="wide pg-fields" id="pg-fields"></div>
@@ -71,15 +81,23 @@ export async function mount(el, domain) {
   });
   $("#pg-copy-url").addEventListener("click", (e) => copy($("#pg-url").textContent, e.currentTarget, "Copy URL"));
   $("#pg-copy-meta").addEventListener("click", (e) => copy($("#pg-meta").textContent, e.currentTarget, "Copy meta tags"));
-  fields();
+  if (!choose(start)) fields();
   schedule(0);
   $("#pg-template").focus();
 }
 
+function choose(id) {
+  if (!id || !templates.some((t) => t.id === id)) return false;
+  $("#pg-template").value = id;
+  fields();
+  schedule(0);
+  return true;
+}
+
 function fields() {
-  const t = templates.find((x) => x.name === $("#pg-template").value);
+  const t = templates.find((x) => x.id === $("#pg-template").value);
   const old = Object.fromEntries(new FormData($("#pg-form")));
-  $("#pg-desc").textContent = t.description;
+  $("#pg-desc").textContent = t.description || "";
   setHTML($("#pg-fields"), html`${t.fields.map((f) => {
     const id = `pg-f-${f.name}`, value = old[f.name] ?? SAMPLE[f.name] ?? "";
     const wide = f.name === "title" || f.name === "subtitle" || f.type === "url";
@@ -93,7 +111,7 @@ function fields() {
 
 // Colour fields left empty show the card's own colours for the theme (GET /api/templates).
 function colours() {
-  const t = templates.find((x) => x.name === $("#pg-template").value);
+  const t = templates.find((x) => x.id === $("#pg-template").value);
   const given = t.colors?.[$("#pg-theme").value] || {};
   for (const picker of $$("input[type=color]", root)) {
     const text = $(`#${picker.dataset.for}`), base = given[text.name] || "#000000";

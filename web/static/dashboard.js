@@ -5,14 +5,15 @@ import {
   pageData, plural, raw, setHTML, shortDate, showError, toast, txDate,
 } from "./lib.js";
 import { LINK_PREVIEWS, showLinkPreviews } from "./insight.js";
+import { capMeter, capRow, editCap } from "./spending-cap.js";
 import { historyPanel, trendPanel } from "./usage-charts.js";
 
 const PLAN = "id name monthlyQuota priceMonthly overagePrice requestsPerSecond";
-const ME = `id email domain memberSince apiKey apiKeyCreatedAt overageEnabled subscriptionStatus plan { ${PLAN} }`;
+const ME = `id email domain memberSince apiKey apiKeyCreatedAt overageEnabled overageCap subscriptionStatus plan { ${PLAN} }`;
 const QUERY = `query Dashboard {
   me { ${ME} }
   ${LINK_PREVIEWS}
-  usage { quota used remaining percentUsed resetDate daysUntilReset
+  usage { quota used remaining percentUsed resetDate daysUntilReset overageSpend
     daily(days: 30) { date images apiCalls spend } monthly(months: 12) { month images spend } }
   balance { current totalPurchased totalRefunded totalSpent creditsUsed apiCalls tokensUsed
     imagesProcessed transactions averagePerTransaction low lastUpdated
@@ -65,7 +66,7 @@ function planPanel(me) {
 function notificationsPanel(list) {
   if (!list.length) return empty("All clear", "Quota alerts (80%, 95%, 100%) and low-balance warnings appear here.");
   return html`<ul class="list">${list.map((n) => html`
-    <li class="note"><span class="dot ${n.kind === "QUOTA_100" || n.kind === "LOW_BALANCE" ? "bad" : ""}" aria-hidden="true"></span>
+    <li class="note"><span class="dot ${["QUOTA_100", "LOW_BALANCE", "SPENDING_CAP_100"].includes(n.kind) ? "bad" : ""}" aria-hidden="true"></span>
       <span><span>${n.message}</span><br><span class="muted small">${txDate(n.createdAt)}</span></span></li>`)}</ul>`;
 }
 
@@ -80,7 +81,7 @@ function keyPanel(me) {
     <p class="small"><a href="/docs#api-key">→ View Docs</a></p>`;
 }
 
-function accountPanel(me) {
+function accountPanel(me, usage) {
   const free = me.plan.id === "FREE";
   return html`<dl class="kv">
     <dt>Email</dt><dd>${me.email}</dd>
@@ -88,8 +89,10 @@ function accountPanel(me) {
     <dt>Plan</dt><dd>${me.plan.name}</dd>
     <dt>Member since</dt><dd>${longDate(new Date(me.memberSince))}</dd>
     <dt>Overage</dt><dd><label class="switch"><input type="checkbox" role="switch" id="overage" ${raw(me.overageEnabled ? "checked" : "")} ${raw(free ? "disabled" : "")} aria-describedby="overage-hint"> Keep rendering past the quota</label></dd>
+    ${capRow(me)}
   </dl>
-  <p class="hint" id="overage-hint">${free ? "The free plan stops at its quota; upgrade to pay for extra images from credits." : `Extra images cost ${money(me.plan.overagePrice)} each from your credit balance.`}</p>`;
+  <p class="hint" id="overage-hint">${free ? "The free plan stops at its quota; upgrade to pay for extra images from credits." : `Extra images cost ${money(me.plan.overagePrice)} each from your credit balance.`}</p>
+  ${capMeter(me, usage)}`;
 }
 
 // ---- render & refresh ------------------------------------------------------------------
@@ -102,7 +105,7 @@ const PANELS = [
   ["balance", (d) => d.balance && balancePanel(d.balance), "your balance"],
   ["trend", (d) => d.usage && trendPanel(d.usage, state.monthly, width("trend")), "the monthly trend"],
   ["apikey", (d) => d.me && keyPanel(d.me), "your API key"],
-  ["account", (d) => d.me && accountPanel(d.me), "your account"],
+  ["account", (d) => d.me && accountPanel(d.me, d.usage), "your account"],
   ["invoices", (d) => d.invoices && invoicesPanel(d.invoices), "invoices"],
   ["transactions", (d) => d.transactions && transactionsPanel(d.transactions, d.balance, state.txAll), "transactions"],
 ];
@@ -282,6 +285,7 @@ document.addEventListener("click", async (e) => {
   else if (a === "regenerate") { showError($("#regen-error"), ""); openDialog($("#regen-dialog")); }
   else if (a === "edit-domain") editDomain();
   else if (a === "cancel-domain") { render(["account"]); $("#account [data-action=edit-domain]").focus(); }
+  else if (a === "edit-cap") editCap(state.data.me, ME, (me) => { state.data.me = me; render(["account"]); $("#account [data-action=edit-cap]").focus(); });
   else if (a === "portal") {
     const err = $("#plan-panel-error");
     showError(err, "");

@@ -225,9 +225,28 @@ def test_leaving_with_unsaved_changes_asks_first(page_factory, live):
     axe_check(page, "leave confirmation")
     ask.get_by_role("button", name="Cancel").click()
     assert page.url.endswith(tpl)
+    # In the page: back to the list, then Back to the editor (history), then Back again.
+    page.get_by_role("link", name="← Templates").click()
+    expect(ask).to_be_visible()
+    ask.get_by_role("button", name="Cancel").click()
+    assert page.url.endswith(tpl) and page.get_by_label("Template name").input_value() == "Renamed"
     page.get_by_role("link", name="Dashboard").click()
     ask.get_by_role("button", name="Leave").click()
     page.wait_for_url("**/dashboard")
+    page.go_back()  # the editor again, freshly loaded: nothing to lose, nothing asked
+    expect(page.get_by_label("Template name")).to_have_value("Launch card")
+    page.get_by_label("Template name").fill("Renamed again")
+    page.get_by_role("link", name="← Templates").click()
+    ask.get_by_role("button", name="Leave").click()
+    expect(page.get_by_role("heading", name="Templates", exact=True)).to_be_visible()
+    page.go_back()
+    expect(page.get_by_label("Template name")).to_have_value("Launch card")  # not saved
+    page.get_by_role("link", name="← Templates").click()  # nothing unsaved: no question
+    page.get_by_role("link", name="Launch card", exact=True).click()
+    page.get_by_label("Template name").fill("Kept")
+    page.go_back()  # Back with unsaved changes asks too; staying keeps the editor
+    ask.get_by_role("button", name="Cancel").click()
+    assert page.url.endswith(tpl) and page.get_by_label("Template name").input_value() == "Kept"
 
 
 def test_use_the_template_in_the_playground(page_factory, live):

@@ -17,8 +17,8 @@ async function drain() {
     if (!job.el.isConnected) { jobs.shift(); continue; }
     if (busyLive) { await sleep(300); continue; }
     const res = await fetch(`/api/dashboard/preview?${job.query}`, { credentials: "same-origin", headers: AUTO_HEADERS }).catch(() => null);
-    const wait = Number(res?.headers.get("Retry-After")) || 1;
-    if (res?.status === 429 && wait < 10) { await sleep(wait * 1000); continue; }
+    const wait = res?.headers.get("Retry-After") || 1;
+    if (res?.status === 429 && wait < 10) { await sleep(wait * 1e3); continue; }
     jobs.shift();
     if (res?.ok) setHTML(job.el, html`<img src="${URL.createObjectURL(await res.blob())}" alt="${job.alt}">`);
     else setHTML(job.el, html`<span class="muted small">${res?.status === 429 ? "Preview limit reached" : "No preview"}</span>`);

@@ -10,7 +10,7 @@ const BLANK = {
   fields: { title: { type: "string", required: true, max_length: 120 } },
   layers: [{ type: "text", name: "Title", box: [80, 200, 1040, 230], text: "{{title}}", weight: 700, size: 64, min_size: 32, max_lines: 3, color: "#ffffff" }],
 };
-let builtins = [];
+let builtins = [], here = location.pathname;
 
 // A yes/no question in the page's own dialog: resolves true when confirmed.
 export function confirmBox(title, text, ok) {
@@ -21,11 +21,15 @@ export function confirmBox(title, text, ok) {
   return new Promise((done) => d.addEventListener("close", () => done(d.returnValue === "ok"), { once: true }));
 }
 
+const ask = (what = "Leave") => confirmBox(`${what} without saving?`, "Your changes to this template are not saved.", what);
+
 export async function go(path, push = true) {
-  if (push && dirty() && !(await confirmBox("Leave without saving?", "Your changes to this template are not saved.", "Leave"))) return;
-  if (!path.startsWith("/dashboard/templates")) { dirty(false); location.assign(path); return; }
+  if (push && dirty() && !(await ask())) return;
+  dirty(false);
+  if (!path.startsWith("/dashboard/templates")) { location.assign(path); return; }
   if (push) history.pushState(null, "", path);
   const id = path.split("/")[3];
+  here = path;
   $("#st-list-view").hidden = Boolean(id);
   $("#st-editor").hidden = !id;
   document.title = `${id ? "Edit template" : "Templates"} · OG Image API`;
@@ -82,7 +86,7 @@ $("#st-new-form").addEventListener("submit", create);
 $("#st-new-dialog [data-close]").addEventListener("click", () => $("#st-new-dialog").close());
 $("#st-list").addEventListener("click", (e) => { if (e.target.closest("[data-retry]")) list(); });
 $("#signout").addEventListener("click", async () => {
-  if (dirty() && !(await confirmBox("Sign out without saving?", "Your changes to this template are not saved.", "Sign out"))) return;
+  if (dirty() && !(await ask("Sign out"))) return;
   try { await api("/api/auth/logout"); } catch { /* signed out either way */ }
   dirty(false);
   location.assign("/login?signed_out=1");
@@ -96,6 +100,10 @@ document.addEventListener("click", (e) => {
   e.preventDefault();
   go(path);
 });
-addEventListener("popstate", () => go(location.pathname, false));
+// Back and Forward ask too; staying puts the editor's address back.
+addEventListener("popstate", async () => {
+  if (dirty() && !(await ask())) { history.pushState(null, "", here); return; }
+  go(location.pathname, false);
+});
 addEventListener("beforeunload", (e) => { if (dirty()) { e.preventDefault(); e.returnValue = ""; } });
 go(location.pathname, false);

@@ -94,8 +94,8 @@ async def _post_in_tx(p: Posting, now: datetime) -> LedgerEntry | None:
         balance_after=new,
     )
     await rollups.bump_totals(entry)
-    if overage:
-        sign = -1 if p.type != TransactionType.USAGE else 1
+    if overage and p.rollup:  # as its spend in the day's roll-up: a charge, or one returned
+        sign = -1 if p.rollup == "reverse" else 1
         await spending_cap.count(p.account_id, month, sign * amount)
     if p.rollup == "usage":
         await rollups.bump_daily(

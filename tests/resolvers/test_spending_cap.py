@@ -102,6 +102,17 @@ async def test_a_failed_render_gives_its_room_back_in_the_month_it_was_charged(d
         await meter.reserve(account, NOW)
 
 
+async def test_credits_refunded_by_the_operator_make_no_room_under_the_cap(db, meter):
+    account = await _capped("comp@example.com", "0.02")
+    ok, _ = await _reserve_all(meter, account, 5)
+    assert len(ok) == 3  # 2 in the quota, 1 at $0.02
+    # Compensation booked against the overage service is credits, not a charge returned.
+    await ledger.refund(account.id, "0.50", NOW, service="og_image_overage")
+    assert await spending_cap.spent(account.id, "2026-04") == Decimal("0.02")
+    with pytest.raises(AppError, match="spending cap"):
+        await meter.reserve(account, NOW)
+
+
 async def test_a_late_delivery_is_charged_again_only_within_the_cap(db, meter):
     account = await _capped("late@example.com", "0.02")
     ok, _ = await _reserve_all(meter, account, 3)

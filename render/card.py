@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from render import png
+from render import fonts, png, report
 from render.design.engine import draw_design, load
 from render.designs.base import Ctx, Palette
 from render.draw import Canvas, background
@@ -49,8 +49,9 @@ def draw_card(spec: CardSpec) -> Canvas:
         spec = replace(spec, width=w, height=h)
     if spec.design is not None:
         values = {**dict(spec.fields), "title": spec.title}
-        images = dict(spec.images)
-        return draw_design(load(spec.design), values, images, spec.theme, w, h, spec.design)
+        faces = {fid: fonts.user_face(path, family) for fid, path, family in spec.fonts}
+        design, images = load(spec.design), dict(spec.images)
+        return draw_design(design, values, images, spec.theme, w, h, spec.design, faces)
     pal: Palette = tpl.palette(spec.theme).with_overrides(spec)
     key = (tpl.name, pal, w, h)
     img, bg = background(key, lambda: tpl.background(w, h, pal))
@@ -63,6 +64,22 @@ def render_card(spec: CardSpec) -> bytes:
     """Draw `spec` and encode it in spec.format."""
     canvas = draw_card(spec)
     return _encode(canvas, spec.format if spec.format in _MIME else "png", spec.quality)
+
+
+def render_warned(spec: CardSpec) -> tuple[bytes, str]:
+    """(the image, its `X-Render-Warnings`: "" when it is what was asked)."""
+    with report.collecting(spec.images) as found:
+        canvas = draw_card(spec)
+    return _encode(canvas, spec.format if spec.format in _MIME else "png", spec.quality), (
+        found.warnings()
+    )
+
+
+def render_report(spec: CardSpec) -> dict:
+    """The render report of `spec` (drawn, never encoded): docs/templates.md."""
+    with report.collecting(spec.images) as found:
+        draw_card(spec)
+    return found.as_dict()
 
 
 def render_fallback(width: int = 1200, height: int = 630, fmt: str = "png") -> bytes:
@@ -83,4 +100,5 @@ def mime_type(fmt: str) -> str:
     return _MIME.get(fmt, "image/png")
 
 
-__all__ = ["LIGHT", "RENDER_VERSION", "draw_card", "mime_type", "render_card", "render_fallback"]
+__all__ = ["LIGHT", "RENDER_VERSION", "draw_card", "mime_type", "render_card", "render_fallback",
+           "render_report", "render_warned"]  # fmt: skip

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from render import fonts
+from render import fonts, report
 from render import text as tx
 from render.layout import Block
 from render.memo import Admission, ByteLru, bytes_cached, image_bytes
@@ -92,9 +92,12 @@ def decode_image(data: bytes | None) -> Image.Image | None:
             opened.draft("RGB", (1200, 1200))
             im = ImageOps.exif_transpose(opened)
             im.thumbnail((2400, 2400))
-            return im.convert("RGBA")
+            decoded = im.convert("RGBA")
     except Exception:  # any broken image becomes a placeholder
+        report.image(data, False)
         return None
+    report.image(data, True)
+    return decoded
 
 
 class Canvas:
@@ -171,7 +174,7 @@ class Canvas:
             )
             right = (align == "start") == block.rtl if align != "center" else None
             lx = x + (w - line.width) / 2 if right is None else (x + w - line.width if right else x)
-            pieces = tx.pieces(line.text, block.weight, block.size, block.rtl)
+            pieces = tx.pieces(line.text, block.weight, block.size, block.rtl, block.face)
             self.line_pieces(lx, baseline, pieces, block.weight, block.size, fill)
 
     def pixels(self) -> np.ndarray:

@@ -33,6 +33,16 @@ _FILES = {
 }
 # The bundled families a design may name (GET /api/fonts) -> the face drawn first.
 FAMILIES = {"Inter": "inter"}
+# Each face's family, as the render report names the fonts a text was drawn with.
+FACE_FAMILIES = {
+    "inter": "Inter", "noto": "Noto Sans", "arabic": "Noto Sans Arabic",
+    "hebrew": "Noto Sans Hebrew", "devanagari": "Noto Sans Devanagari", "thai": "Noto Sans Thai",
+    "cjk": "Noto Sans CJK SC", EMOJI: "Noto Color Emoji",
+}  # fmt: skip
+# An uploaded font (docs/templates.md, Fonts) is a face "user:<file>": the file the server
+# wrote for this render process's host, named by its owner, id and hash.
+USER = "user:"
+_USER_FAMILIES: dict[str, str] = {}
 CHAIN = ("inter", "noto", "arabic", "hebrew", "devanagari", "thai", "cjk", EMOJI)
 PRIMARY = "inter"
 
@@ -50,18 +60,47 @@ def layout_engine() -> ImageFont.Layout:
     return ImageFont.Layout.BASIC
 
 
+def user_face(path: str, family: str) -> str:
+    """The face key of an uploaded font's file (the default face when the file is gone)."""
+    if not Path(path).is_file():
+        return PRIMARY
+    key = USER + path
+    _USER_FAMILIES[key] = family
+    return key
+
+
+def family(face: str) -> str:
+    return _USER_FAMILIES.get(face, "") if face.startswith(USER) else FACE_FAMILIES[face]
+
+
 def font_file(face: str, weight: int) -> Path:
+    if face.startswith(USER):  # one file, whatever the weight asked
+        return Path(face.removeprefix(USER))
     if face == PRIMARY and 500 <= weight < 700:
         return FONT_DIR / "Inter-SemiBold.ttf"
     regular, bold = _FILES[face]
     return FONT_DIR / (bold if weight >= 600 else regular)
 
 
-@functools.cache
 def coverage(face: str) -> frozenset[int]:
     """Code points the face maps to a glyph (both weights share a character set)."""
+    return _user_coverage(face) if face.startswith(USER) else _coverage(face)
+
+
+@functools.cache
+def _coverage(face: str) -> frozenset[int]:
     with TTFont(font_file(face, 400), lazy=True) as font:
         return frozenset(font.getBestCmap())
+
+
+@functools.lru_cache(maxsize=16)  # uploaded fonts: the recent ones (a CJK cmap is ~2 MB)
+def _user_coverage(face: str) -> frozenset[int]:
+    try:
+        with TTFont(font_file(face, 400), lazy=True) as font:
+            return frozenset(font.getBestCmap() or ())
+    except Exception:  # checked at upload; a file that still fails draws nothing of its own
+        log.warning("uploaded font %s: no cmap", face, exc_info=True)
+        return frozenset()
 
 
 def get_font(face: str, weight: int, size: int) -> ImageFont.FreeTypeFont:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from render import fonts
 from render import text as tx
 
 LINE_HEIGHT = 1.2
@@ -18,13 +19,16 @@ class Line:
 
 @dataclass(frozen=True)
 class Block:
-    """A laid-out paragraph; `height` is lines x line height."""
+    """A laid-out paragraph; `height` is lines x line height. `face`: the face tried first
+    (a text's own font); `truncated`: the text was cut with an ellipsis (or had no room)."""
 
     lines: tuple[Line, ...]
     weight: int
     size: int
     line_height: float
     rtl: bool
+    face: str = fonts.PRIMARY
+    truncated: bool = False
 
     @property
     def height(self) -> float:
@@ -63,14 +67,16 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _split_long(token: str, weight: int, size: int, rtl: bool, max_w: float) -> list[str]:
+def _split_long(
+    token: str, weight: int, size: int, rtl: bool, max_w: float, face: str = fonts.PRIMARY
+) -> list[str]:
     """Cut an unbreakable token into pieces no wider than max_w (at least one char each)."""
     parts = []
     while token:
         lo, hi = 1, len(token)
         while lo < hi:  # longest prefix that fits
             mid = (lo + hi + 1) // 2
-            if tx.width(token[:mid], weight, size, rtl) <= max_w:
+            if tx.width(token[:mid], weight, size, rtl, face) <= max_w:
                 lo = mid
             else:
                 hi = mid - 1
@@ -79,32 +85,39 @@ def _split_long(token: str, weight: int, size: int, rtl: bool, max_w: float) -> 
     return parts
 
 
-def wrap(text: str, weight: int, size: int, max_w: float, rtl: bool) -> list[Line]:
+def wrap(
+    text: str, weight: int, size: int, max_w: float, rtl: bool, face: str = fonts.PRIMARY
+) -> list[Line]:
+    def w(s: str) -> float:
+        return tx.width(s, weight, size, rtl, face)
+
     lines: list[Line] = []
     cur = ""
     for token, space in _tokens(text):
         cand = f"{cur} {token}" if cur and space else cur + token
-        if not cur or tx.width(cand, weight, size, rtl) <= max_w:
+        if not cur or w(cand) <= max_w:
             cur = cand
         else:
-            lines.append(Line(cur, tx.width(cur, weight, size, rtl)))
+            lines.append(Line(cur, w(cur)))
             cur = token
-        if tx.width(cur, weight, size, rtl) > max_w:  # one word wider than the box
-            *full, cur = _split_long(cur, weight, size, rtl, max_w)
-            lines.extend(Line(p, tx.width(p, weight, size, rtl)) for p in full)
+        if w(cur) > max_w:  # one word wider than the box
+            *full, cur = _split_long(cur, weight, size, rtl, max_w, face)
+            lines.extend(Line(p, w(p)) for p in full)
     if cur:
-        lines.append(Line(cur, tx.width(cur, weight, size, rtl)))
+        lines.append(Line(cur, w(cur)))
     return lines
 
 
-def _ellipsize(text: str, weight: int, size: int, max_w: float, rtl: bool) -> Line:
+def _ellipsize(
+    text: str, weight: int, size: int, max_w: float, rtl: bool, face: str = fonts.PRIMARY
+) -> Line:
     text = text.rstrip()
-    while text and tx.width(text + tx.ELLIPSIS, weight, size, rtl) > max_w:
+    while text and tx.width(text + tx.ELLIPSIS, weight, size, rtl, face) > max_w:
         cut = text.rfind(" ")
         shorter = text[:cut].rstrip() if cut > len(text) * 0.6 else text[:-1].rstrip()
         text = shorter
     out = text + tx.ELLIPSIS
-    return Line(out, tx.width(out, weight, size, rtl))
+    return Line(out, tx.width(out, weight, size, rtl, face))
 
 
 @functools.lru_cache(maxsize=512)
@@ -117,11 +130,15 @@ def fit(
     max_lines: int,
     max_h: float | None = None,
     line_height: float = LINE_HEIGHT,
+    face: str = fonts.PRIMARY,
 ) -> Block:
-    """The largest size in [min_size, max_size] at which `text` fits; else clamp at min_size."""
+    """The largest size in [min_size, max_size] at which `text` fits; else clamp at min_size.
+    `face`: the font tried first for each character (the bundled chain follows)."""
     text = tx.clean(text)
-    if not text or max_w < 1:
+    if not text:
         return EMPTY
+    if max_w < 1:
+        return Block((), weight, max_size, line_height, False, face, truncated=True)
     rtl = tx.paragraph_rtl(text)
     min_size = max(6, min(min_size, max_size))
     size = max(min_size, max_size)
@@ -129,12 +146,12 @@ def fit(
         limit = max_lines
         if max_h is not None:
             limit = max(1, min(limit, int(max_h // (size * line_height))))
-        lines = wrap(text, weight, size, max_w, rtl)
+        lines = wrap(text, weight, size, max_w, rtl, face)
         if len(lines) <= limit:
-            return Block(tuple(lines), weight, size, line_height, rtl)
+            return Block(tuple(lines), weight, size, line_height, rtl, face)
         if size <= min_size:
             kept = lines[: limit - 1]
             rest = " ".join(ln.text for ln in lines[limit - 1 :])
-            kept.append(_ellipsize(rest, weight, size, max_w, rtl))
-            return Block(tuple(kept), weight, size, line_height, rtl)
+            kept.append(_ellipsize(rest, weight, size, max_w, rtl, face))
+            return Block(tuple(kept), weight, size, line_height, rtl, face, truncated=True)
         size = max(min_size, min(size - 1, round(size * 0.93)))

@@ -142,6 +142,14 @@ class RenderPool:
     async def render(self, spec: CardSpec) -> bytes:
         return await self._run(_render, spec)
 
+    async def render_warned(self, spec: CardSpec) -> tuple[bytes, str]:
+        """(the image, its X-Render-Warnings value: "" when it is what was asked)."""
+        return await self._run(_render, spec, False, "warned")
+
+    async def report(self, spec: CardSpec) -> dict:
+        """The render report of `spec` (drawn, not encoded: docs/templates.md)."""
+        return await self._run(_render, spec, False, "report")
+
     async def render_draft(self, spec: CardSpec) -> bytes:
         """The watermarked JPEG preview of `spec` (render/draft.py), in the drafts' lane."""
         try:

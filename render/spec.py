@@ -63,6 +63,9 @@ class CardSpec:
     # A custom template's design as canonical JSON (docs/templates.md), drawn by
     # render.design.engine; None for the built-ins. `fields` then holds its field values.
     design: str | None = None
+    # The owner's uploaded fonts the design names: (font id, the file on this host, family);
+    # a font not listed (deleted) is drawn in the default family.
+    fonts: tuple[tuple[str, str, str], ...] = ()
 
     def field(self, name: str) -> str | None:
         """The value of a template field, or None when absent or blank."""

@@ -74,10 +74,14 @@ def paragraph_rtl(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def _face(ch: str, emoji_next: bool) -> str | None:
+def _face(ch: str, emoji_next: bool, first: str = fonts.PRIMARY) -> str | None:
+    """The face that draws `ch`: `first` (a text's own font) when it has the glyph, unless
+    the character asks for emoji; else the first of the bundled chain that has it."""
     cp = ord(ch)
     cov = fonts.coverage
     wants_emoji = cp >= 0x1F000 or emoji_next
+    if first != fonts.PRIMARY and not wants_emoji and cp in cov(first):
+        return first
     if cp in cov(EMOJI) and (
         wants_emoji or (cp not in cov(fonts.PRIMARY) and unicodedata.category(ch) == "So")
     ):
@@ -88,7 +92,7 @@ def _face(ch: str, emoji_next: bool) -> str | None:
     return None
 
 
-def _font_runs(text: str) -> list[tuple[str, str]]:
+def _font_runs(text: str, first: str = fonts.PRIMARY) -> list[tuple[str, str]]:
     """Split into (face, text) runs; marks, joiners and common punctuation stick to the run."""
     runs: list[list[str]] = []
     for i, ch in enumerate(text):
@@ -106,7 +110,7 @@ def _font_runs(text: str) -> list[tuple[str, str]]:
         if cur and cur != EMOJI and cat[0] in "ZP" and cp in fonts.coverage(cur):
             runs[-1][1] += ch
             continue
-        face = _face(ch, nxt in ("\ufe0f", "\u20e3")) or fonts.PRIMARY
+        face = _face(ch, nxt in ("\ufe0f", "\u20e3"), first) or first
         if face == cur:
             runs[-1][1] += ch
         else:
@@ -181,22 +185,58 @@ def measure(face: str, weight: int, size: int, text: str, rtl: bool = False) -> 
 
 
 @functools.lru_cache(maxsize=2048)
-def pieces(text: str, weight: int, size: int, para_rtl: bool) -> tuple[Piece, ...]:
-    """The visual-order runs of one line."""
+def pieces(
+    text: str, weight: int, size: int, para_rtl: bool, first: str = fonts.PRIMARY
+) -> tuple[Piece, ...]:
+    """The visual-order runs of one line (`first`: the text's own face, then the chain)."""
     out: list[Piece] = []
     druns = _dir_runs(text, para_rtl)
     if para_rtl:
         druns.reverse()
     for rtl, chunk in druns:
-        sub = [r for part in _digit_split(chunk, rtl) for r in _font_runs(part)]
+        sub = [r for part in _digit_split(chunk, rtl) for r in _font_runs(part, first)]
         if rtl:
             sub.reverse()
         out.extend(Piece(f, t, rtl, measure(f, weight, size, t, rtl)) for f, t in sub)
     return tuple(out)
 
 
-def width(text: str, weight: int, size: int, para_rtl: bool = False) -> float:
-    return sum(p.width for p in pieces(text, weight, size, para_rtl))
+def width(
+    text: str, weight: int, size: int, para_rtl: bool = False, first: str = fonts.PRIMARY
+) -> float:
+    return sum(p.width for p in pieces(text, weight, size, para_rtl, first))
+
+
+_NOT_DRAWN = ("Cc", "Cf", "Zs", "Zl", "Zp")  # nothing to draw: never a missing glyph
+
+
+def missing(text: str, first: str = fonts.PRIMARY) -> set[int]:
+    """The code points of `text` that no face (`first`, then the chain) has a glyph for."""
+    out = set()
+    for ch in set(text):
+        cp = ord(ch)
+        if cp in _EMOJI_JOIN or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:
+            continue
+        if unicodedata.category(ch) in _NOT_DRAWN or _face(ch, False, first) is not None:
+            continue
+        if first == fonts.PRIMARY or cp not in fonts.coverage(first):
+            out.add(cp)
+    return out
+
+
+def block_fonts(block, first: str | None = None) -> tuple[list[str], set[int]]:
+    """(the families a laid-out block is drawn with, in order of use; its missing code
+    points). `block` is a render.layout.Block."""
+    face = first or block.face
+    families: list[str] = []
+    lost: set[int] = set()
+    for line in block.lines:
+        for p in pieces(line.text, block.weight, block.size, block.rtl, face):
+            name = fonts.family(p.face)
+            if name and name not in families:
+                families.append(name)
+        lost |= missing(line.text, face)
+    return families, lost
 
 
 @bytes_cached(GLYPH_CACHE_BYTES, lambda hit: image_bytes(hit[0]))

@@ -7,6 +7,7 @@ import ctypes
 import functools
 import logging
 import os
+from typing import Any
 
 from render.spec import CardSpec
 
@@ -56,11 +57,15 @@ def _exit_with(owner: int) -> None:
             os._exit(0)
 
 
-def _render(spec: CardSpec, draft: bool = False) -> bytes:
-    from render.card import render_card
+def _render(spec: CardSpec, draft: bool = False, how: str = "") -> Any:
+    """The image bytes (a draft's with `draft`); how="warned": (bytes, its warnings);
+    how="report": the render report alone (render/card.py)."""
+    from render.card import render_card, render_report, render_warned
     from render.draft import render_draft
 
     try:
+        if how:
+            return render_warned(spec) if how == "warned" else render_report(spec)
         return render_draft(spec) if draft else render_card(spec)
     except Exception as exc:  # anything: it must cross the process boundary as a RenderError
         raise RenderError(f"{type(exc).__name__}: {exc}") from None

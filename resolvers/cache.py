@@ -67,23 +67,29 @@ class CachedImage:
     # A remote image failed and a placeholder was drawn instead: kept DEGRADED_TTL seconds in
     # memory only (never packed into the shared backend).
     partial: bool = False
+    # The render's X-Render-Warnings (docs/templates.md, The render report): kept with the
+    # bytes in every tier, so a hit says what the render said.
+    warnings: str = ""
 
     @classmethod
     def of(
-        cls, body: bytes, content_type: str, render_ms: float = 0.0, *, partial: bool = False
-    ) -> CachedImage:
+        cls, body: bytes, content_type: str, render_ms: float = 0.0, *, partial: bool = False,
+        warnings: str = "",
+    ) -> CachedImage:  # fmt: skip
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-        return cls(body, content_type, etag, render_ms, partial)
+        return cls(body, content_type, etag, render_ms, partial, warnings)
 
     def pack(self) -> bytes:
-        head = json.dumps([self.content_type, self.etag, round(self.render_ms, 2)])
-        return head.encode() + b"\n" + self.body
+        fields: list = [self.content_type, self.etag, round(self.render_ms, 2)]
+        if self.warnings:
+            fields.append(self.warnings)
+        return json.dumps(fields).encode() + b"\n" + self.body
 
     @classmethod
     def unpack(cls, blob: bytes) -> CachedImage:
         head, _, body = blob.partition(b"\n")
-        content_type, etag, render_ms = json.loads(head)
-        return cls(body, content_type, etag, render_ms)
+        content_type, etag, render_ms, *warnings = json.loads(head)
+        return cls(body, content_type, etag, render_ms, warnings=warnings[0] if warnings else "")
 
 
 class ImageSerializer(BaseSerializer):

@@ -62,6 +62,7 @@ __all__ = ["Blocked", "Fetched", "Rejected", "RemoteImageFetcher", "is_public_ad
 log = logging.getLogger(__name__)
 
 USER_AGENT = "OGImageAPI/1.0 (+image fetcher)"
+MAX_REASONS = 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 FAILURE_TTL = 5.0  # seconds a failed URL is not retried (a card with its placeholder is kept as
 # briefly: resolvers.cache.DEGRADED_TTL)
@@ -115,6 +116,7 @@ class RemoteImageFetcher:
         self._decodes = asyncio.Semaphore(max_decodes)
         self._image_head = functools.partial(check_image_head, max_bytes=max_bytes)
         self._flights: SingleFlight[str, bytes | None] = SingleFlight()
+        self._why: dict[str, str] = {}  # url -> why its last fetch failed (newest MAX_REASONS)
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -178,21 +180,32 @@ class RemoteImageFetcher:
             async with asyncio.timeout(self.timeout), self._shares.slot(owner):
                 fetched = await self._get(URL(url, encoded=True), None, self.max_bytes,
                                           self.max_redirects, check=self._image_head)  # fmt: skip
-            data = fetched.body
-            await check_image(data, self.max_pixels, self._decodes)
+            await check_image(fetched.body, self.max_pixels, self._decodes)
+            data: bytes | None = fetched.body
         except Rejected as exc:
             log.info("remote image %s rejected: %s", shown, exc)
-            data = None
+            data = self._failed(url, str(exc))
         except TimeoutError:
             log.info("remote image %s rejected: timed out after %ss", shown, self.timeout)
-            data = None
+            data = self._failed(url, f"timed out after {self.timeout:g} s")
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             log.warning("remote image %s failed: %s: %s", shown, type(exc).__name__, exc)
-            data = None
+            data = self._failed(url, f"could not be fetched ({type(exc).__name__})")
         self._cache.put(
             url, data or b"", self.success_ttl if data is not None else self.failure_ttl
         )
         return data
+
+    def _failed(self, url: str, why: str) -> bytes | None:
+        """Remember why `url` failed (the render report's reason), for the newest few."""
+        self._why[url] = why
+        if len(self._why) > MAX_REASONS:
+            del self._why[next(iter(self._why))]
+        return None
+
+    def reason(self, url: str) -> str | None:
+        """Why the last fetch of `url` failed, when it did recently."""
+        return self._why.get(url)
 
     def _address_allowed(self, ip: IPAddress, port: int) -> bool:
         return self.allow_private or is_public_address(ip)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import warnings
 
 from PIL import Image
@@ -41,7 +42,8 @@ def _open(data: bytes, formats: tuple[str, ...] | None) -> Image.Image:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise Rejected(f"decompression bomb: {exc}") from None
     except Exception as exc:  # Pillow raises many types for garbage input
-        raise Rejected(f"not a supported image: {exc}") from None
+        reason = re.sub(r" <[^>]*>", "", str(exc))  # no "<_io.BytesIO object at 0x…>"
+        raise Rejected(f"not a supported image: {reason}") from None
 
 
 def image_info(data: bytes) -> tuple[str, int, int] | None:

@@ -76,6 +76,8 @@ def object_name(key: str) -> str:
 
 def pack(key: str, image: CachedImage) -> bytes:
     head = {"key": key, "type": image.content_type, "etag": image.etag, "ms": image.render_ms}
+    if image.warnings:  # the render report's warnings travel with the bytes
+        head["warnings"] = image.warnings
     return MAGIC + json.dumps(head, separators=(",", ":")).encode() + b"\n" + image.body
 
 
@@ -88,7 +90,8 @@ def unpack(key: str, blob: bytes) -> CachedImage:
     head = json.loads(head_raw)
     if not sep or head.get("key") != key:
         raise ValueError("stored image belongs to another key")
-    return CachedImage(body, head["type"], head["etag"], float(head.get("ms", 0.0)))
+    return CachedImage(body, head["type"], head["etag"], float(head.get("ms", 0.0)),
+                       warnings=str(head.get("warnings", "")))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,10 @@ log = logging.getLogger("ogapi.renders")
 class Renderer(Protocol):
     async def render(self, spec: CardSpec) -> bytes: ...
 
+    async def render_warned(self, spec: CardSpec) -> tuple[bytes, str]: ...
+
+    async def report(self, spec: CardSpec) -> dict: ...
+
     async def render_fallback(self, width: int, height: int, fmt: str) -> bytes: ...
 
 
@@ -124,7 +128,7 @@ async def generate(
             spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
         ticket = await meter.reserve(acct, now)
         try:
-            body, partial = await _draw(req, pool, fetcher, acct.id, took)
+            body, partial, warned = await _draw(req, pool, fetcher, acct.id, took)
         except BaseException as exc:
             await meter.release(ticket)
             if isinstance(exc, Exception) and not isinstance(exc, AppError):
@@ -132,7 +136,7 @@ async def generate(
                 raise generation_failed() from exc
             raise
         await meter.commit(ticket, now)
-        return CachedImage.of(body, req.content_type, took[0], partial=partial)
+        return CachedImage.of(body, req.content_type, took[0], partial=partial, warnings=warned)
 
     try:
         image, hit = await cache.get_or_create(key, create, durable=True, now=now)
@@ -149,18 +153,26 @@ async def generate(
 async def _draw(
     req: ImageRequest, pool: Renderer, fetcher: RemoteImageFetcher, account_id: int,
     took: list[float],
-) -> tuple[bytes, bool]:  # fmt: skip
-    """(image bytes, partial): fetch the remote images, then render (its ms appended to
-    `took`). Partial: a remote image failed and a placeholder was drawn instead."""
-    spec, partial = req.spec, False
-    if req.urls:
-        images = await fetcher.fetch_many(req.urls, owner=account_id)
-        spec = replace(spec, images=tuple(sorted(images.items())))
-        partial = any(data is None for data in images.values())
+) -> tuple[bytes, bool, str]:  # fmt: skip
+    """(image bytes, partial, warnings): fetch the remote images, then render (its ms
+    appended to `took`). Partial: a remote image failed and a placeholder was drawn instead;
+    warnings: the X-Render-Warnings of the render (docs/templates.md)."""
+    spec, partial = await with_images(req, fetcher, account_id)
     t0 = time.perf_counter()
-    body = await pool.render(spec)
+    body, warned = await pool.render_warned(spec)
     took.append((time.perf_counter() - t0) * 1000)
-    return body, partial
+    return body, partial, warned
+
+
+async def with_images(
+    req: ImageRequest, fetcher: RemoteImageFetcher, account_id: int
+) -> tuple[CardSpec, bool]:
+    """(the spec with its remote images fetched, whether one failed)."""
+    if not req.urls:
+        return req.spec, False
+    images = await fetcher.fetch_many(req.urls, owner=account_id)
+    spec = replace(req.spec, images=tuple(sorted(images.items())))
+    return spec, any(data is None for data in images.values())
 
 
 async def redraw(
@@ -174,12 +186,12 @@ async def redraw(
     async def create() -> CachedImage:
         took: list[float] = []
         try:
-            body, partial = await _draw(req, pool, fetcher, owner.id, took)
+            body, partial, warned = await _draw(req, pool, fetcher, owner.id, took)
         except AppError:
             raise
         except Exception as exc:
             raise generation_failed() from exc
-        return CachedImage.of(body, req.content_type, took[0], partial=partial)
+        return CachedImage.of(body, req.content_type, took[0], partial=partial, warnings=warned)
 
     image, _ = await cache.get_or_create(image_key(owner.id, req.cache_key), create, durable=True)
     return image

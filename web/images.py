@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from resolvers import render_report as report
 from resolvers import renders, signing
 from resolvers.cache import CachedImage
 from resolvers.errors import InvalidParameter
@@ -97,6 +98,8 @@ async def _render(
         headers["Cache-Control"] = f"private, max-age={DEGRADED_MAX_AGE}"
     headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
     headers["X-Render-Ms"] = f"{result.render_ms:.1f}" if result.render_ms else "0.0"
+    if result.image.warnings:
+        headers["X-Render-Warnings"] = result.image.warnings
     headers.update(await meter.rate_limit_headers(owner, result.rate))
     return _image_response(request, result.image, headers)
 
@@ -109,6 +112,22 @@ async def generate_post(request: web.Request) -> web.Response:
         design = await drawn.resolve(owner.id, raw)
         req = parse_params(raw, allow_http=_allow_http(request), design=design)
     return await _render(request, owner, now, req)
+
+
+@routes.post("/api/render-report")
+async def render_report(request: web.Request) -> web.Response:
+    """What a render of the body (as for POST /api/generate) would draw: docs/templates.md."""
+    owner, _ = await key_snapshot(request)
+    app = request.app
+    async with renders.rate_token_on_failure(owner, app[meter_key]):
+        raw = await read_json(request)
+        design = await drawn.resolve(owner.id, raw)
+        req = parse_params(raw, allow_http=_allow_http(request), design=design)
+    body, decision = await report.render_report(
+        owner, req, meter=app[meter_key], pool=app[render_pool_key], fetcher=app[fetcher_key]
+    )
+    headers = {"Cache-Control": "no-store", **app[meter_key].rate_headers(decision)}
+    return web.json_response(body, headers=headers)
 
 
 @routes.get("/api/generate")
@@ -198,6 +217,8 @@ async def signed_image(request: web.Request) -> web.Response:
     if not result.degraded:  # the fallback card is neither a hit nor a render of this image
         headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
         headers["X-Render-Ms"] = f"{result.render_ms:.1f}"
+        if result.image.warnings:
+            headers["X-Render-Warnings"] = result.image.warnings
     response = _image_response(request, result.image, headers)
     app[fetch_log_key].record(
         owner.id, request.headers.get("User-Agent", ""), now, image=req.cache_key,

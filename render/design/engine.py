@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from render import layout
+from render import fonts, layout, report
 from render.design import lettering, palette, refs
 from render.design import paint as pt
 from render.draw import Canvas, background, decode_image
@@ -47,6 +47,7 @@ class Scene:
     width: int
     height: int
     source: str | None = None  # the design's JSON as given: the key of its cached background
+    faces: Mapping[str, str] = field(default_factory=dict)  # own font id -> face key
     canvas: Canvas = field(init=False)
 
     def __post_init__(self) -> None:
@@ -191,10 +192,16 @@ class Scene:
             text = initials(text)
         return text.upper() if layer.get("uppercase") else text
 
+    def face(self, layer: Layer) -> str:
+        """The face a text layer's `font` names: a bundled family, or an own font id (one
+        deleted since, or never given, is the default family)."""
+        name = layer.get("font", "")
+        return self.faces.get(name) or fonts.FAMILIES.get(name, fonts.PRIMARY)
+
     def fit(self, layer: Layer, text: str, w: float, h: float | None, lines: int) -> Block:
         size = max(6, round(self.px(float(layer.get("size", 32)))))
         low = max(6, round(self.px(float(layer.get("min_size", size / self.k)))))
-        return layout.fit(
+        block = layout.fit(
             text,
             int(layer.get("weight", 400)),
             size,
@@ -203,7 +210,11 @@ class Scene:
             lines,
             None if h is None else float(round(h)),
             float(layer.get("line_height", layout.LINE_HEIGHT)),
+            self.face(layer),
         )
+        if report.active() and (names := refs.text_refs(layer.get("text", ""))):
+            report.text(names[0], block)
+        return block
 
     def write(self, layer: Layer, block: Block, x: float, y: float, w: float) -> None:
         colour = self.colour(layer.get("color"), (0, 0, 0, 255)) or (0, 0, 0, 255)
@@ -285,11 +296,13 @@ def draw_design(
     width: int,
     height: int,
     source: str | None = None,
+    faces: Mapping[str, str] | None = None,
 ) -> Canvas:
     """Draw `design` at width x height with `values` (defaults filled in here); `source`, the
-    JSON it was loaded from, keys the cached background with its static decorations."""
+    JSON it was loaded from, keys the cached background with its static decorations; `faces`:
+    the face keys of the owner's fonts it names (render.fonts.user_face)."""
     full = {
         name: str(spec["default"]) for name, spec in design["fields"].items() if "default" in spec
     }
     full.update({k: v for k, v in values.items() if v is not None and str(v).strip()})
-    return Scene(design, full, images, theme, width, height, source).draw()
+    return Scene(design, full, images, theme, width, height, source, faces or {}).draw()

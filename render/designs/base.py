@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 
-from render import layout
+from render import layout, report
 from render.draw import RGB, Canvas, decode_image, hex_rgb, luminance, mix
 from render.layout import Block
 from render.spec import CardSpec
@@ -88,7 +88,7 @@ class Ctx:
         max_h: float | None = None,
         line_height: float = 1.2,
     ) -> Block:
-        return layout.fit(
+        block = layout.fit(
             text or "",
             weight,
             max(6, self.px(size)),
@@ -98,6 +98,9 @@ class Ctx:
             None if max_h is None else float(round(max_h)),
             line_height,
         )
+        if text and report.active() and (name := report.field_of(self.spec, text)):
+            report.text(name, block)
+        return block
 
     def f(self, name: str) -> str | None:
         return self.spec.field(name)

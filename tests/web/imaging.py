@@ -26,17 +26,29 @@ class CountingPool:
         self.processes = 0
         self.renders = 0
         self.fallbacks = 0
+        self.reports = 0  # render reports (drawn, never counted as renders)
         self.delay, self.fail = delay, fail
         self.specs: list[CardSpec] = []
 
-    async def render(self, spec: CardSpec) -> bytes:
+    async def _counted(self, spec: CardSpec) -> None:
         self.renders += 1
         self.specs.append(spec)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail:
             raise RenderError("boom")
+
+    async def render(self, spec: CardSpec) -> bytes:
+        await self._counted(spec)
         return await self.inner.render(spec)
+
+    async def render_warned(self, spec: CardSpec) -> tuple[bytes, str]:
+        await self._counted(spec)
+        return await self.inner.render_warned(spec)
+
+    async def report(self, spec: CardSpec) -> dict:
+        self.reports += 1
+        return await self.inner.report(spec)
 
     async def render_draft(self, spec: CardSpec) -> bytes:
         return await self.inner.render_draft(spec)

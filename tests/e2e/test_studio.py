@@ -176,7 +176,7 @@ def test_broken_json_shows_the_error_at_its_layer(page_factory, live):
 
 
 def test_save_twice_restore_version_1_and_delete(page_factory, live):
-    page, _ = page_factory()
+    page, watch = page_factory()
     signup(page, live.email("versions"))
     tpl = _make(page, "Versioned")
     _open(page, tpl)
@@ -211,6 +211,11 @@ def test_save_twice_restore_version_1_and_delete(page_factory, live):
     page.wait_for_url("**/dashboard/templates")
     expect(page.get_by_text("No templates yet")).to_be_visible()
     assert page.request.get(f"/api/templates/{tpl}").status == 404
+    # Its old address now says so (the editor's error state).
+    watch.expected.append("status of 404")
+    page.goto(f"/dashboard/templates/{tpl}")
+    expect(page.locator("#st-banner")).to_contain_text("doesn't exist")
+    axe_check(page, "editor of a deleted template")
 
 
 def test_leaving_with_unsaved_changes_asks_first(page_factory, live):

@@ -29,11 +29,12 @@ export async function openEditor(id, go, confirmBox) {
   status("Loading the template…");
   setHTML($("#st-layers"), html`<li class="muted small">Loading…</li>`);
   try { load(await api(`/api/templates/${id}`, { method: "GET" })); }
-  catch (err) { status(""); banner(err.status === 404 ? "This template doesn't exist (or was deleted)." : `Couldn't load the template: ${err.message}`); }
+  catch (err) { $("#st-editor").classList.add("st-failed"); banner(err.status === 404 ? "This template doesn't exist (or was deleted)." : `Couldn't load the template: ${err.message}`); }
 }
 
 function load(tpl) {
   Object.assign(ed, { tpl, id: tpl.id, name: tpl.name, design: tpl.design, sel: null, errors: [] });
+  $("#st-editor").classList.remove("st-failed");
   ed.saved = snap();
   for (const [n, f] of Object.entries(ed.design.fields || {})) ed.samples[n] ??= SAMPLE[n] ?? (f.type === "url" ? "" : String(f.default ?? (f.type === "number" ? 4 : f.type === "color" ? "#3b82f6" : n.replace(/_/g, " "))));
   $("#st-name").value = tpl.name;

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.web.test_custom_templates import BLUE, make_design
 
 CREATE = """mutation($name: String!, $design: JSON!) {
@@ -57,3 +59,14 @@ async def test_another_accounts_template_is_not_found(gql, signup, client):
     body = await gql(UPDATE, {"id": made["id"], "design": make_design(BLUE)})
     assert body["errors"][0]["extensions"]["code"] == "TEMPLATE_NOT_FOUND"
     assert not any(t["custom"] for t in (await gql.data(LIST))["templates"])
+
+
+async def test_updated_at_is_the_latest_versions_time(gql, signup, clock, now):
+    """The template studio's list shows each template's last change (`updatedAt`)."""
+    await signup()
+    made = (await gql.data(CREATE, {"name": "Card", "design": make_design()}))["createTemplate"]
+    clock.set(now + timedelta(minutes=30))  # within the session's idle hour
+    await gql.data(UPDATE, {"id": made["id"], "design": make_design(BLUE)})
+    listed = (await gql.data("{ templates { id custom updatedAt } }"))["templates"]
+    assert listed[0]["updatedAt"] is None  # a built-in
+    assert listed[-1] == {"id": made["id"], "custom": True, "updatedAt": "2026-06-15T12:30:00Z"}

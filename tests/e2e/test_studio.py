@@ -248,6 +248,7 @@ def test_leaving_with_unsaved_changes_asks_first(page_factory, live):
     expect(page.get_by_label("Template name")).to_have_value("Launch card")  # not saved
     page.get_by_role("link", name="← Templates").click()  # nothing unsaved: no question
     page.get_by_role("link", name="Launch card", exact=True).click()
+    expect(page.locator("#st-status")).to_contain_text("Preview up to date")  # loaded
     page.get_by_label("Template name").fill("Kept")
     page.go_back()  # Back with unsaved changes asks too; staying keeps the editor
     ask.get_by_role("button", name="Cancel").click()
@@ -278,15 +279,18 @@ def test_phone_width_dark_and_the_budget(page_factory, live, record_property):
         if not sizes:
             page.on("response", lambda r: _measure(r, sizes))
         signup(page, live.email(f"shot{width}{scheme}"))
-        tpl = _make(page)
+        blog = page.request.get("/api/templates/blog").json()["design"]
+        tpl = _make(page, "Blog post", blog)
         _open(page, tpl)
-        page.locator("#layer-1 .st-pick").click()
+        page.locator("#layer-5-1 .st-pick").click()  # the title, in the "Title and excerpt" stack
+        expect(page.locator("#p-text")).to_have_value("{{title}}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         axe_check(page, f"editor {width} {scheme}")
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             name = "studio-phone" if width == 390 else f"studio-{scheme}"
-            page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=width == 390)
+            page.evaluate("scrollTo(0, 0)")
+            page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
     own = sum(sizes.values())
     print(f"\nBUDGET studio JS+CSS {own} bytes {sorted(sizes)}")
     record_property("studio_js_css_bytes", own)

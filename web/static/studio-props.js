@@ -22,7 +22,8 @@ export function flat(design, list = design?.layers, pre = "", depth = 0, out = [
 
 const KIND = { text: "Text", rect: "Rectangle", image: "Image", pill: "Pill", rating: "Rating", stack: "Stack" };
 export const label = (l) =>
-	l?.name || `${KIND[l?.type] || "Layer"}${typeof l?.text === "string" ? `: ${l.text.slice(0, 30)}` : ""}`;
+	(l?.name || `${KIND[l?.type] || "Layer"}${typeof l?.text === "string" ? `: ${l.text.slice(0, 30)}` : ""}`) +
+	(l?.if ? ` (if ${l.if})` : l?.unless ? ` (unless ${l.unless})` : "");
 
 // "/layers/1/layers/0/color" → {layer: "1.0", key: "color"}; "/fields/title/type" → {field: "title"}.
 export function where({ path, message }) {

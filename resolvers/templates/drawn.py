@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from resolvers.errors import AppError
@@ -54,8 +54,9 @@ async def resolve(account_id: int, raw: Mapping[str, object]) -> DrawnDesign | N
     return DrawnDesign(f"{template_id}@{ver.version}", ver.design, _parsed(ver.design))
 
 
-def unsaved(design: object) -> DrawnDesign:
+def unsaved(design: object, fonts: Collection[str] = ()) -> DrawnDesign:
     """A design not saved yet (the template studio's live preview), checked exactly as saving
-    it would be: 400 INVALID_DESIGN with every problem's JSON Pointer."""
-    text = store.canonical(require_valid(design))
+    it would be (`fonts`: the owner's own `font_…` ids, as `store.check_body` takes them):
+    400 INVALID_DESIGN with every problem's JSON Pointer."""
+    text = store.canonical(require_valid(design, fonts))
     return DrawnDesign(UNSAVED, text, _parsed(text))

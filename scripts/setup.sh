@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup: system libraries, a venv in .venv, the locked packages, ogapi (editable).
 #   scripts/setup.sh            runtime only
-#   scripts/setup.sh test       + test tools and the services tests start (PostgreSQL, Redis)
+#   scripts/setup.sh test       + test tools and the services tests start (PostgreSQL, Redis),
+#                               and the dashboard JS's formatter (npm ci: package-lock.json)
 # A second run only re-installs Python packages when the lock or pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ if [ "$MODE" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # the dashboard's browser tests (tests/e2e)
   command -v node >/dev/null || need_apt+=(nodejs)  # JS client tests, the docs' JS examples (Node >= 18)
+  command -v npm >/dev/null || need_apt+=(npm)  # installs the JS formatter from package-lock.json
   # A font for Chromium's layout (installed without recommends, it may bring none).
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 fi
@@ -64,4 +66,16 @@ if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp
   rm -f .venv/.installed-*
   touch "$stamp"
   echo "==> installed"
+fi
+
+# The dashboard JS's formatter (prettier, scripts/test.sh checks web/static with it): exactly
+# the version and hash in package-lock.json, into node_modules/ (npm ci runs no install scripts).
+if [ "$MODE" = test ]; then
+  if ! command -v npm >/dev/null; then
+    echo "warning: npm is missing (apt-get install npm as root); scripts/test.sh needs it" >&2
+  elif [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
+    echo "==> installing the JS formatter from package-lock.json"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    touch node_modules/.installed
+  fi
 fi

@@ -16,4 +16,5 @@ if grep -rn 'SPEC §' --include='*.py' --include='*.md' --include='*.graphql' \
   exit 1
 fi
 bash scripts/lock.sh --check  # requirements*.txt match pyproject.toml
+node_modules/.bin/prettier --check --log-level=warn "web/static/**/*.js"  # .prettierrc.json
 exec .venv/bin/pytest "$@"

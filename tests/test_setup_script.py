@@ -32,7 +32,7 @@ HIDE_FILES = ["/usr/bin/chromium"]  # checked by its path; the rest by PATH, whi
 TOOLS = ["bash", "sh", "dirname", "grep", "ls", "id", "python3", "awk", "tee", "tail", "rm",
          "touch", "cat", "mkdir", "env"]  # fmt: skip
 TEST_PACKAGES = ["libfribidi0", "libharfbuzz0b", "redis-server", "postgresql", "chromium",
-                 "nodejs", "fonts-dejavu-core", "python3-venv"]  # fmt: skip
+                 "nodejs", "npm", "fonts-dejavu-core", "python3-venv"]  # fmt: skip
 RUN_PACKAGES = ["libfribidi0", "libharfbuzz0b", "python3-venv"]
 
 if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("apt-get"):

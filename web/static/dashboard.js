@@ -335,54 +335,71 @@ async function openPlayground(template) {
 	await mount($("#pg-body"), state.data?.me?.domain, typeof template === "string" ? template : undefined);
 }
 
-document.addEventListener("click", async (e) => {
-	const t = e.target.closest("button, a[data-action]");
-	if (!t) return;
-	const a = t.dataset.action;
-	if (t.hasAttribute("data-retry")) load();
-	else if (t.dataset.toggle) {
-		state[t.dataset.toggle] = t.dataset.value;
-		render([t.dataset.toggle === "daily" ? "history" : "trend"]);
-		$(`[data-toggle=${t.dataset.toggle}][data-value=${t.dataset.value}]`).focus();
-	} else if (t.dataset.plan) checkout({ plan: t.dataset.plan }, $("#plan-error"), t);
-	else if (t.dataset.credits) checkout({ credits: Number(t.dataset.credits) }, $("#credits-error"), t);
-	else if (a === "upgrade") openPlans();
-	else if (a === "credits") openCredits();
-	else if (a === "report") download(t);
-	else if (a === "test") {
+function toggleChart(t) {
+	const { toggle, value } = t.dataset;
+	state[toggle] = value;
+	render([toggle === "daily" ? "history" : "trend"]);
+	$(`[data-toggle=${toggle}][data-value=${value}]`).focus();
+}
+
+async function openPortal(t) {
+	const err = $("#plan-panel-error");
+	showError(err, "");
+	await busy(t, async () => {
+		try {
+			location.assign((await mutate("mutation { createBillingPortalSession { url } }")).createBillingPortalSession.url);
+		} catch (x) {
+			if (x.code !== "UNAUTHENTICATED") showError(err, billingMessage(x));
+		}
+	});
+}
+
+// What a click does: by a data attribute that carries the argument (in this order), else by
+// `data-action`.
+const BY_ATTRIBUTE = [
+	["retry", () => load()],
+	["toggle", toggleChart],
+	["plan", (t) => checkout({ plan: t.dataset.plan }, $("#plan-error"), t)],
+	["credits", (t) => checkout({ credits: Number(t.dataset.credits) }, $("#credits-error"), t)],
+];
+const ACTIONS = {
+	upgrade: openPlans,
+	credits: openCredits,
+	report: download,
+	test(t, e) {
 		e.preventDefault();
 		openPlayground();
-	} else if (a === "tx-all") {
+	},
+	"tx-all"() {
 		state.txAll = !state.txAll;
 		render(["transactions"]);
 		$("#transactions [data-action=tx-all]").focus();
-	} else if (a === "copy") copyKey(t);
-	else if (a === "regenerate") {
+	},
+	copy: copyKey,
+	regenerate() {
 		showError($("#regen-error"), "");
 		openDialog($("#regen-dialog"));
-	} else if (a === "edit-domain") editDomain();
-	else if (a === "cancel-domain") {
+	},
+	"edit-domain": editDomain,
+	"cancel-domain"() {
 		render(["account"]);
 		$("#account [data-action=edit-domain]").focus();
-	} else if (a === "edit-cap")
+	},
+	"edit-cap"() {
 		editCap(state.data.me, ME, (me) => {
 			state.data.me = me;
 			render(["account"]);
 			$("#account [data-action=edit-cap]").focus();
 		});
-	else if (a === "portal") {
-		const err = $("#plan-panel-error");
-		showError(err, "");
-		await busy(t, async () => {
-			try {
-				location.assign(
-					(await mutate("mutation { createBillingPortalSession { url } }")).createBillingPortalSession.url,
-				);
-			} catch (x) {
-				if (x.code !== "UNAUTHENTICATED") showError(err, billingMessage(x));
-			}
-		});
-	}
+	},
+	portal: openPortal,
+};
+document.addEventListener("click", (e) => {
+	const t = e.target.closest("button, a[data-action]");
+	if (!t) return;
+	const a = t.dataset.action;
+	const act = BY_ATTRIBUTE.find(([name]) => name in t.dataset)?.[1] ?? (Object.hasOwn(ACTIONS, a) && ACTIONS[a]);
+	if (act) act(t, e);
 });
 // Charts follow the panel's width (one SVG unit per pixel): redrawn when it changes.
 let drawnAt = 0,

@@ -138,6 +138,33 @@ def test_drag_resize_and_nudge_a_layer_on_the_preview(page_factory, live):
                                                       1040 + dw, 230 + dh]  # fmt: skip
 
 
+def test_layers_add_duplicate_reorder_and_delete_with_the_keyboard(page_factory, live):
+    page, _ = page_factory()
+    signup(page, live.email("layers"))
+    tpl = _make(page)
+    _open(page, tpl)
+    page.get_by_label("Layer type").select_option("rect")
+    add = page.get_by_role("button", name="Add layer")
+    add.focus()
+    page.keyboard.press("Enter")  # a rectangle on top, selected and focused in the list
+    expect(page.locator("#layer-2 .st-pick")).to_be_focused()
+    page.get_by_role("button", name="Duplicate").press("Enter")
+    expect(page.locator("#layer-3 .st-pick")).to_have_attribute("aria-pressed", "true")
+    page.locator("#p-name").fill("Badge")
+    for _ in range(3):
+        page.get_by_role("button", name="Move up").press("Enter")
+    expect(page.locator("#layer-0")).to_contain_text("Badge")
+    page.locator("#layer-2 .st-pick").press("Enter")  # the Title, now third
+    page.get_by_role("button", name="Delete layer").press("Enter")
+    expect(page.locator("#st-status")).to_contain_text("Preview up to date")
+    axe_check(page, "editor after layer changes")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#st-meta")).to_contain_text("version 2 ·")
+    layers = _design(page, tpl)["layers"]
+    assert [(la["type"], la.get("name")) for la in layers] == [
+        ("rect", "Badge"), ("rect", "Bar"), ("rect", None)]  # fmt: skip
+
+
 def test_broken_json_shows_the_error_at_its_layer(page_factory, live):
     page, watch = page_factory()
     watch.expected.append("status of 400")  # the browser's own log line for each refusal

@@ -47,6 +47,7 @@ def serve(db: str, port: int, counted: bool = True) -> None:
     from aiohttp import web
 
     from resolvers.fetch_log import FetchLog
+    from web import gcpause
     from web.app import create_app
     from web.appkeys import fetch_log_key
 
@@ -62,6 +63,7 @@ def serve(db: str, port: int, counted: bool = True) -> None:
     except ImportError:
         pass
     app = create_app(_settings(db, port))
+    app.on_startup.append(gcpause.freeze_startup_heap)  # as web.app.gunicorn_app's workers do
     if not counted:
         app[fetch_log_key] = Uncounted()
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)

@@ -39,6 +39,7 @@ log = logging.getLogger("ogapi.images")
 routes = web.RouteTableDef()
 DAY = 86400
 PRIVATE_CACHE = f"private, max-age={DAY}"
+PUBLIC_DAY = f"public, max-age={DAY}"
 DEGRADED_MAX_AGE = 300  # the fallback card, and a card with a placeholder for a failed image
 # max-age of the fallback card by `RenderResult.degraded` (docs/signed-urls.md): over the rate
 # limit a crawler should come back soon
@@ -75,7 +76,16 @@ def _image_response(
     if tags and (tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/")
                                                        for t in tags.split(","))):  # fmt: skip
         return web.Response(status=304, headers=headers)
-    return web.Response(body=image.body, content_type=image.content_type, headers=headers)
+    # Type and length set here, as aiohttp would (it otherwise parses the type for a charset
+    # and checks the body against its Payload ABC): the cache-hit path runs this every time.
+    headers["Content-Type"] = image.content_type
+    headers["Content-Length"] = str(len(image.body))
+    return web.Response(body=image.body, headers=headers)
+
+
+def _render_ms(ms: float) -> str:
+    """X-Render-Ms: the render's milliseconds, 0.0 for an image served from a tier."""
+    return f"{ms:.1f}" if ms else "0.0"
 
 
 def _allow_http(request: web.Request) -> bool:
@@ -97,7 +107,7 @@ async def _render(
     if result.partial:
         headers["Cache-Control"] = f"private, max-age={DEGRADED_MAX_AGE}"
     headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
-    headers["X-Render-Ms"] = f"{result.render_ms:.1f}" if result.render_ms else "0.0"
+    headers["X-Render-Ms"] = _render_ms(result.render_ms)
     if result.image.warnings:
         headers["X-Render-Warnings"] = result.image.warnings
     headers.update(await meter.rate_limit_headers(owner, result.rate))
@@ -185,7 +195,8 @@ def mint_signed(
 @routes.get("/api/signed/image")
 async def signed_image(request: web.Request) -> web.Response:
     app, now = request.app, _now(request)
-    memo = (not app[settings_key].production, request.rel_url.raw_query_string)
+    query_string = request.rel_url.raw_query_string
+    memo = (not app[settings_key].production, query_string)
     known = _SIGNED_QUERIES.get(memo)
     if known is None:
         if _repeated(request.query):
@@ -193,7 +204,7 @@ async def signed_image(request: web.Request) -> web.Response:
         raw = dict(request.query)
     else:
         raw, req = known
-    owner = await app[signer_key].verify(raw, now, request.rel_url.raw_query_string)
+    owner = await app[signer_key].verify(raw, now, query_string)
     if known is None:
         params = {k: v for k, v in raw.items() if k not in signing.CONTROL}
         design = await drawn.resolve(owner.id, params)
@@ -213,10 +224,10 @@ async def signed_image(request: web.Request) -> web.Response:
             max_age = max(0, min(DAY, int(raw["exp"]) - int(now.timestamp())))
         if result.partial:
             max_age = min(max_age, DEGRADED_MAX_AGE)
-        headers = {"Cache-Control": f"public, max-age={max_age}"}
+        headers = {"Cache-Control": PUBLIC_DAY if max_age == DAY else f"public, max-age={max_age}"}
     if not result.degraded:  # the fallback card is neither a hit nor a render of this image
         headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
-        headers["X-Render-Ms"] = f"{result.render_ms:.1f}"
+        headers["X-Render-Ms"] = _render_ms(result.render_ms)
         if result.image.warnings:
             headers["X-Render-Warnings"] = result.image.warnings
     response = _image_response(request, result.image, headers)
@@ -250,4 +261,4 @@ async def template_preview(request: web.Request) -> web.Response:
     image = await renders.preview(
         request.match_info["name"], cache=app[image_cache_key], pool=app[render_pool_key]
     )
-    return _image_response(request, image, {"Cache-Control": f"public, max-age={DAY}"})
+    return _image_response(request, image, {"Cache-Control": PUBLIC_DAY})

@@ -1,17 +1,18 @@
-"""render_card: a CardSpec in, image bytes out. Pure and deterministic."""
+"""render_card: a CardSpec in, image bytes out. Pure and deterministic. Every card is a design
+drawn by `render.design.engine`: a built-in's own (render/builtins) or a custom template's."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from render import fonts, png, report
 from render.design.engine import draw_design, load
-from render.designs.base import Ctx, Palette
-from render.draw import Canvas, background
+from render.draw import Canvas
 from render.spec import DEFAULT_QUALITY, MAX_QUALITY, MAX_SIZE, MIN_QUALITY, MIN_SIZE, CardSpec
-from render.templates import LIGHT, TEMPLATES, get_template
+from render.templates import TEMPLATES
 
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 PNG_LEVEL = 7
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
@@ -41,23 +42,21 @@ def _encode(canvas: Canvas, fmt: str, quality: int | None) -> bytes:
 
 def draw_card(spec: CardSpec) -> Canvas:
     """Draw `spec` (its size clamped to the API's limits) on a new canvas."""
-    tpl = TEMPLATES.get(spec.template) or get_template("default")
     w, h = _clamp(spec.width), _clamp(spec.height)
     if (w, h) != (spec.width, spec.height):
-        from dataclasses import replace
-
         spec = replace(spec, width=w, height=h)
+    values = {**dict(spec.fields), "title": spec.title}
     if spec.design is not None:
-        values = {**dict(spec.fields), "title": spec.title}
-        faces = {fid: fonts.user_face(path, family) for fid, path, family in spec.fonts}
-        design, images = load(spec.design), dict(spec.images)
-        return draw_design(design, values, images, spec.theme, w, h, spec.design, faces)
-    pal: Palette = tpl.palette(spec.theme).with_overrides(spec)
-    key = (tpl.name, pal, w, h)
-    img, bg = background(key, lambda: tpl.background(w, h, pal))
-    canvas = Canvas(img, bg)
-    tpl.draw(Ctx(spec, pal, canvas))
-    return canvas
+        source = spec.design
+    else:  # a built-in: its design, with the subtitle and colour parameters as its fields
+        source = (TEMPLATES.get(spec.template) or TEMPLATES["default"]).source
+        extra = {"subtitle": spec.subtitle, "bg_color": spec.bg_color,
+                 "text_color": spec.text_color, "accent_color": spec.accent_color}  # fmt: skip
+        values.update({k: v for k, v in extra.items() if v})
+        values.update({name: name for name, _ in spec.images})  # given: drawn if it decodes
+    faces = {fid: fonts.user_face(path, family) for fid, path, family in spec.fonts}
+    design, images = load(source), dict(spec.images)
+    return draw_design(design, values, images, spec.theme, w, h, source, faces)
 
 
 def render_card(spec: CardSpec) -> bytes:
@@ -100,5 +99,5 @@ def mime_type(fmt: str) -> str:
     return _MIME.get(fmt, "image/png")
 
 
-__all__ = ["LIGHT", "RENDER_VERSION", "draw_card", "mime_type", "render_card", "render_fallback",
+__all__ = ["RENDER_VERSION", "draw_card", "mime_type", "render_card", "render_fallback",
            "render_report", "render_warned"]  # fmt: skip

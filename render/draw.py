@@ -124,9 +124,6 @@ class Canvas:
             self.im.paste(fill, (x0, y0, x1, y1), round_mask(x1 - x0, y1 - y0, r))
         self.touch(y0, y1)
 
-    def circle(self, cx: float, cy: float, d: float, fill: RGB) -> None:
-        self.rect((cx - d / 2, cy - d / 2, cx + d / 2, cy + d / 2), fill, d / 2)
-
     def image(
         self, img: Image.Image, box: tuple[float, float, float, float], radius: float = 0
     ) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 from render import text as tx
 from render.layout import Block
-from render.spec import CardSpec
 
 WARNINGS = ("truncated", "missing_glyphs", "image_failed")
 FETCH_FAILED = "the image could not be fetched"
@@ -129,13 +128,3 @@ def image(data: bytes | None, ok: bool) -> None:
     report = _CURRENT.get()
     if report is not None:
         report.image(data, ok)
-
-
-def field_of(spec: CardSpec, text: str) -> str | None:
-    """The field of `spec` whose value is `text` (as given, or upper-cased): how the built-ins'
-    fitted texts are named in the report."""
-    pairs = (("title", spec.title), ("subtitle", spec.subtitle or ""), *spec.fields)
-    for name, value in pairs:
-        if value and text in (value, value.upper()):
-            return name
-    return None

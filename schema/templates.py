@@ -38,7 +38,9 @@ class Template:
     fields: list[TemplateField]
     custom: bool = strawberry.field(description="One of the account's own designs.")
     version: int | None = strawberry.field(description="A custom template's latest version.")
-    design: JSON | None = strawberry.field(description="A custom template's design.")
+    design: JSON | None = strawberry.field(
+        description="The template's design; a built-in's can be posted back as a fork."
+    )
     updated_at: datetime | None = strawberry.field(
         description="A custom template's last change (its latest version)."
     )
@@ -52,7 +54,7 @@ class Template:
             fields=[TemplateField.from_model(f) for f in t.fields],
             custom=False,
             version=None,
-            design=None,
+            design=json.loads(t.source),
             updated_at=None,
         )
 

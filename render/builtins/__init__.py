@@ -1,6 +1,6 @@
 """The built-in templates as designs (docs/templates.md, Forking a built-in): JSON files drawn
-by `render.design.engine`, published at `GET /api/templates/{name}`. Posting one back as a
-custom template renders the same card."""
+by `render.design.engine` like any user's design, published at `GET /api/templates/{name}`.
+Posting one back as a custom template renders the same card."""
 
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ HERE = Path(__file__).resolve().parent
 
 @functools.cache
 def names() -> tuple[str, ...]:
-    """The built-ins converted to designs so far."""
+    """Every built-in that ships a design."""
     return tuple(sorted(p.stem for p in HERE.glob("*.json")))
 
 
 @functools.cache
-def _text(name: str) -> str:
+def text(name: str) -> str:
+    """The design of the built-in `name` as shipped (what the engine draws and keys on)."""
     return (HERE / f"{name}.json").read_text(encoding="utf-8")
 
 
+@functools.cache
+def parsed(name: str) -> dict[str, Any]:
+    """The design, parsed once: read it, never change it (`design` gives a copy to change)."""
+    return json.loads(text(name))
+
+
 def design(name: str) -> dict[str, Any] | None:
-    """A fresh copy of the built-in `name`'s design, or None when it has none yet."""
-    return json.loads(_text(name)) if name in names() else None
+    """A fresh copy of the built-in `name`'s design, or None when there is none."""
+    return json.loads(text(name)) if name in names() else None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from render.design import engine
+from render.design import engine, refs
 from render.design import paint as pt
 from render.design.engine import Layer, Placed
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from render.design.engine import Scene
 
 GLOW_REACH = 1.7  # radii: beyond this a glow changes no pixel (strength * e^-5.78 < 0.5 / 255)
+PLACEHOLDER = (0x94, 0xA3, 0xB8, 0x40)  # a failed image: a faint grey box
 STATIC_TYPES = ("rect", "glow", "pattern")
 _CONDITIONS = ("if", "unless", "if_contains", "unless_contains")
 
@@ -66,6 +67,29 @@ def place_rect(scene: Scene, layer: Layer, w: float, h: float) -> Placed | None:
     return Placed(w, h, draw)
 
 
+def place_image(scene: Scene, layer: Layer, w: float, h: float) -> Placed | None:
+    name = refs.whole_ref(layer["src"]) or ""
+    if not scene.value(name).strip():
+        return None
+    img = scene.image(name)
+    radius = scene.px(layer.get("radius", 0))
+
+    def draw(x: float, y: float) -> None:
+        if img is None:
+            colour = scene.colour(layer.get("placeholder"), PLACEHOLDER) or PLACEHOLDER
+            pt.fill(scene.canvas, (x, y, x + w, y + h), colour, radius)
+        elif layer.get("fit") == "contain":
+            s = min(w / img.width, h / img.height)
+            iw, ih = max(1, round(img.width * s)), max(1, round(img.height * s))
+            share = {"left": 0.0, "center": 0.5, "right": 1.0}[layer.get("align", "center")]
+            cx, cy = x + (w - iw) * share, y + (h - ih) / 2
+            scene.canvas.image(img, (cx, cy, cx + iw, cy + ih), min(radius, iw / 2, ih / 2))
+        else:
+            scene.canvas.image(img, (x, y, x + w, y + h), min(radius, w / 2, h / 2))
+
+    return Placed(w, h, draw)
+
+
 def moved(placed: Placed, dx: float, dy: float) -> Placed:
     """`placed` drawn `dx`, `dy` away from where it is put (a layer's `offset`)."""
     return Placed(placed.w, placed.h, lambda x, y: placed.draw(x + dx, y + dy))
@@ -73,7 +97,7 @@ def moved(placed: Placed, dx: float, dy: float) -> Placed:
 
 def place_glow(scene: Scene, layer: Layer, w: float, h: float) -> Placed | None:
     colour = scene.colour(layer["color"])
-    if colour is None or w <= 0 or h <= 0:
+    if colour is None or w < 1 or h < 1:
         return None
     strength = float(layer.get("strength", 0.5)) * colour[3] / 255
 

@@ -1,7 +1,5 @@
-"""The design engine: a checked design (docs/templates.md) plus field values in, layers drawn
-on a canvas. Text goes through the same fitting as the built-ins (`render.layout.fit`: wrap,
-shrink, ellipsis, bidi, CJK, emoji, font fallback); stacks are laid out by `render.design.flow`.
-"""
+"""The design engine: a checked design (docs/templates.md) and field values in, layers drawn on
+a canvas; text fitted by `render.layout.fit`, stacks laid out by `render.design.flow`."""
 
 from __future__ import annotations
 
@@ -11,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from PIL import Image
+
 from render import fonts, layout, report
 from render.design import lettering, palette, refs
 from render.design import paint as pt
@@ -18,7 +18,6 @@ from render.draw import Canvas, background, decode_image
 from render.layout import Block
 
 Layer = dict[str, Any]
-PLACEHOLDER = (0x94, 0xA3, 0xB8, 0x40)  # a failed image: a faint grey box
 
 
 @functools.lru_cache(maxsize=64)
@@ -55,13 +54,26 @@ class Scene:
         self.sy = self.height / self.design.get("height", 630)
         self.k = min(self.sx, self.sy)
         self.tokens: Mapping[str, str] = palette.tokens(self.design, self.theme, self.values)
+        self._decoded: dict[str, Image.Image | None] = {}
 
-    # -- values ------------------------------------------------------------------------------
     def value(self, name: str) -> str:
         return self.values.get(name, "")
 
     def visible(self, layer: Layer) -> bool:
-        return refs.visible(layer, self.values)
+        """The layer's conditions hold; an image field counts as set only when its image can
+        be drawn (a failed avatar leaves room for the initials, a failed logo for the name)."""
+
+        def failed(name: str) -> bool:
+            spec = self.design["fields"].get(name)
+            return bool(spec and spec["type"] == "url" and self.image(name) is None)
+
+        return refs.visible(layer, refs.Shown(self.values, failed))
+
+    def image(self, name: str) -> Image.Image | None:
+        """The decoded image of a url field (decoded once per render; None when it failed)."""
+        if name not in self._decoded:
+            self._decoded[name] = decode_image(self.images.get(name))
+        return self._decoded[name]
 
     def colour(self, value: object, default: pt.RGBA | None = None) -> pt.RGBA | None:
         if not isinstance(value, str):
@@ -88,18 +100,17 @@ class Scene:
         x, y, w, h = layer["box"]
         return x * self.sx, y * self.sy, w * self.sx, h * self.sy
 
-    # -- drawing -----------------------------------------------------------------------------
     def draw(self) -> Canvas:
         bg = self.paint(self.design.get("background", "#ffffff")) or (255, 255, 255, 255)
         layers = self.design["layers"]
-        from render.design import decor
+        from render.design.decor import static_prefix
 
-        n = decor.static_prefix(self.source) if self.source is not None else 0
-        key: tuple = ("design", bg, self.width, self.height)
-        if n:  # the background with the leading static decorations, per theme and colours
-            key = ("design", self.source, tuple(self.tokens.items()), self.width, self.height)
+        n = static_prefix(self.source) if self.source is not None else 0
+        # With leading static decorations: the background with them, per theme and colours.
+        look = (self.source, tuple(self.tokens.items())) if n else (bg,)
+        key = ("design", *look, self.width, self.height)
 
-        def paint():  # -> PIL.Image.Image
+        def paint() -> Image.Image:
             self.canvas = Canvas(pt.opaque_background(self.width, self.height, bg))
             for layer in layers[:n]:
                 self.draw_layer(layer)
@@ -153,7 +164,7 @@ class Scene:
         if kind in decor.SHAPES:
             return decor.SHAPES[kind](self, layer, w, h)
         if kind == "image":
-            return self._image(layer, w, h)
+            return decor.place_image(self, layer, w, h)
         if kind == "text":
             return self._text(layer, w, h, fixed, row)
         if kind == "pill":
@@ -162,34 +173,12 @@ class Scene:
 
         return stars.place_rating(self, layer, w, h, fixed)
 
-    def _image(self, layer: Layer, w: float, h: float) -> Placed | None:
-        name = refs.whole_ref(layer["src"]) or ""
-        if not self.value(name).strip():
-            return None
-        img = decode_image(self.images.get(name))
-        radius = self.px(layer.get("radius", 0))
-
-        def draw(x: float, y: float) -> None:
-            if img is None:
-                colour = self.colour(layer.get("placeholder"), PLACEHOLDER) or PLACEHOLDER
-                pt.fill(self.canvas, (x, y, x + w, y + h), colour, radius)
-            elif layer.get("fit") == "contain":
-                s = min(w / img.width, h / img.height)
-                iw, ih = max(1, round(img.width * s)), max(1, round(img.height * s))
-                share = {"left": 0.0, "center": 0.5, "right": 1.0}[layer.get("align", "center")]
-                cx, cy = x + (w - iw) * share, y + (h - ih) / 2
-                self.canvas.image(img, (cx, cy, cx + iw, cy + ih), min(radius, iw / 2, ih / 2))
-            else:
-                self.canvas.image(img, (x, y, x + w, y + h), min(radius, w / 2, h / 2))
-
-        return Placed(w, h, draw)
-
     def text_of(self, layer: Layer) -> str:
         text = refs.substitute(layer["text"], self.values)
         if "words" in layer:
             text = lettering.words(text, *layer["words"])
         if layer.get("initials"):
-            text = initials(text)
+            text = lettering.initials(text)
         return text.upper() if layer.get("uppercase") else text
 
     def face(self, layer: Layer) -> str:
@@ -274,14 +263,6 @@ class Scene:
             self.write({**layer, "align": "left"}, block, x + pad_x, y + pad_y, block.width + 1)
 
         return Placed(w if fixed else pw, h if fixed else ph, draw)
-
-
-def initials(name: str) -> str:
-    """ "Jane Doe" -> "JD" (the built-ins' avatars)."""
-    parts = [p for p in name.split() if p[:1].isalnum()]
-    if not parts:
-        return ""
-    return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()
 
 
 def _at(placed: Placed, x: float, y: float) -> Callable[[], None]:

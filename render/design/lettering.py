@@ -26,3 +26,11 @@ def strike(
         lx = x + (w - line.width) / 2 if right is None else (x + w - line.width if right else x)
         mid = y + i * lh + lh * 0.55
         scene.canvas.rect((lx, mid - t, lx + line.width, mid + t), fill)
+
+
+def initials(name: str) -> str:
+    """ "Jane Doe" -> "JD" (the built-ins' avatars)."""
+    parts = [p for p in name.split() if p[:1].isalnum()]
+    if not parts:
+        return ""
+    return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()

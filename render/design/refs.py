@@ -5,7 +5,7 @@ replacement: nothing in a design is evaluated."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
@@ -47,7 +47,19 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
 
 
-def visible(layer: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+class Shown:
+    """Values as conditions see them: a field `failed` says is unusable (an image that could
+    not be drawn) is empty."""
+
+    def __init__(self, values: Mapping[str, str], failed: Callable[[str], bool]) -> None:
+        self.values, self.failed = values, failed
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.values.get(name, default)
+        return "" if value.strip() and self.failed(name) else value
+
+
+def visible(layer: Mapping[str, Any], values: Mapping[str, str] | Shown) -> bool:
     """Whether a layer's conditions hold: every `if` field set, no `unless` field set, one of
     the `if_contains` strings in one of its fields and none of the `unless_contains` ones."""
 

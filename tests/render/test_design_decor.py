@@ -99,10 +99,8 @@ def test_static_leading_decorations_are_painted_with_the_cached_background():
     source = json.dumps(d)
     assert engine.load(source) == d
     spec = CardSpec.build("Hello", design=source, width=600, height=300)
-    before = len(_BG_CACHE)
     first = render_card(spec)
-    keys = [k for k in _BG_CACHE._items if source in k]
-    assert len(_BG_CACHE) == before + 1 and len(keys) == 1
+    assert len([k for k in _BG_CACHE._items if source in k]) == 1
     assert render_card(spec) == first  # from the cached background: the same bytes
     canvas = engine.draw_design(d, {"title": "Hello"}, {}, "dark", 600, 300)  # not cached
     assert np.array_equal(np.asarray(canvas.im), draw(d).astype(np.uint8))

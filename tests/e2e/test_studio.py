@@ -196,6 +196,7 @@ def test_broken_json_shows_the_error_at_its_layer(page_factory, live):
     save.click()
     expect(page.locator("#st-status")).to_contain_text("Not saved")
     page.locator("#p-color").fill("#ffcc00")
+    expect(page.get_by_label("Pick colour")).to_have_value("#ffcc00")  # the swatch follows
     expect(page.locator("#e-color")).to_be_hidden()
     expect(page.locator("#st-status")).to_contain_text("Preview up to date")
     save.click()

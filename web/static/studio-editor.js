@@ -381,10 +381,11 @@ function wire() {
 	$$(".st-tools [data-op]").forEach((b) => b.addEventListener("click", () => layerOp(b.dataset.op)));
 	$("#st-props").addEventListener("input", (e) => {
 		let el = e.target;
+		const pick = el.previousElementSibling;
 		if (el.dataset.pick) {
 			el = $(`#${el.dataset.pick}`);
 			el.value = e.target.value;
-		}
+		} else if (pick?.dataset.pick && /^#[\da-f]{6}$/i.test(el.value)) pick.value = el.value;
 		if (!el.dataset.k) return;
 		setIn(ed.sel === null ? ed.design : at(ed.design, ed.sel), el.dataset.k.split("."), valueOf(el));
 		changed("props");

@@ -13,7 +13,7 @@ samples.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from tortoise.expressions import Q
 
@@ -25,6 +25,7 @@ from resolvers.rollups import add_to_row
 FLUSH_EVERY = 2.0  # seconds: counts are in the database within this (docs: "within 5 s")
 KEEP_RECENT = 200  # samples kept per account (GraphQL `recent` reads at most 100)
 MAX_PENDING_SAMPLES = 5_000  # per flush; past it, samples wait for the next minute
+MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,9 @@ class FetchLog(Flusher[Item]):
         Flusher.__init__(self)
         self._counts: dict[tuple[int, date, str], list] = {}  # key -> [fetches, last at]
         self._samples: list[Sample] = []
-        # The current minute, read from `now`'s fields (cheaper than its timestamp), its day
-        # and its Unix minute, and what was sampled in it: (account, image, platform).
-        self._stamp: tuple[int, ...] = ()
+        # The current minute [start, end) (one comparison tells a fetch in it), its day and
+        # its Unix minute, and what was sampled in it: (account, image, platform).
+        self._start = self._end = datetime.min.replace(tzinfo=UTC)
         self._day = date.min
         self._minute = 0
         self._sampled: set[tuple[int, str, str]] = set()
@@ -80,10 +81,10 @@ class FetchLog(Flusher[Item]):
         in UTC, as the app's clock gives it. Runs on every signed-image hit: a few dict and set
         operations, nothing else."""
         platform = classify(user_agent)
-        stamp = (now.minute, now.hour, now.day, now.month, now.year)
-        if stamp != self._stamp:
-            self._stamp, self._day = stamp, now.date()
-            self._minute = int(now.replace(second=0, microsecond=0).timestamp()) // 60
+        if not self._start <= now < self._end:  # another minute (or the clock went back)
+            self._start = now.replace(second=0, microsecond=0)
+            self._end, self._day = self._start + MINUTE, now.date()
+            self._minute = int(self._start.timestamp()) // 60
             self._sampled.clear()
         key = (account_id, self._day, platform)
         count = self._counts.get(key)

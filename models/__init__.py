@@ -11,6 +11,7 @@ from models.billing import (
 )
 from models.enums import (
     AccountStatus,
+    DeliveryStatus,
     NotificationKind,
     PlanId,
     SubscriptionStatus,
@@ -28,6 +29,7 @@ from models.metering import (
     QuotaReservation,
 )
 from models.templates import Template, TemplateVersion
+from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Account",
@@ -39,6 +41,7 @@ __all__ = [
     "CreditDispute",
     "CreditPurchase",
     "DailyUsage",
+    "DeliveryStatus",
     "IdempotencyRecord",
     "Invoice",
     "LedgerEntry",
@@ -58,4 +61,7 @@ __all__ = [
     "Template",
     "TemplateVersion",
     "TransactionType",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -40,3 +40,12 @@ class NotificationKind(StrEnum):
     QUOTA_100 = "QUOTA_100"
     LOW_BALANCE = "LOW_BALANCE"
     SPENDING_CAP_100 = "SPENDING_CAP_100"  # the month's overage reached the spending cap
+    WEBHOOK_DISABLED = "WEBHOOK_DISABLED"  # an endpoint failed for 24 h (docs/webhooks.md)
+
+
+class DeliveryStatus(StrEnum):
+    """A webhook delivery (docs/webhooks.md): waiting for its next attempt, or done either way."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"

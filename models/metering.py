@@ -114,12 +114,15 @@ class Notification(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="notifications", on_delete=fields.CASCADE
     )
+    account_id: int  # the foreign key's column (Tortoise sets it)
     created_at = fields.DatetimeField()
     kind = fields.CharEnumField(NotificationKind, max_length=16)
     message = fields.CharField(max_length=500)
     read = fields.BooleanField(default=False)
     # e.g. "QUOTA_80:2026-11": the unique constraint makes each alert happen once, on any worker.
     dedupe_key = fields.CharField(max_length=64)
+    # What a webhook event made from it carries as `data` (resolvers/notify/events.py).
+    data: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "notification"

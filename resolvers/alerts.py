@@ -3,7 +3,8 @@ and when the month's overage reaches the spending cap.
 
 Each threshold fires once per account and month, on any number of workers: the alert is a
 Notification row whose unique (account, dedupe_key) — e.g. `QUOTA_80:2026-11` — only one
-insert can win. The winner sends the mail (resolvers.mail); the dashboard reads the row.
+insert can win. The winner sends the mail (resolvers.mail); the dashboard reads the row; the
+row goes out as a `quota.threshold` webhook event with `data` (resolvers/notify/events.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from models import Account, Notification, NotificationKind
 from resolvers.mail import Mailer
@@ -63,16 +66,18 @@ def _message(t: Threshold, quota: int, used: int, month: str) -> tuple[str, str]
 
 async def notify(
     account_id: int, kind: NotificationKind, key: str, subject: str, text: str, now: datetime,
-    mailer: Mailer,
+    mailer: Mailer, data: dict[str, Any] | None = None,
 ) -> bool:  # fmt: skip
     """Create the notification `key` (e.g. `QUOTA_80:2026-11`) unless it exists, and mail it:
-    True when this call fired it (once per key, on any number of workers)."""
+    True when this call fired it (once per key, on any number of workers). The row goes out as
+    a webhook event with `data` where its kind maps to one (resolvers/notify/events.py), in
+    the row's transaction."""
     if await Notification.exists(account_id=account_id, dedupe_key=key):
         return False
     try:
-        await Notification.create(
-            account_id=account_id, created_at=now, kind=kind, message=text, dedupe_key=key
-        )
+        async with in_transaction():
+            await Notification.create(account_id=account_id, created_at=now, kind=kind,
+                                      message=text, dedupe_key=key, data=data)  # fmt: skip
     except IntegrityError:
         return False  # another request or worker fired it first
     account = await Account.get_or_none(id=account_id)
@@ -88,8 +93,9 @@ async def check_quota_alerts(
     fired = []
     for t in due(used, quota):
         subject, text = _message(t, quota, used, month)
+        data = {"threshold": t.percent, "used": used, "quota": quota, "month": month}
         if not await notify(account_id, t.kind, f"{t.kind.value}:{month}", subject, text, now,
-                            mailer):  # fmt: skip
+                            mailer, data=data):  # fmt: skip
             continue
         fired.append(t.kind)
         log.info(
@@ -111,7 +117,9 @@ async def check_cap_alert(
         "fallback card) until the quota resets on the 1st (00:00 UTC), or until you raise or "
         "clear the cap in the dashboard."
     )
-    if not await notify(account_id, kind, f"{kind.value}:{month}", subject, text, now, mailer):
+    data = {"threshold": 100, "month": month, "spending_cap": str(cap), "overage_spend": str(spend)}
+    if not await notify(account_id, kind, f"{kind.value}:{month}", subject, text, now, mailer,
+                        data=data):  # fmt: skip
         return False
     log.info("spending cap alert account=%s cap=%s spend=%s", account_id, cap, spend)
     return True

@@ -210,8 +210,10 @@ class RemoteImageFetcher:
     def _address_allowed(self, ip: IPAddress, port: int) -> bool:
         return self.allow_private or is_public_address(ip)
 
-    async def _vet(self, url: URL) -> list[ResolveResult]:
-        """Resolve the hop's host once and check every address; the results get pinned."""
+    async def vet(self, url: URL) -> list[ResolveResult]:
+        """Resolve the hop's host once and check every address; the results get pinned.
+        Raises `Blocked` for a non-public address, `Rejected` when the host does not resolve
+        (also a webhook endpoint's check when it is added: resolvers/notify/endpoints.py)."""
         host, port = url.raw_host or "", url.port or 0
         if is_legacy_numeric_host(host):
             raise Blocked(f"blocked: {host} is a non-canonical IP address")
@@ -248,12 +250,32 @@ class RemoteImageFetcher:
         (redirects followed); a body past `max_bytes` is cut there (`truncated`). Raises
         InvalidParameter naming `url` for a malformed URL, `Blocked` for a non-public address
         (first hop or redirect), `Rejected` for every other failure."""
+        return await self._request(url, owner, headers, max_bytes, max_redirects)
+
+    async def post(
+        self, url: str, body: bytes, *, owner: Hashable = None, headers: dict[str, str]
+    ) -> Fetched:
+        """POST `body` under the same rules as `get` (webhook deliveries:
+        resolvers/notify/delivery.py); a redirect is not followed but is a `Rejected`; the
+        answer's first 64 KB."""
+        return await self._request(url, owner, headers, 64 * 1024, 0, data=body)
+
+    async def _request(
+        self,
+        url: str,
+        owner: Hashable,
+        headers: dict[str, str],
+        max_bytes: int,
+        max_redirects: int,
+        data: bytes | None = None,
+    ) -> Fetched:
         if self._session is None:
             raise RuntimeError("RemoteImageFetcher.start() was not called")
         checked = URL(validate_image_url("url", url, allow_http=self.allow_http), encoded=True)
         try:
             async with asyncio.timeout(self.timeout), self._shares.slot(owner):
-                return await self._get(checked, headers, max_bytes, max_redirects, truncate=True)
+                return await self._get(checked, headers, max_bytes, max_redirects,
+                                       truncate=True, data=data)  # fmt: skip
         except Rejected:
             raise
         except TimeoutError:
@@ -270,14 +292,18 @@ class RemoteImageFetcher:
         *,
         check: Callable[[Head], None] | None = None,
         truncate: bool = False,
+        data: bytes | None = None,
     ) -> Fetched:
         """Follow up to `max_redirects` redirects, vetting and pinning each hop; `check` may
         refuse a response (raise Rejected) from its head, before its body is read."""
         assert self._session is not None
         for _ in range(max_redirects + 1):
-            token = _PINNED.set((url.raw_host or "", await self._vet(url)))
+            token = _PINNED.set((url.raw_host or "", await self.vet(url)))
+            method = "GET" if data is None else "POST"
             try:
-                async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
+                async with self._session.request(
+                    method, url, headers=headers, data=data, allow_redirects=False
+                ) as resp:
                     if resp.status in REDIRECTS:
                         url = self._redirect_target(url, resp.headers.get("Location"))
                         continue
@@ -290,7 +316,7 @@ class RemoteImageFetcher:
                     return Fetched(head, body, truncated)
             finally:
                 _PINNED.reset(token)
-        raise Rejected(f"more than {max_redirects} redirects")
+        raise Rejected(f"more than {max_redirects} redirects" if max_redirects else "redirected")
 
     def _redirect_target(self, current: URL, location: str | None) -> URL:
         if not location:

@@ -7,7 +7,8 @@ alert, a password reset) that triggered the mail. `drain()` waits for deliveries
 
 A delivery that fails is tried again later with exponential backoff (`RETRY_BASE` seconds,
 doubling, at most `MAX_ATTEMPTS` tries): `retry_due()`, which every worker runs periodically,
-claims each due mail with a conditional UPDATE, so one worker at a time retries it. A new mail
+claims each due mail through the outbox (resolvers/outbox.py), so one worker at a time retries
+it. A new mail
 is recorded as claimed by its own worker for `CLAIM_SECONDS`: if that worker dies before the
 first delivery ends, another one retries it then.
 
@@ -28,6 +29,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from models import OutboxMail
+from resolvers import outbox
 from resolvers.crypto import SecretBox
 
 log = logging.getLogger("ogapi.mail")
@@ -109,7 +111,7 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError) as exc:
             record.error = str(exc)[:2000]
             if record.attempts < MAX_ATTEMPTS:
-                delay = RETRY_BASE * 2 ** (record.attempts - 1)
+                delay = outbox.backoff(record.attempts, RETRY_BASE)
                 record.next_attempt_at = (now or datetime.now(UTC)) + timedelta(seconds=delay)
                 log.warning("mail to %s failed (attempt %d): %s; retrying in %.0f s", record.to,
                             record.attempts, exc, delay)  # fmt: skip
@@ -130,36 +132,19 @@ class Mailer:
             log.exception("could not record delivery of mail %s", record.id)
 
     async def retry_due(self, now: datetime | None = None) -> int:
-        """Deliver again the mails whose retry is due; returns how many this worker claimed.
-        A claim moves `next_attempt_at` forward only if no other worker moved it first."""
+        """Deliver again the mails whose retry is due; returns how many this worker claimed
+        (resolvers/outbox.py: one worker per mail)."""
         if self.smtp is None:
             return 0
         now = now or datetime.now(UTC)
-        due = (
-            await OutboxMail.filter(next_attempt_at__lte=now, sent_at=None)
-            .order_by("next_attempt_at")
-            .limit(50)
-        )
-        claimed = 0
-        for record in due:
-            lease = now + timedelta(seconds=CLAIM_SECONDS)
-            won = await OutboxMail.filter(id=record.id, next_attempt_at=record.next_attempt_at,
-                                          sent_at=None).update(next_attempt_at=lease)  # fmt: skip
-            if won != 1:
-                continue  # another worker has it
-            record.next_attempt_at = lease
-            claimed += 1
+        claimed = await outbox.claim_due(OutboxMail, now, CLAIM_SECONDS, sent_at=None)
+        for record in claimed:
             await self._deliver(record, now)
-        return claimed
+        return len(claimed)
 
     async def run_retries(self, every: float = RETRY_EVERY) -> None:
         """`retry_due` every `every` seconds until cancelled."""
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.retry_due()
-            except Exception as exc:  # the database is away: next time
-                log.warning("mail retry pass failed: %s: %s", type(exc).__name__, exc)
+        await outbox.run_every(every, self.retry_due, "mail")
 
     async def drain(self) -> None:
         """Wait for every delivery in flight."""

@@ -112,6 +112,7 @@ async def _post_in_tx(p: Posting, now: datetime) -> LedgerEntry | None:
             kind=NotificationKind.LOW_BALANCE,
             message=f"Low balance: ${new} left. Purchase credits to keep paid usage running.",
             dedupe_key=f"LOW_BALANCE:{entry.id}",
+            data={"balance": str(new)},  # a `balance.low` webhook event (docs/webhooks.md)
         )
     return entry
 

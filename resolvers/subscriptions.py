@@ -20,6 +20,7 @@ the free plan. A cancellation at period end keeps the plan until Stripe ends the
 A plan change through Stripe (a subscription starts, ends or changes price) ends an operator's
 custom quota (`ogapi admin set-plan --quota`): the new plan's quota applies. Any other event
 (a change of status alone, e.g. a failed then paid renewal) keeps it and the plan set with it.
+A change of the account's plan or status goes out as a `subscription.updated` webhook event.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, PlanId, StripeSubscription, SubscriptionStatus
+from resolvers.notify import events
 from resolvers.plans import plan_by_lookup_key
 
 log = logging.getLogger("ogapi.billing")
@@ -156,6 +158,10 @@ async def sync_account(account_id: int, *, plan_changed: bool) -> bool:
                  account.custom_quota)  # fmt: skip
         account.custom_quota = None
         fields.append("custom_quota")
+    changed = (account.plan, account.subscription_status) != (plan, status)
     account.plan, account.subscription_status, account.stripe_subscription_id = plan, status, sub_id
     await account.save(update_fields=fields)
+    if changed:  # in the caller's transaction, with the change (docs/webhooks.md)
+        data = {"plan": plan.value, "status": status.value}
+        await events.emit(account_id, events.SUBSCRIPTION_UPDATED, data, datetime.now(UTC))
     return True

@@ -36,6 +36,7 @@ from schema.notifications import NotificationQuery
 from schema.scalars import SCALAR_MAP
 from schema.templates import TemplateMutation, TemplateQuery
 from schema.usage import UsageQuery
+from schema.webhooks import WebhookQuery
 
 MAX_DEPTH = 8
 MAX_ALIASES = 15
@@ -78,6 +79,7 @@ Query = merge_types(
         BillingQuery,
         TemplateQuery,
         LinkPreviewsQuery,
+        WebhookQuery,
     ),
 )
 Mutation = merge_types("Mutation", (AccountMutation, BillingMutation, TemplateMutation))

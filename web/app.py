@@ -22,6 +22,7 @@ from resolvers.imagestore import open_store
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering import Meter
+from resolvers.notify.delivery import Deliverer
 from resolvers.previews import make_fetcher as make_preview_fetcher
 from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
@@ -47,9 +48,11 @@ from web import (
     share_check,
     templates,
     usage,
+    webhook_endpoints,
 )
 from web.appkeys import (
     clock_key,
+    deliverer_key,
     fetch_log_key,
     fetcher_key,
     image_cache_key,
@@ -234,6 +237,12 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
         await pool.__aexit__(None, None, None)
 
 
+async def _webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Deliver due webhook events (after the fetcher starts, stopped before it closes)."""
+    async with _background(app[deliverer_key].run()):
+        yield
+
+
 # The longest valid GET /api/generate (every field at its maximum, percent-encoded UTF-8) is
 # ~50 KB: aiohttp's default 8 KB request line would refuse valid URLs before our middleware.
 MAX_REQUEST_LINE = 64 * 1024
@@ -278,6 +287,8 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[preview_fetcher_key] = make_preview_fetcher(allow_private=private, allow_http=http)
     app[signer_key] = SignatureVerifier(app[secret_box_key], app[key_cache_key])
     app.cleanup_ctx.append(_images_ctx)
+    app[deliverer_key] = Deliverer(app[fetcher_key], app[secret_box_key], app[mailer_key], clock)
+    app.cleanup_ctx.append(_webhooks_ctx)
     app[metrics_key] = metrics.Metrics()
     cache = app[image_cache_key]
     app[metrics_key].tiers.watch(cache.stats, lambda: cache.memory.size)
@@ -297,6 +308,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     metrics.add_routes(app)
     app.add_routes(playground.routes)
     app.add_routes(share_check.routes)
+    app.add_routes(webhook_endpoints.routes)
     app[not_found_page_key] = pages.not_found  # the styled 404 of HTML paths
     pages.setup(app)  # Jinja (web/html), /static and the HTML routes
     return app

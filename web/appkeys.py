@@ -18,6 +18,7 @@ from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keycache import KeyCache
 from resolvers.mail import Mailer
 from resolvers.metering import Meter
+from resolvers.notify.delivery import Deliverer
 from resolvers.signing import SignatureVerifier
 from resolvers.stripe_api import StripeGateway
 from resolvers.window_limit import WindowLimiter
@@ -51,6 +52,8 @@ fetch_log_key = web.AppKey("fetch_log", FetchLog)
 not_found_page_key = web.AppKey[Callable[[web.Request], Awaitable[web.StreamResponse]]](
     "not_found_page"
 )
+# Webhook deliveries (resolvers/notify/delivery.py): this worker's share of the outbox.
+deliverer_key = web.AppKey("deliverer", Deliverer)
 # The Stripe gateway (resolvers/stripe_api.py); absent when STRIPE_SECRET_KEY is unset.
 stripe_key = web.AppKey("stripe", StripeGateway)
 

@@ -1,0 +1,54 @@
+"""REST handlers for webhook endpoints (docs/webhooks.md): add (the secret shown once), list,
+remove, send a test ping. `X-API-Key`, or the dashboard session (browser-POST guard on every
+change), as custom templates (web/templates.py `caller`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from resolvers.notify import endpoints, events
+from resolvers.notify.delivery import Deliverer
+from resolvers.timefmt import iso_utc
+from web.appkeys import deliverer_key, fetcher_key, secret_box_key
+from web.bodies import read_json
+from web.templates import NO_STORE, caller
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/webhook-endpoints")
+async def create_endpoint(request: web.Request) -> web.Response:
+    account_id, now = await caller(request)
+    made, secret = await endpoints.create(account_id, await read_json(request),
+                                          request.app[fetcher_key], request.app[secret_box_key],
+                                          now)  # fmt: skip
+    return web.json_response(endpoints.view(made, secret), status=201, headers=NO_STORE)
+
+
+@routes.get("/api/webhook-endpoints")
+async def list_endpoints(request: web.Request) -> web.Response:
+    account_id, _ = await caller(request)
+    found = await endpoints.list_own(account_id)
+    return web.json_response({"endpoints": [endpoints.view(e) for e in found]}, headers=NO_STORE)
+
+
+@routes.delete("/api/webhook-endpoints/{id}")
+async def delete_endpoint(request: web.Request) -> web.Response:
+    account_id, _ = await caller(request)
+    await endpoints.delete(account_id, request.match_info["id"])
+    return web.Response(status=204, headers=NO_STORE)
+
+
+@routes.post("/api/webhook-endpoints/{id}/test")
+async def test_endpoint(request: web.Request) -> web.Response:
+    """A `ping` to this endpoint, attempted before answering (later tries as any event's)."""
+    account_id, now = await caller(request)
+    endpoint = await endpoints.get_own(account_id, request.match_info["id"])
+    deliverer: Deliverer = request.app[deliverer_key]
+    d = await deliverer.send_now(endpoint, events.PING, {"endpoint": endpoint.id}, now)
+    answer = {"id": d.event_id, "type": events.PING, "delivery": {
+        "status": d.status.value, "attempts": d.attempts, "last_status": d.last_status,
+        "last_error": d.last_error,
+        "next_attempt_at": iso_utc(d.next_attempt_at) if d.next_attempt_at else None,
+    }}  # fmt: skip
+    return web.json_response(answer, headers=NO_STORE)

@@ -205,3 +205,25 @@ async def test_a_subscription_change_goes_out_once(db, aiohttp_server, workers):
     assert event.type == "subscription.updated"
     assert await worker.retry_due(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert receiver.received[0].event["data"] == {"plan": "pro", "status": "active"}
+
+
+async def test_the_spending_cap_alert_goes_out_with_its_mail(db, aiohttp_server, workers):
+    """The notification path the quota alerts share (resolvers/alerts.py `notify`): the cap's
+    SPENDING_CAP_100 is a quota.threshold at 100 naming the cap, once per month."""
+    from decimal import Decimal
+
+    from resolvers import alerts
+
+    receiver = await start_receiver(aiohttp_server)
+    [worker] = await workers()
+    account, _, secret = await _endpoint(worker, receiver.url)
+    for _ in range(2):
+        await alerts.check_cap_alert(account.id, Decimal("5"), Decimal("5.000000"), "2026-12",
+                                     T0, worker.mailer)  # fmt: skip
+    assert await worker.retry_due(T0) == 1
+    [got] = receiver.received
+    assert got.event["type"] == "quota.threshold"
+    assert got.event["data"] == {"threshold": 100, "month": "2026-12", "spending_cap": "5",
+                                 "overage_spend": "5.000000"}  # fmt: skip
+    assert verify_with_python_recipe(secret, got)
+    assert await OutboxMail.filter(to=account.email).count() == 1

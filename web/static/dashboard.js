@@ -26,12 +26,14 @@ import {
 import { LINK_PREVIEWS, showLinkPreviews } from "./insight.js";
 import { capMeter, capRow, editCap } from "./spending-cap.js";
 import { historyPanel, trendPanel } from "./usage-charts.js";
+import { WEBHOOKS, showWebhooks } from "./webhooks.js";
 
 const PLAN = "id name monthlyQuota priceMonthly overagePrice requestsPerSecond";
 const ME = `id email domain memberSince apiKey apiKeyCreatedAt overageEnabled overageCap subscriptionStatus plan { ${PLAN} }`;
 const QUERY = `query Dashboard {
   me { ${ME} }
   ${LINK_PREVIEWS}
+  ${WEBHOOKS}
   usage { quota used remaining percentUsed resetDate daysUntilReset overageSpend
     daily(days: 30) { date images apiCalls spend } monthly(months: 12) { month images spend } }
   balance { current totalPurchased totalRefunded totalSpent creditsUsed apiCalls tokensUsed
@@ -160,6 +162,7 @@ async function load(auto = false) {
 			state.data = data;
 			render();
 			showLinkPreviews(data.linkPreviews, errors);
+			showWebhooks(data.webhookEndpoints, errors);
 			$("#updated").textContent =
 				`Last updated ${clock(new Date())}${errors.length ? " · some panels couldn't load" : ""}`;
 			if (!document.body.dataset.loaded) performance.mark("panels-filled");

@@ -28,7 +28,7 @@ from models.metering import (
     Notification,
     QuotaReservation,
 )
-from models.templates import Template, TemplateVersion
+from models.templates import Font, Template, TemplateVersion
 from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "CreditPurchase",
     "DailyUsage",
     "DeliveryStatus",
+    "Font",
     "IdempotencyRecord",
     "Invoice",
     "LedgerEntry",

@@ -40,3 +40,28 @@ class TemplateVersion(Model):
     class Meta:
         table = "template_version"
         unique_together = (("template", "version"),)
+
+
+class Font(Model):
+    # An uploaded font (docs/templates.md, Fonts): id "font_" + 16 lowercase alphanumerics.
+    # `data` is the plain sfnt the renderer opens (WOFF/WOFF2 unpacked at upload), `sha256`
+    # its hash: render hosts keep a file named by owner, id and hash (resolvers/templates/
+    # fontfiles.py). In the database so that every worker of every host reads the same one.
+    id = fields.CharField(primary_key=True, max_length=21)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="fonts", on_delete=fields.CASCADE
+    )
+    family = fields.CharField(max_length=64)
+    weight = fields.IntField()
+    style = fields.CharField(max_length=8)
+    glyphs = fields.IntField()
+    scripts: fields.JSONField[list[str]] = fields.JSONField()
+    format = fields.CharField(max_length=8)  # ttf, otf, woff, woff2: as uploaded
+    size = fields.IntField()  # bytes uploaded
+    sha256 = fields.CharField(max_length=64)
+    data = fields.BinaryField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "font"
+        indexes = (("account_id", "created_at"),)

@@ -32,7 +32,7 @@ _FILES = {
     EMOJI: ("NotoColorEmoji.ttf", "NotoColorEmoji.ttf"),
 }
 # The bundled families a design may name (GET /api/fonts) -> the face drawn first.
-FAMILIES = {"Inter": "inter"}
+FAMILIES = {"Inter": "inter", "Noto Sans": "noto"}
 # Each face's family, as the render report names the fonts a text was drawn with.
 FACE_FAMILIES = {
     "inter": "Inter", "noto": "Noto Sans", "arabic": "Noto Sans Arabic",
@@ -71,6 +71,11 @@ def user_face(path: str, family: str) -> str:
 
 def family(face: str) -> str:
     return _USER_FAMILIES.get(face, "") if face.startswith(USER) else FACE_FAMILIES[face]
+
+
+def weights(face: str) -> list[int]:
+    """The weights a bundled face has files for (others are drawn with the nearest)."""
+    return [400, 600, 700] if face == PRIMARY else [400, 700]
 
 
 def font_file(face: str, weight: int) -> Path:

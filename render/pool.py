@@ -11,15 +11,17 @@ import multiprocessing
 import os
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.context import BaseContext
+from typing import Any
 
 from render.spec import CardSpec
-from render.worker import RenderError, _fallback, _init_worker, _ping, _render
+from render.worker import RenderError, _fallback, _init_worker, _inspect_font, _ping, _render
 
 log = logging.getLogger(__name__)
 
 __all__ = ["RenderError", "RenderPool"]
 
 DRAFT_NICE = 10  # the draft process's niceness above the render processes' (19 at most)
+FONT_CHECK_SECONDS = 20.0  # an uploaded font's check (render/fontcheck.py) at most
 
 
 class RenderPool:
@@ -38,8 +40,10 @@ class RenderPool:
 
     A worker that dies (OOM kill, segfault) breaks a `ProcessPoolExecutor` for good: the pool
     then builds a new executor (once, however many renders saw the breakage) and retries each
-    affected render once. A render taking longer than `timeout` seconds raises `RenderError`
-    (its worker finishes it in the background). `healthy` and `ping()` serve readiness probes.
+    affected render once. A render taking longer than `timeout` seconds raises `RenderError`,
+    and its process is killed (a hung worker would never take work again): the pool is rebuilt
+    and the renders it was running are retried there. `healthy` and `ping()` serve readiness
+    probes.
     """
 
     def __init__(
@@ -94,6 +98,16 @@ class RenderPool:
         self.rebuilds += 1
         broken.shutdown(wait=False, cancel_futures=True)
 
+    def _kill(self, executor: Executor) -> None:
+        """Kill the processes of `executor`, one of which is stuck, and start a new pool (the
+        inline thread cannot be killed: it finishes in the background)."""
+        processes = getattr(executor, "_processes", None) or {}  # ProcessPoolExecutor's
+        if self._closed or not processes:
+            return
+        for process in list(processes.values()):
+            process.kill()
+        self._rebuild(executor)
+
     @property
     def healthy(self) -> bool:
         """False once closed, or while the executor is broken (the next render rebuilds it)."""
@@ -135,6 +149,7 @@ class RenderPool:
         except (RenderError, BrokenExecutor):
             raise
         except TimeoutError:
+            self._kill(executor)
             raise RenderError(f"render timed out after {seconds:g} s") from None
         except Exception as exc:  # pickling, a pool shut down, ...
             raise RenderError(f"{type(exc).__name__}: {exc}") from exc
@@ -149,6 +164,11 @@ class RenderPool:
     async def report(self, spec: CardSpec) -> dict:
         """The render report of `spec` (drawn, not encoded: docs/templates.md)."""
         return await self._run(_render, spec, False, "report")
+
+    async def inspect_font(self, data: bytes) -> tuple[str, Any, Any]:
+        """An uploaded font checked (render/worker.py `_inspect_font`): ("ok", sfnt, info) or
+        ("bad", why, None). RenderError when the check killed or hung its process."""
+        return await self._run(_inspect_font, data, seconds=FONT_CHECK_SECONDS)
 
     async def render_draft(self, spec: CardSpec) -> bytes:
         """The watermarked JPEG preview of `spec` (render/draft.py), in the drafts' lane."""

@@ -94,6 +94,20 @@ def _trim_heap() -> None:
         trim(0)
 
 
+def _inspect_font(data: bytes) -> tuple[str, Any, Any]:
+    """("ok", sfnt, info) or ("bad", why, None): render/fontcheck.py, run in a render process
+    so a font that crashes or hangs its parser costs that process only."""
+    from render.fontcheck import FontProblem, inspect_font
+
+    try:
+        sfnt, info = inspect_font(data)
+    except FontProblem as exc:
+        return "bad", str(exc), None
+    except Exception as exc:  # a parser bug on hostile input: refused all the same
+        return "bad", f"the font could not be read: {type(exc).__name__}", None
+    return "ok", sfnt, info
+
+
 def _ping() -> bool:
     return True
 

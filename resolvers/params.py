@@ -78,6 +78,8 @@ class ImageRequest:
     # `template=tpl_…` resolved to its latest version (or pinned with @3). It is part of
     # `cache_key`, hence of the cache and image-store keys: a new version is a new image.
     template_version: tuple[str, int] | None = None
+    # The uploaded fonts drawn (their files' names: id and hash), also in `cache_key`.
+    fonts: tuple[str, ...] = ()
 
     @cached_property
     def cache_key(self) -> str:
@@ -92,6 +94,8 @@ class ImageRequest:
                         s.accent_color, tuple(sorted(self.urls.items())))  # fmt: skip
         if self.template_version is not None:  # built-ins keep the keys they always had
             parts += (self.template_version,)
+        if self.fonts:
+            parts += (self.fonts,)
         data = repr(parts)
         return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -160,10 +164,11 @@ def _custom(given: dict[str, str], drawn: DrawnDesign, allow_http: bool) -> Imag
     normal.update(values)
     spec = CardSpec.build(
         title, template=drawn.label, theme=theme, format=fmt, width=width, height=height,
-        quality=quality, fields=values, design=drawn.text,
+        quality=quality, fields=values, design=drawn.text, fonts=drawn.fonts,
     )  # fmt: skip
     params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
-    return ImageRequest(spec, urls, params, template_version=drawn.version)
+    fonts = tuple(path.rsplit("/", 1)[-1] for _, path, _ in drawn.fonts)
+    return ImageRequest(spec, urls, params, template_version=drawn.version, fonts=fonts)
 
 
 def parse_params(

@@ -37,6 +37,7 @@ from web import (
     batch,
     billing,
     exports,
+    fonts,
     gcpause,
     graphql,
     health,
@@ -300,6 +301,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.add_routes(exports.routes)
     app.add_routes(admin.routes)
     app.add_routes(billing.routes)
+    app.add_routes(fonts.routes)
     app.add_routes(templates.routes)  # before images: /api/templates/schema.json is no name
     app.add_routes(images.routes)
     app.add_routes(batch.routes)

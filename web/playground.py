@@ -64,7 +64,7 @@ async def preview_unsaved(request: web.Request) -> web.Response:
     given = body.get("params") or {}
     if not isinstance(given, dict):
         raise InvalidParameter("params must be an object of field values")
-    design = drawn.unsaved(body["design"])
+    design = await drawn.unsaved_for(account.id, body["design"])
     raw = {k: v if isinstance(v, str) else str(v) for k, v in given.items()
            if v is not None and k != "template"}  # fmt: skip
     return await _draft(request, account, raw, design, budget)

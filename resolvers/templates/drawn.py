@@ -4,6 +4,7 @@ an unknown one, is 400 INVALID_TEMPLATE: nobody renders another account's design
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -11,9 +12,10 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from resolvers.errors import AppError
-from resolvers.templates import store
+from resolvers.templates import fontfiles, store
 from resolvers.templates.designs import require_valid
 from resolvers.templates.fields import DrawnDesign
+from resolvers.templates.fonts import own_ids
 
 UNSAVED = "draft@0"  # the label of a design drawn before it is saved (the studio's preview)
 _REF = re.compile(r"(tpl_[a-z0-9]{16})(?:@([1-9][0-9]{0,8}))?")
@@ -51,7 +53,14 @@ async def resolve(account_id: int, raw: Mapping[str, object]) -> DrawnDesign | N
         ver = await store.for_render(account_id, template_id, pin)
     except store.TemplateNotFound:
         raise invalid(written) from None
-    return DrawnDesign(f"{template_id}@{ver.version}", ver.design, _parsed(ver.design))
+    design = _parsed(ver.design)
+    fonts = await fontfiles.for_render(account_id, _font_refs(ver.design))
+    return DrawnDesign(f"{template_id}@{ver.version}", ver.design, design, fonts)
+
+
+@functools.lru_cache(maxsize=256)
+def _font_refs(text: str) -> frozenset[str]:
+    return frozenset(fontfiles.font_refs(_parsed(text))) if "font_" in text else frozenset()
 
 
 def unsaved(design: object, fonts: Collection[str] = ()) -> DrawnDesign:
@@ -60,3 +69,10 @@ def unsaved(design: object, fonts: Collection[str] = ()) -> DrawnDesign:
     400 INVALID_DESIGN with every problem's JSON Pointer."""
     text = store.canonical(require_valid(design, fonts))
     return DrawnDesign(UNSAVED, text, _parsed(text))
+
+
+async def unsaved_for(account_id: int, design: object) -> DrawnDesign:
+    """`unsaved` for this account: its own fonts may be named, and are drawn."""
+    checked = unsaved(design, await own_ids(account_id))
+    fonts = await fontfiles.for_render(account_id, _font_refs(checked.text))
+    return dataclasses.replace(checked, fonts=fonts)

@@ -26,6 +26,9 @@ class DrawnDesign:
     label: str  # "tpl_…@N": the template and the version actually drawn (cache keys use it)
     text: str  # the design, canonical JSON
     design: Mapping[str, Any]
+    # the owner's fonts it names, on this host: (font id, file, family); the files are named
+    # by id and hash, so cache keys use their names (a deleted font is a new image)
+    fonts: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def version(self) -> tuple[str, int]:

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from models import Account, Template, TemplateVersion
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.templates.designs import require_valid
+from resolvers.templates.fonts import own_ids
 
 MAX_TEMPLATES = 100
 MAX_NAME, MAX_DESCRIPTION = 100, 500
@@ -81,7 +82,7 @@ def check_body(body: dict, *, creating: bool, fonts: Collection[str] = ()) -> di
 
 
 async def create(account_id: int, body: dict, now: datetime) -> Saved:
-    fields = check_body(body, creating=True)
+    fields = check_body(body, creating=True, fonts=await own_ids(account_id))
     async with in_transaction():
         # Counted under the account's row lock: two creates cannot both take the 100th place.
         await Account.select_for_update().filter(id=account_id).first()
@@ -124,7 +125,7 @@ async def read(account_id: int, template_id: str, version: int | None = None) ->
 
 async def update(account_id: int, template_id: str, body: dict, now: datetime) -> Saved:
     """A new version (the design given, or the latest again with a new name/description)."""
-    fields = check_body(body, creating=False)
+    fields = check_body(body, creating=False, fonts=await own_ids(account_id))
     async with in_transaction():
         tpl = await _owned(account_id, template_id)
         await Template.select_for_update().filter(id=tpl.id).first()

@@ -100,3 +100,31 @@ async def test_a_slow_render_times_out(processes):
         with pytest.raises(RenderError, match=r"timed out after 0\.2 s"):
             await pool._run(time.sleep, 1.5)
         assert time.monotonic() - started < 1.2  # did not wait for the render
+
+
+async def test_a_hung_render_is_killed_and_the_pool_serves_again():
+    """A render stuck past its timeout (a hostile font's parser looping, say) would hold its
+    process for ever: the process is killed and the pool rebuilt."""
+    async with RenderPool(1) as pool:
+        (pid,) = _worker_pids(pool) or [None]
+        if pid is None:  # not started yet
+            await pool.render(STANDARD)
+            (pid,) = _worker_pids(pool)
+        with pytest.raises(RenderError, match="timed out"):
+            await pool._run(time.sleep, 60, seconds=1.0)
+        await _until(lambda: not _alive(pid))
+        t0 = time.monotonic()
+        assert decode(await pool.render(STANDARD)).size == (1200, 630)
+        assert time.monotonic() - t0 < 10 and pool.rebuilds == 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (killed, not yet reaped) is gone for our purpose
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False

@@ -50,6 +50,9 @@ class CountingPool:
         self.reports += 1
         return await self.inner.report(spec)
 
+    async def inspect_font(self, data: bytes):
+        return await self.inner.inspect_font(data)
+
     async def render_draft(self, spec: CardSpec) -> bytes:
         return await self.inner.render_draft(spec)
 

@@ -1,0 +1,81 @@
+"""REST handlers for uploaded fonts (docs/templates.md, Fonts): `POST /api/fonts` with the
+raw file, `GET /api/fonts`, `DELETE /api/fonts/{id}`. `X-API-Key`, or the dashboard session
+(same-site only; a font body is never a type an HTML form on another site can send)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from resolvers.errors import AppError
+from resolvers.origin import allowed_origins, check_same_site
+from resolvers.templates import fonts
+from web.appkeys import clock_key, render_pool_key, settings_key
+from web.auth import require_session, session_account
+from web.callers import key_snapshot
+
+routes = web.RouteTableDef()
+NO_STORE = {"Cache-Control": "private, no-store"}
+TYPES = {"font/ttf", "font/otf", "font/woff", "font/woff2", "application/octet-stream",
+         "font/sfnt", "application/font-woff"}  # fmt: skip
+TOO_LARGE = f"A font is at most {fonts.MAX_FONT_BYTES >> 20} MB."
+
+
+async def _caller(request: web.Request) -> tuple[int, datetime]:
+    """The API key's owner (one API call), or the session's account (same-site)."""
+    if "X-API-Key" in request.headers:
+        owner, now = await key_snapshot(request)
+        return owner.id, now
+    if request.method not in ("GET", "HEAD"):
+        base = request.app[settings_key].base_url
+        check_same_site(request.headers, allowed_origins(base, request.scheme, request.host))
+    account = await require_session(request)
+    return account.id, request.app[clock_key]()
+
+
+async def _body(request: web.Request) -> bytes:
+    """The raw font, at most MAX_FONT_BYTES (413 past it, however it is sent)."""
+    if request.content_type not in TYPES:
+        raise fonts.InvalidFont(
+            "Send the font file as the body with Content-Type font/ttf, font/otf, font/woff, "
+            "font/woff2 or application/octet-stream."
+        )
+    limit = fonts.MAX_FONT_BYTES
+    if request.content_length is not None and request.content_length > limit:
+        raise AppError(TOO_LARGE, code="PAYLOAD_TOO_LARGE", status=413)
+    data = bytearray()
+    while chunk := await request.content.read(1 << 16):
+        data += chunk
+        if len(data) > limit:
+            raise AppError(TOO_LARGE, code="PAYLOAD_TOO_LARGE", status=413)
+    if not data:
+        raise fonts.InvalidFont("The body is empty: send the font file.")
+    return bytes(data)
+
+
+@routes.post("/api/fonts")
+async def upload(request: web.Request) -> web.Response:
+    account_id, now = await _caller(request)
+    data = await _body(request)
+    pool = request.app[render_pool_key]
+    font = await fonts.create(account_id, data, request.query.get("family"),
+                              pool.inspect_font, now)  # fmt: skip
+    return web.json_response(font, status=201, headers=NO_STORE)
+
+
+@routes.get("/api/fonts")
+async def list_fonts(request: web.Request) -> web.Response:
+    """The bundled families (public); with a key or the session, the caller's own after."""
+    body = fonts.bundled_list()
+    if "X-API-Key" not in request.headers and await session_account(request) is None:
+        return web.json_response({"fonts": body}, headers={"Cache-Control": "public, max-age=3600"})
+    account_id, _ = await _caller(request)
+    return web.json_response({"fonts": body + await fonts.list_own(account_id)}, headers=NO_STORE)
+
+
+@routes.delete("/api/fonts/{id}")
+async def delete(request: web.Request) -> web.Response:
+    account_id, _ = await _caller(request)
+    await fonts.delete(account_id, request.match_info["id"])
+    return web.Response(status=204, headers=NO_STORE)

@@ -69,7 +69,7 @@ async def _meter_rows(url: str, label: str, limiter, n: int, rounds: int) -> lis
             await fresh.hit("bench", 50)
 
         async def full() -> None:
-            await meter.check_rate(account)
+            await meter.rate.check(account)
             ticket = await meter.reserve(account, now)
             await meter.commit(ticket, now)
 

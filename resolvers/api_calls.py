@@ -2,7 +2,7 @@
 
 API calls are counted in memory per (account, day) and written by `flush()`, which the app runs
 every `FLUSH_EVERY` seconds and once at shutdown (resolvers.flusher). `Meter`
-(resolvers.metering) is an `ApiCallCounter`.
+(resolvers.metering) holds one.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ Calls = tuple[tuple[int, date], int]  # ((account, day), API calls)
 
 class ApiCallCounter(Flusher[Calls]):
     def __init__(self) -> None:
-        Flusher.__init__(self)  # explicitly, as Meter initialises each of its parts
+        super().__init__()
         self._calls: Counter[tuple[int, date]] = Counter()  # API calls not yet written
 
-    async def record_api_call(self, account_id: int, now: datetime) -> None:
+    async def record(self, account_id: int, now: datetime) -> None:
         """Count one API-key request ("API calls made"), successful or not. In memory: written
         by the next `flush()`."""
         self._calls[(account_id, now.astimezone(UTC).date())] += 1

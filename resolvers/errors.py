@@ -65,10 +65,19 @@ class BillingUnavailable(AppError, code="BILLING_UNAVAILABLE", status=503):
 
 
 class TooManyRequests(AppError, code="RATE_LIMITED", status=429):
-    def __init__(self, message: str, retry_after: float, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        retry_after: float,
+        code: str | None = None,
+        rate: tuple[int, int] | None = None,
+    ) -> None:
         seconds = max(1, int(-(-retry_after // 1)))  # ceil, at least 1 s
         super().__init__(message, code=code, headers={"Retry-After": str(seconds)})
         self.retry_after = seconds
+        # (limit, remaining) of the budget that refused, if it is one the client sees in the
+        # X-RateLimit-* headers (written by web/)
+        self.rate = rate
 
 
 # The code of an error that has only an HTTP status (a framework's 404, 405, 413, ...): REST

@@ -1,8 +1,8 @@
 """The metering hook around every render (docs/metering.md): rate limit, quota, overage, alerts,
 roll-ups.
 
-The image API calls, in order: `check_rate` (for requests that would render), `reserve` before
-rendering, then `commit` after success or `release` after failure; `record_api_call` for every
+The image API calls, in order: `rate.check` (for requests that would render), `reserve` before
+rendering, then `commit` after success or `release` after failure; `api_calls.record` for every
 API-key request. REST, signed URLs and any future caller go through this one class, so no
 metering rule is written twice.
 
@@ -10,9 +10,10 @@ The quota counter and the credit balance live in the database (the source of tru
 worker); a failure to reach it refuses the render with 503 `METERING_UNAVAILABLE` (fail closed).
 The rate limiter fails open instead (resolvers.ratelimit).
 
-`Meter` is one object with one job per module: the per-plan rate limit (resolvers.rate_gate),
-API calls counted in memory and flushed (resolvers.api_calls), the `X-Quota-*` snapshot
-(resolvers.quota_headers), and here the quota reservation, overage and alerts around a render.
+`Meter` holds one part per job, each in its module: `rate`, the per-plan rate limit
+(resolvers.rate_gate); `api_calls`, counted in memory and flushed (resolvers.api_calls);
+`quota_snapshot`, `used` for the `X-Quota-*` headers (resolvers.quota_headers); and does here
+the quota reservation, overage and alerts around a render.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from resolvers.errors import AppError, ServiceUnavailable
 from resolvers.mail import Mailer
 from resolvers.memo import BoundedMap
 from resolvers.pricing import OVERAGE_SERVICE, overage_price
-from resolvers.quota_headers import QuotaHeaders
+from resolvers.quota_headers import QuotaSnapshot
 from resolvers.rate_gate import RateGate
 from resolvers.ratelimit import RateLimiter
 from resolvers.rollups import IMAGE_SERVICE, bump_daily
@@ -69,15 +70,28 @@ def quota_exceeded(limit: int) -> AppError:
     return AppError(quota.quota_exceeded_message(limit), code="QUOTA_EXCEEDED", status=429)
 
 
-class Meter(RateGate, ApiCallCounter, QuotaHeaders):
+class Meter:
     def __init__(self, limiter: RateLimiter, mailer: Mailer) -> None:
-        RateGate.__init__(self, limiter)
-        ApiCallCounter.__init__(self)
-        QuotaHeaders.__init__(self)
+        self.rate = RateGate(limiter)
+        self.api_calls = ApiCallCounter()
+        self.quota_snapshot = QuotaSnapshot()
         self.mailer = mailer
         # alerts known to be sent (skips queries; not the truth)
         self._alerted: BoundedMap[str, None] = BoundedMap(100_000)
         self._rendering: set[int] = set()  # this worker's reservations whose render is under way
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate gate's limiter (also the playground's: resolvers/previews.py)."""
+        return self.rate.limiter
+
+    @limiter.setter
+    def limiter(self, limiter: RateLimiter) -> None:
+        self.rate.limiter = limiter
+
+    async def flush(self) -> None:
+        """Write what is counted in memory (API calls). Tests call it before reading."""
+        await self.api_calls.flush()
 
     async def reserve(self, account: Account, now: datetime) -> RenderTicket:
         """Take one image of the quota before rendering, or raise QUOTA_EXCEEDED.
@@ -90,7 +104,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             reservation = await quota.try_reserve(account.id, limit, now)
             if reservation is not None:
                 self._rendering.add(reservation)
-                self._moved(account.id, quota.month_key(now), 1)
+                self.quota_snapshot.moved(account.id, quota.month_key(now), 1)
                 return RenderTicket(account.id, quota.month_key(now), limit,
                                     reservation=reservation)  # fmt: skip
             price = overage_price(account.plan)
@@ -114,7 +128,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             try:
                 reservation, used = await quota.force_reserve(account.id, now, entry.id)
                 self._rendering.add(reservation)
-                self._known(account.id, quota.month_key(now), used)
+                self.quota_snapshot.known(account.id, quota.month_key(now), used)
             except Exception:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
                 raise
@@ -144,7 +158,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
         the timeout): count the image again, and charge its overage again (never below a zero
         balance), so it is counted once."""
         await quota.count_delivered(ticket.account_id, ticket.month)
-        self._moved(ticket.account_id, ticket.month, 1)
+        self.quota_snapshot.moved(ticket.account_id, ticket.month, 1)
         if ticket.overage is not None:
             await ledger.charge_again(ticket.overage, now)
         log.warning("a render of account %s finished after its reservation was given back; "
@@ -171,7 +185,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             price = Decimal(ticket.overage.amount)
             await self._cap_alert(ticket.account_id, ticket.month, ticket.cap, price, now)
         used = await quota.used_in_month(ticket.account_id, ticket.month)
-        self._known(ticket.account_id, ticket.month, used)
+        self.quota_snapshot.known(ticket.account_id, ticket.month, used)
         pending = [
             t
             for t in alerts.due(used, ticket.quota)
@@ -192,7 +206,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             self._rendering.discard(ticket.reservation)
         if ticket.reservation is None or await quota.release(ticket.reservation) is None:
             return  # already given back (a sweep that thought its worker gone)
-        self._moved(ticket.account_id, ticket.month, -1)
+        self.quota_snapshot.moved(ticket.account_id, ticket.month, -1)
         if ticket.overage is not None:
             await ledger.reverse(
                 ticket.overage, now or datetime.now(UTC), "Overage charge returned: render failed"
@@ -208,7 +222,7 @@ class Meter(RateGate, ApiCallCounter, QuotaHeaders):
             if row is None:
                 continue
             released += 1
-            self._moved(row.account_id, row.month, -1)
+            self.quota_snapshot.moved(row.account_id, row.month, -1)
             if row.overage_entry_id is not None:
                 entry = await LedgerEntry.get_or_none(id=row.overage_entry_id)
                 if entry is not None:

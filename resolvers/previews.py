@@ -27,7 +27,7 @@ from resolvers.errors import TooManyRequests
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.keys import check_account_usable
 from resolvers.params import ImageRequest
-from resolvers.rate_gate import RateGate
+from resolvers.rate_gate import rate_limited
 from resolvers.ratelimit import RateDecision, RateLimiter
 from resolvers.renders import generation_failed
 from resolvers.window_limit import WindowLimiter
@@ -84,13 +84,11 @@ async def spend_preview(
         )
     hour = await window.hit(hour_key(account.id), PER_HOUR, HOUR)
     if not hour.allowed:
-        exc = TooManyRequests(
+        raise rate_limited(
+            hour,
             f"Preview limit reached: {PER_HOUR} previews an hour. The API and signed URLs "
             "are not affected.",
-            retry_after=hour.retry_after,
         )
-        exc.headers.update(RateGate.rate_headers(hour))
-        raise exc
     return hour
 
 

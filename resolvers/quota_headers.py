@@ -1,9 +1,10 @@
-"""The `X-Quota-*` headers (docs/metering.md) from a per-process snapshot of `used`, so that a
-cache hit touches no database (docs/caching.md).
+"""A per-process snapshot of each account's `used` this month, for the `X-Quota-*` headers
+(docs/metering.md; web/ writes them from these numbers), so that a cache hit touches no database
+(docs/caching.md).
 
 The snapshot is moved by this process's reservations and read again from the database when
 older than `USED_TTL`; reservations themselves are only ever decided by the database
-(resolvers.quota). `Meter` (resolvers.metering) is a `QuotaHeaders`.
+(resolvers.quota). `Meter` (resolvers.metering) holds one.
 """
 
 from __future__ import annotations
@@ -22,26 +23,17 @@ if TYPE_CHECKING:
 USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
 
 
-def usage_headers(limit: int, used: int) -> dict[str, str]:
-    """The X-Quota-* headers (image responses and GET /api/user/usage)."""
-    return {
-        "X-Quota-Limit": str(limit),
-        "X-Quota-Used": str(used),
-        "X-Quota-Remaining": str(max(0, limit - used)),
-    }
-
-
-class QuotaHeaders:
+class QuotaSnapshot:
     def __init__(self) -> None:
         # (account id, month) -> (used, time.monotonic() when known): quota headers only.
         self._used: BoundedMap[tuple[int, str], tuple[int, float]] = BoundedMap(100_000)
         self._used_reads: SingleFlight[tuple[int, str], int] = SingleFlight()
         self._months: BoundedMap[tuple[int, int], str] = BoundedMap(1000)  # UTC -> "YYYY-MM"
 
-    def _known(self, account_id: int, month: str, used: int) -> None:
+    def known(self, account_id: int, month: str, used: int) -> None:
         self._used.put((account_id, month), (used, time.monotonic()))
 
-    def _moved(self, account_id: int, month: str, delta: int) -> None:
+    def moved(self, account_id: int, month: str, delta: int) -> None:
         entry = self._used.get((account_id, month))
         if entry is not None:
             self._used[(account_id, month)] = (max(0, entry[0] + delta), entry[1])
@@ -59,13 +51,12 @@ class QuotaHeaders:
 
         async def read() -> int:
             used = await quota.used_in_month(account_id, month)
-            self._known(account_id, month, used)
+            self.known(account_id, month, used)
             return used
 
         return await self._used_reads.run((account_id, month), read)
 
-    async def quota_headers(self, account: Account | KeySnapshot, now: datetime) -> dict[str, str]:
-        """X-Quota-* for `account`: exact right after this process rendered for it (the commit
-        reads `used`), otherwise at most `USED_TTL` seconds old."""
-        limit = quota.account_quota(account)
-        return usage_headers(limit, await self._used_now(account.id, now))
+    async def usage(self, account: Account | KeySnapshot, now: datetime) -> tuple[int, int]:
+        """(quota, used) of `account` this month: `used` exact right after this process
+        rendered for it (the commit reads it), otherwise at most `USED_TTL` seconds old."""
+        return quota.account_quota(account), await self._used_now(account.id, now)

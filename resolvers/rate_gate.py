@@ -1,8 +1,9 @@
-"""The per-plan rate limit of the Meter (docs/metering.md): spend one request of an account's
-per-second budget, wait for a turn, and the `X-RateLimit-*` headers.
+"""The per-plan rate limit (docs/metering.md): spend one request of an account's per-second
+budget, wait for a turn, and what is left of it, in numbers (web/ writes the `X-RateLimit-*`
+headers from them).
 
 The limiter itself (GCRA, in memory or in Redis, failing open) is resolvers.ratelimit; this is
-where a plan's `requests_per_second` meets it. `Meter` (resolvers.metering) is a `RateGate`.
+where a plan's `requests_per_second` meets it. `Meter` (resolvers.metering) holds one.
 """
 
 from __future__ import annotations
@@ -25,39 +26,34 @@ def _rate_key(account: Account | KeySnapshot) -> str:
     return f"acct:{account.id}"
 
 
-def _rate_limit_headers(limit: int, remaining: int) -> dict[str, str]:
-    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
+def rate_limited(decision: RateDecision, message: str) -> TooManyRequests:
+    """RATE_LIMITED for a refused `decision`: its Retry-After, and its limit and remaining for
+    the X-RateLimit-* headers."""
+    return TooManyRequests(
+        message, retry_after=decision.retry_after, rate=(decision.limit, decision.remaining)
+    )
 
 
 class RateGate:
     def __init__(self, limiter: RateLimiter) -> None:
         self.limiter = limiter
 
-    @staticmethod
-    def rate_headers(decision: RateDecision) -> dict[str, str]:
-        return _rate_limit_headers(decision.limit, decision.remaining)
-
-    async def rate_limit_headers(
+    async def standing(
         self, account: Account | KeySnapshot, decision: RateDecision | None
-    ) -> dict[str, str]:
-        """The X-RateLimit-* of a metered response: after the token the request spent, or, for
+    ) -> tuple[int, int]:
+        """(limit, remaining) of a metered response: after the token the request spent, or, for
         a request that spent none (a cache hit), read without spending one."""
         rate = get_plan(account.plan).requests_per_second
         if decision is None:
-            remaining = await self.limiter.remaining(_rate_key(account), rate)
-        else:
-            remaining = decision.remaining
-        return _rate_limit_headers(rate, remaining)
+            return rate, await self.limiter.remaining(_rate_key(account), rate)
+        return rate, decision.remaining
 
-    def _rate_limited(self, decision: RateDecision) -> TooManyRequests:
-        exc = TooManyRequests(
-            f"Rate limit exceeded: {decision.limit} requests per second on your plan.",
-            retry_after=decision.retry_after,
-        )
-        exc.headers.update(self.rate_headers(decision))
-        return exc
+    @staticmethod
+    def _rate_limited(decision: RateDecision) -> TooManyRequests:
+        message = f"Rate limit exceeded: {decision.limit} requests per second on your plan."
+        return rate_limited(decision, message)
 
-    async def check_rate(self, account: Account | KeySnapshot, cost: int = 1) -> RateDecision:
+    async def check(self, account: Account | KeySnapshot, cost: int = 1) -> RateDecision:
         """Spend one request of the account's per-second budget (`cost` of them for a batch:
         resolvers/batch.py), or raise RATE_LIMITED."""
         rate = get_plan(account.plan).requests_per_second
@@ -66,11 +62,11 @@ class RateGate:
             raise self._rate_limited(decision)
         return decision
 
-    async def wait_for_rate(
+    async def wait(
         self, account: Account | KeySnapshot, max_wait: float = RATE_WAIT
     ) -> RateDecision:
-        """`check_rate` for a caller that had rather wait than be refused (signed URLs, fetched
-        by crawlers: docs/signed-urls.md): over the limit, wait for the turn the limiter names,
+        """`check` for a caller that had rather wait than be refused (signed URLs, fetched by
+        crawlers: docs/signed-urls.md): over the limit, wait for the turn the limiter names,
         for at most `max_wait` seconds in all, then raise RATE_LIMITED. A refused try spends
         nothing, so waiting costs the budget no more than one request."""
         rate = get_plan(account.plan).requests_per_second

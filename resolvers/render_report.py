@@ -23,7 +23,7 @@ async def render_report(
 ) -> tuple[dict[str, Any], RateDecision]:  # fmt: skip
     """(the report of `req` drawn for `owner`, the rate-limit decision it spent)."""
     account = await usable_account(owner.id)
-    decision = await meter.check_rate(account)
+    decision = await meter.rate.check(account)
     spec, _ = await with_images(req, fetcher, account.id)
     try:
         found = await pool.report(spec)

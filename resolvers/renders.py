@@ -4,7 +4,7 @@ Cached and stored per account (`cache.image_key`): the owner is part of the key.
 
     hit  -> served from memory, Redis or the image store; nothing counted (no rate-limit
             token, no quota)
-    miss -> meter.check_rate -> meter.reserve -> fetch remote images -> pool.render
+    miss -> meter.rate.check -> meter.reserve -> fetch remote images -> pool.render
             -> meter.commit -> cache.set (memory, Redis, the store)
             (any failure before the commit: meter.release, nothing counted)
 
@@ -80,7 +80,7 @@ async def rate_token_on_failure(owner: KeySnapshot, meter: Meter) -> AsyncIterat
     try:
         yield
     except AppError:
-        await meter.check_rate(owner)
+        await meter.rate.check(owner)
         raise
 
 
@@ -100,7 +100,7 @@ async def generate(
     account (read from the database only then: a hit never loads it).
 
     With `degrade` (signed URLs, fetched by crawlers that must never see an error) a render
-    over the owner's rate limit waits for its turn (`Meter.wait_for_rate`), and an owner still
+    over the owner's rate limit waits for its turn (`RateGate.wait`), and an owner still
     over the limit, or out of quota, gets the plain fallback card (`degraded="rate"` or
     `"quota"`, counting nothing) instead of RATE_LIMITED or QUOTA_EXCEEDED.
 
@@ -125,7 +125,7 @@ async def generate(
         if rate_paid is not None:
             spent.append(rate_paid)
         else:
-            spent.append(await (meter.wait_for_rate(acct) if degrade else meter.check_rate(acct)))
+            spent.append(await (meter.rate.wait(acct) if degrade else meter.rate.check(acct)))
         ticket = await meter.reserve(acct, now)
         try:
             body, partial, warned = await _draw(req, pool, fetcher, acct.id, took)

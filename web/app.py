@@ -145,7 +145,7 @@ async def _meter_ctx(app: web.Application) -> AsyncIterator[None]:
     behind."""
     meter, timeout = app[meter_key], app[settings_key].reservation_timeout
     async with (
-        _background(meter.run_flusher()),
+        _background(meter.api_calls.run_flusher()),
         _background(app[fetch_log_key].run_flusher()),
         _background(meter.run_sweeper(timeout)),
     ):

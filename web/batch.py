@@ -24,6 +24,7 @@ from web.appkeys import (
 )
 from web.bodies import read_json
 from web.callers import key_snapshot
+from web.headers import quota_headers, rate_limit_headers
 from web.zipstream import ZipStream
 
 routes = web.RouteTableDef()
@@ -69,8 +70,8 @@ async def post_batch(request: web.Request) -> web.StreamResponse:
         results = _replay_images(request, owner, replay)
         return await _zip(request, now, results, headers)
 
-    rate = await meter.check_rate(owner, batch.rate_cost(len(items)))
-    headers = await meter.rate_limit_headers(owner, rate)
+    rate = await meter.rate.check(owner, batch.rate_cost(len(items)))
+    headers = rate_limit_headers(*await meter.rate.standing(owner, rate))
     results = batch.run(
         owner, items, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
         fetcher=app[fetcher_key], now=now, rate=rate, window=batch.window_for(app[render_pool_key]),
@@ -78,7 +79,7 @@ async def post_batch(request: web.Request) -> web.StreamResponse:
     if as_json:
         done = [replace(result, image=None) async for result in results]  # URLs, not bytes
         await _remember(scope, key, body, now, done)
-        headers.update(await meter.quota_headers(owner, now))
+        headers.update(quota_headers(*await meter.quota_snapshot.usage(owner, now)))
         return _json(request, owner, done, headers)
     written: list[ItemResult] = []
     response = await _zip(request, now, results, headers, written)

@@ -14,7 +14,7 @@ from web.appkeys import clock_key, key_cache_key, meter_key
 
 async def _counted(request: web.Request, account_id: int) -> datetime:
     now = request.app[clock_key]()
-    await request.app[meter_key].record_api_call(account_id, now)
+    await request.app[meter_key].api_calls.record(account_id, now)
     return now
 
 

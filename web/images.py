@@ -33,6 +33,7 @@ from web.appkeys import (
 )
 from web.bodies import read_json
 from web.callers import key_snapshot
+from web.headers import decision_headers, quota_headers, rate_limit_headers
 from web.settings import Settings
 
 log = logging.getLogger("ogapi.images")
@@ -102,7 +103,7 @@ async def _render(
         owner, req, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
         fetcher=app[fetcher_key], now=now,
     )  # fmt: skip
-    headers = await meter.quota_headers(owner, now)
+    headers = quota_headers(*await meter.quota_snapshot.usage(owner, now))
     headers["Cache-Control"] = PRIVATE_CACHE
     if result.partial:
         headers["Cache-Control"] = f"private, max-age={DEGRADED_MAX_AGE}"
@@ -110,7 +111,7 @@ async def _render(
     headers["X-Render-Ms"] = _render_ms(result.render_ms)
     if result.image.warnings:
         headers["X-Render-Warnings"] = result.image.warnings
-    headers.update(await meter.rate_limit_headers(owner, result.rate))
+    headers.update(rate_limit_headers(*await meter.rate.standing(owner, result.rate)))
     return _image_response(request, result.image, headers)
 
 
@@ -136,7 +137,7 @@ async def render_report(request: web.Request) -> web.Response:
     body, decision = await report.render_report(
         owner, req, meter=app[meter_key], pool=app[render_pool_key], fetcher=app[fetcher_key]
     )
-    headers = {"Cache-Control": "no-store", **app[meter_key].rate_headers(decision)}
+    headers = {"Cache-Control": "no-store", **decision_headers(decision)}
     return web.json_response(body, headers=headers)
 
 

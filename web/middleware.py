@@ -13,9 +13,10 @@ import time
 from aiohttp import web
 
 from models.db import unreachable
-from resolvers.errors import HTTP_CODES, AppError
+from resolvers.errors import HTTP_CODES, AppError, TooManyRequests
 from web.appkeys import error_code_key, json_access_key, not_found_page_key, request_id_key
 from web.bodies import JSON_TOO_LARGE
+from web.headers import rate_limit_headers
 from web.metrics import record as record_metrics
 
 log = logging.getLogger("ogapi.web")
@@ -60,9 +61,10 @@ async def error_middleware(request: web.Request, handler):
     try:
         response = await handler(request)
     except AppError as exc:
-        response = error_response(
-            request, exc.status, exc.code, exc.message, exc.headers, exc.extra
-        )
+        headers = exc.headers
+        if isinstance(exc, TooManyRequests) and exc.rate is not None:
+            headers = {**headers, **rate_limit_headers(*exc.rate)}
+        response = error_response(request, exc.status, exc.code, exc.message, headers, exc.extra)
     except web.HTTPException as exc:
         if exc.status == 404 and not _wants_json(request) and not_found_page_key in request.app:
             response = await request.app[not_found_page_key](request)  # web/pages.py

@@ -19,7 +19,6 @@ from models import Account
 from resolvers import keys, previews
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.params import parse_params
-from resolvers.rate_gate import RateGate
 from resolvers.ratelimit import RateDecision
 from resolvers.templates import drawn
 from resolvers.templates.fields import DrawnDesign
@@ -34,6 +33,7 @@ from web.appkeys import (
 )
 from web.auth import guard_browser_post, require_session
 from web.bodies import read_json
+from web.headers import decision_headers
 from web.images import _image_response, _query, mint_signed
 
 routes = web.RouteTableDef()
@@ -82,7 +82,7 @@ async def _draft(
     image = await previews.draft(
         account, req, pool=app[render_pool_key], fetcher=app[preview_fetcher_key]
     )
-    headers = {"Cache-Control": "private, no-store", **RateGate.rate_headers(budget)}
+    headers = {"Cache-Control": "private, no-store", **decision_headers(budget)}
     return _image_response(request, image, headers)
 
 

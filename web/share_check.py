@@ -15,6 +15,7 @@ from web.appkeys import clock_key, fetcher_key, meter_key
 from web.auth import guard_browser_post, require_session
 from web.bodies import read_json
 from web.callers import key_owner
+from web.headers import decision_headers
 
 routes = web.RouteTableDef()
 
@@ -28,15 +29,15 @@ async def _caller(request: web.Request) -> Account:
     guard_browser_post(request)
     account = await require_session(request)
     keys.check_account_usable(account)
-    await request.app[meter_key].record_api_call(account.id, request.app[clock_key]())
+    await request.app[meter_key].api_calls.record(account.id, request.app[clock_key]())
     return account
 
 
 @routes.post("/api/share-check")
 async def check(request: web.Request) -> web.Response:
     account = await _caller(request)
-    decision = await request.app[meter_key].check_rate(account)
+    decision = await request.app[meter_key].rate.check(account)
     url = (await read_json(request)).get("url")
     result = await share_check(url, request.app[fetcher_key], owner=account.id)
-    headers = {"Cache-Control": "no-store", **request.app[meter_key].rate_headers(decision)}
+    headers = {"Cache-Control": "no-store", **decision_headers(decision)}
     return web.json_response(result, headers=headers)

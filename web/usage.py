@@ -9,8 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from resolvers import quota
-from resolvers.quota_headers import usage_headers
 from web.callers import key_owner
+from web.headers import quota_headers
 
 routes = web.RouteTableDef()
 
@@ -19,5 +19,5 @@ routes = web.RouteTableDef()
 async def user_usage(request: web.Request) -> web.Response:
     owner, now = await key_owner(request)
     summary = await quota.usage_summary(owner.account, now)
-    headers = {**usage_headers(summary.quota, summary.used), "Cache-Control": "no-store"}
+    headers = {**quota_headers(summary.quota, summary.used), "Cache-Control": "no-store"}
     return web.json_response(summary.as_json(), headers=headers)

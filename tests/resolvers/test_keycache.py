@@ -177,9 +177,9 @@ async def test_api_calls_are_flushed_in_the_background_and_at_shutdown(aiohttp_c
     assert await written() is False  # 4 now
     await client.get("/api/user/usage", headers={"X-API-Key": key})
     meter = client.app[meter_key]
-    assert meter._calls  # not written yet ...
+    assert meter.api_calls._calls  # not written yet ...
     await client.close()  # ... until shutdown
-    assert not meter._calls
+    assert not meter.api_calls._calls
 
 
 async def test_quota_headers_on_hits_follow_other_workers_within_a_second(client, clock):

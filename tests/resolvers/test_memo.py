@@ -15,7 +15,7 @@ from resolvers import quota
 from resolvers.cache import CachedImage, ImageCache
 from resolvers.memo import BoundedMap, LruMap, SingleFlight
 from resolvers.memory_lru import MemoryLru
-from resolvers.quota_headers import QuotaHeaders
+from resolvers.quota_headers import QuotaSnapshot
 
 
 class Loads:
@@ -166,15 +166,15 @@ async def test_image_cache_waiters_outlive_a_cancelled_leader():
 async def test_quota_headers_of_concurrent_requests_share_one_read(monkeypatch):
     reads = Loads(7)
     monkeypatch.setattr(quota, "used_in_month", lambda account_id, month: reads())
-    headers = QuotaHeaders()
+    snapshot = QuotaSnapshot()
     owner = SimpleNamespace(id=1, plan=PlanId.FREE, custom_quota=100)
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    asks = [asyncio.create_task(headers.quota_headers(owner, now)) for _ in range(5)]
+    asks = [asyncio.create_task(snapshot.usage(owner, now)) for _ in range(5)]
     await reads.started.wait()
     reads.release.set()
     answers = await asyncio.gather(*asks)
-    assert {a["X-Quota-Used"] for a in answers} == {"7"} and reads.runs == 1
-    assert (await headers.quota_headers(owner, now))["X-Quota-Remaining"] == "93"
+    assert set(answers) == {(100, 7)} and reads.runs == 1
+    assert await snapshot.usage(owner, now) == (100, 7)
     assert reads.runs == 1  # the snapshot answers now
 
 

@@ -93,19 +93,19 @@ async def test_redis_down_fails_open_and_logs(caplog):
         await limiter.close()
 
 
-async def test_meter_check_rate_raises_rate_limited_with_headers(settings):
+async def test_meter_check_rate_raises_rate_limited_with_its_numbers(settings):
     from models.db import database
 
     async with database(settings.database_url):
         account = await Account.create(email="r@example.com", password_hash="x", plan=PlanId.FREE)
         meter = Meter(MemoryRateLimiter(), Mailer("x@og.test"))
-        first = await meter.check_rate(account)
-        assert Meter.rate_headers(first) == {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0"}
+        first = await meter.rate.check(account)
+        assert (first.limit, first.remaining) == (1, 0)
         with pytest.raises(TooManyRequests) as info:
-            await meter.check_rate(account)
+            await meter.rate.check(account)
     exc = info.value
     assert (exc.status, exc.code) == (429, "RATE_LIMITED")
-    assert exc.headers["Retry-After"] == "1" and exc.headers["X-RateLimit-Remaining"] == "0"
+    assert exc.headers == {"Retry-After": "1"} and exc.rate == (1, 0)  # web/ writes X-RateLimit-*
 
 
 async def test_remaining_reads_without_spending():

@@ -1,4 +1,6 @@
 """Render the example user designs (docs/examples/*.json) in both themes as a contact sheet.
+podcast.json names an uploaded font: here DejaVu Serif Bold (Debian's fonts-dejavu-core, which
+scripts/setup.sh installs), checked as an upload is (render/fontcheck.py).
 
 usage: python -m bench.design_sheet [--out docs/img/custom-templates.png]
 """
@@ -12,6 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from render.card import render_card
+from render.fontcheck import inspect_font
 from render.spec import CardSpec
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
@@ -42,12 +45,26 @@ def _picture(kind: str) -> bytes:
     return buf.getvalue()
 
 
+# the uploaded fonts the examples name -> the file standing in for the upload
+UPLOADED = {"font_dejavuserifbold0": Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")}
+
+
+def _fonts(design: str) -> tuple[tuple[str, str, str], ...]:
+    out = []
+    for font_id, path in UPLOADED.items():
+        if font_id in design:
+            _, info = inspect_font(path.read_bytes())  # a TTF: drawn from its own file
+            out.append((font_id, str(path), info["family"]))
+    return tuple(out)
+
+
 def card(name: str, theme: str) -> Image.Image:
     design = (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
     title, fields = VALUES[name]
     images = {k: _picture(v[4:]) for k, v in fields.items() if v.startswith("img:")}
     fields = {k: f"https://example.com/{k}.png" if k in images else v for k, v in fields.items()}
-    spec = CardSpec.build(title, fields=fields, images=images, theme=theme, design=design)
+    spec = CardSpec.build(title, fields=fields, images=images, theme=theme, design=design,
+                          fonts=_fonts(design))  # fmt: skip
     return Image.open(io.BytesIO(render_card(spec))).convert("RGB")
 
 

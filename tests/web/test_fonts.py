@@ -6,6 +6,7 @@ pool serves again. The upload parser is fuzzed: never a 500."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import struct
@@ -268,3 +269,46 @@ async def test_fuzzed_uploads_never_answer_500(api, user_factory):
             font = await resp.json()
             await api.delete(f"/api/fonts/{font['id']}", headers={"X-API-Key": user.api_key})
     assert 400 in seen
+
+
+async def test_a_render_process_that_dies_answers_generation_failed_and_the_pool_recovers(
+    aiohttp_client, make_app
+):
+    """Render processes (a real pool) are killed as soon as they start, as a font that crashed
+    FreeType would: the render is retried once, then answers GENERATION_FAILED, counting
+    nothing; once they live again, the same request renders."""
+    import asyncio
+    import os
+    import signal
+
+    from tests.web.imaging import api_user, used
+    from web.appkeys import render_pool_key
+
+    a = await aiohttp_client(make_app(render_workers=1))
+    user = await api_user(a, "crash@example.com")
+    h = {"X-API-Key": user.api_key}
+    font = await (await upload(a, user.api_key, sample("ttf"))).json()
+    resp = await a.post("/api/templates", json={"name": "c", "design": font_design(font["id"])},
+                        headers=h)  # fmt: skip
+    tpl = (await resp.json())["id"]
+    pool = a.app[render_pool_key]
+    killing = True
+
+    async def killer() -> None:
+        while killing:
+            for pid in list(getattr(pool._executor, "_processes", None) or {}):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.002)
+
+    task = asyncio.ensure_future(killer())
+    try:
+        resp = await a.get("/api/generate", params={"template": tpl, "title": "Boom"}, headers=h)
+        body = await resp.json()
+        assert resp.status == 500 and body["code"] == "GENERATION_FAILED", body
+    finally:
+        killing = False
+        await task
+    assert await used(user.id) == 0 and pool.rebuilds >= 2
+    resp = await a.get("/api/generate", params={"template": tpl, "title": "Boom"}, headers=h)
+    assert resp.status == 200 and resp.headers["X-Cache"] == "MISS", await resp.text()

@@ -201,6 +201,8 @@ def record(request: web.Request, status: int, headers, seconds: float = 0.0) -> 
         m.render_seconds.observe(float(headers.get("X-Render-Ms", "0")) / 1000)
     if headers is not None and headers.get("X-OG-Degraded"):
         m.degraded.inc()
+    if status < 400:  # every coded refusal is a 4xx or 5xx; most answers are neither
+        return
     code = request.get(error_code_key)
     if code == "QUOTA_EXCEEDED":
         m.quota_rejections.inc()

@@ -121,6 +121,24 @@ def render_section(a: argparse.Namespace) -> list[Row]:
     return rows
 
 
+def engine_section(a: argparse.Namespace) -> list[Row]:
+    """The design engine's figures: repeated, new titles, a fork of `default`, render memory
+    (bench/engine_bench.py; beside Takumi: bench/compare_reference.sh)."""
+    from bench.engine_bench import measure
+
+    m = measure(a.n, a.rounds)
+    rows = []
+    for key, label in (("standard", "standard card"), ("new_title", "new title each render"),
+                       ("fork", "a user's fork of default")):  # fmt: skip
+        cpu = [c for c, _ in m[key]]  # type: ignore[attr-defined]  # (cpu, wall) pairs
+        rows.append(Row("engine", f"{label}, CPU ms/image", _ms(cpu)))
+    for name, (used, bound) in m["memory"]["caches"].items():  # type: ignore[index]  # dict
+        rows.append(
+            Row("engine", f"{name} cache, MB", f"{used / 2**20:.1f}", f"bound {bound >> 20}")
+        )
+    return rows
+
+
 def http_section(a: argparse.Namespace) -> list[Row]:
     """Cache-hit requests/s over real HTTP (bench/http_bench.py)."""
     from bench.http_bench import http_section as run
@@ -174,6 +192,7 @@ def preview_section(a: argparse.Namespace) -> list[Row]:
 
 SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
     render_section,
+    engine_section,
     http_section,
     hotpath_section,
     graphql_section,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from render import fonts, png, report
+from render import draw, fonts, png, report
 from render.design.engine import draw_design, load
 from render.draw import Canvas
 from render.spec import DEFAULT_QUALITY, MAX_QUALITY, MAX_SIZE, MIN_QUALITY, MIN_SIZE, CardSpec
@@ -23,7 +23,8 @@ def _clamp(v: int) -> int:
 
 def _encode(canvas: Canvas, fmt: str, quality: int | None) -> bytes:
     if fmt == "png":
-        return png.encode_png(canvas.pixels(), PNG_LEVEL, canvas.bg, canvas.dirty)
+        pixels = canvas.pixels()
+        return png.encode_png(pixels, PNG_LEVEL, canvas.bg, canvas.dirty, draw.PNG_BANDS)
     q = max(MIN_QUALITY, min(MAX_QUALITY, quality or DEFAULT_QUALITY.get(fmt, 90)))
     buf = io.BytesIO()
     if fmt == "jpeg":

@@ -23,7 +23,11 @@ _SS = 4  # supersampling for anti-aliased shapes
 # backgrounds every default-size card reuses.
 BG_CACHE_BYTES = 48 << 20
 LARGE_BG = 6 << 20
-_BG_CACHE: ByteLru[Background] = ByteLru(BG_CACHE_BYTES)
+# The PNG segments of drawn bands (render.png, keyed on their exact rows) take their share of
+# the same budget: backgrounds and bands together stay within BG_CACHE_BYTES.
+BAND_CACHE_BYTES = 8 << 20
+_BG_CACHE: ByteLru[Background] = ByteLru(BG_CACHE_BYTES - BAND_CACHE_BYTES)
+PNG_BANDS: ByteLru = ByteLru(BAND_CACHE_BYTES)
 _BG_SEEN = Admission()
 
 

@@ -6,16 +6,22 @@ better than any PNG filter. The image is cut into bands of `BAND` rows, each com
 own raw-deflate segment, sync-flushed so segments concatenate into one zlib stream. Each segment
 is primed (zdict) with the row above it, so it still matches against that row. A band whose rows
 and the row above are untouched background is copied from `Background` (compressed once, hard);
-only the bands that were drawn on are compressed per render.
+only the bands that were drawn on are compressed per render, each as its own segment, and a
+`bands` memo keeps each drawn band's segment by its exact bytes (and the row above): the bands a
+new title does not reach (the subtitle, the footer) are not compressed again.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 from zlib_ng import zlib_ng
+
+if TYPE_CHECKING:
+    from render.memo import ByteLru
 
 BAND = 16
 BG_LEVEL = 9
@@ -66,16 +72,35 @@ class Background:
         return hit
 
 
+def _drawn_band(
+    pixels: np.ndarray, y0: int, y1: int, level: int, bands: ByteLru | None
+) -> tuple[bytes, int, int]:
+    """(segment, adler, length) of rows [y0, y1), from `bands` when these exact rows (and the
+    row above, which primes the segment) were compressed before at this level."""
+    raw = _rows(pixels, y0, y1)
+    prev = _rows(pixels, y0 - 1, y0) if y0 else b""
+    key = (level, prev, raw) if bands is not None else None
+    hit = bands.get(key) if bands is not None else None
+    if hit is None:
+        hit = (_deflate(raw, level, prev), zlib.adler32(raw), len(raw))
+        if bands is not None:
+            bands.put(key, hit, len(prev) + len(raw) + len(hit[0]) + 200)
+    return hit
+
+
 def encode_png(
     pixels: np.ndarray,
     level: int = 6,
     background: Background | None = None,
     dirty: list[tuple[int, int]] | None = None,
+    bands: ByteLru | None = None,
 ) -> bytes:
     """PNG bytes of an (h, w, 3) uint8 array.
 
     With `background` and `dirty` (row ranges [y0, y1) where pixels may differ from the
-    background), untouched bands are taken from the background's compressed cache.
+    background), untouched bands are taken from the background's compressed cache; with
+    `bands`, drawn bands are compressed one by one and memoised there (else runs of them at
+    once).
     """
     h, w = pixels.shape[:2]
     n = (h + BAND - 1) // BAND
@@ -94,6 +119,9 @@ def encode_png(
         y0 = i * BAND
         if reusable[i] and background is not None:  # reusable implies a background
             seg, a2, ln = background.band(y0, min(h, y0 + BAND))
+            i += 1
+        elif bands is not None:
+            seg, a2, ln = _drawn_band(pixels, y0, min(h, y0 + BAND), level, bands)
             i += 1
         else:
             j = i

@@ -4,6 +4,7 @@ rate limit and alerts stay exact over real HTTP (docs/metering.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -26,8 +27,8 @@ from tests.services import free_port, wait_http_ok
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-async def workers(pg, redis_url, tmp_path):
+@contextlib.asynccontextmanager
+async def _serving(pg: str, redis_url: str, tmp_path: Path, **extra: str):
     """Two `ogapi serve` processes on their own ports (as behind a load balancer)."""
     env = {
         **os.environ,
@@ -36,6 +37,7 @@ async def workers(pg, redis_url, tmp_path):
         "SECRET_KEY": TEST_SECRET,
         "OGAPI_DATA_DIR": str(tmp_path),
         "OGAPI_RENDER_WORKERS": "0",
+        **extra,
     }
     ports = [free_port(), free_port()]
     procs = [
@@ -66,6 +68,12 @@ async def workers(pg, redis_url, tmp_path):
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+
+
+@pytest.fixture
+async def workers(pg, redis_url, tmp_path):
+    async with _serving(pg, redis_url, tmp_path) as bases:
+        yield bases
 
 
 async def _account(email: str, **fields) -> tuple[Account, str]:
@@ -287,3 +295,33 @@ async def test_two_workers_stop_overage_exactly_at_the_spending_cap(workers, pg)
         assert charges == 5
         kinds = [n.kind.value for n in await Notification.filter(account_id=acct.id)]
         assert kinds.count("SPENDING_CAP_100") == 1
+
+
+async def test_two_workers_deliver_each_webhook_event_once(pg, redis_url, tmp_path, aiohttp_server):
+    """Both workers' deliverers poll the same PostgreSQL; the quota alerts fired on either
+    worker and test pings sent through both reach the receiver exactly once each, signed."""
+    from models import WebhookEndpoint
+    from tests.webhook_receiver import start_receiver, verify_with_python_recipe
+
+    receiver = await start_receiver(aiohttp_server, delay=0.05)
+    secret = "whsec_" + "m" * 32
+    async with on_database(pg):
+        account, key = await _account("hooks@example.com", plan=PlanId.PUBLISHING, custom_quota=5)
+        await WebhookEndpoint.create(id="we_multiworker00001", account_id=account.id,
+                                     url=receiver.url, events=["quota.threshold"],
+                                     sealed_secret=SecretBox(TEST_SECRET).seal(secret),
+                                     created_at=datetime.now(UTC))  # fmt: skip
+    extra = {"OGAPI_ALLOW_PRIVATE_FETCH": "1"}  # the receiver is on loopback
+    async with _serving(pg, redis_url, tmp_path, **extra) as bases, aiohttp.ClientSession() as http:
+        assert await _fire(bases, key, 12, "w") == {"ok": 5, "QUOTA_EXCEEDED": 7}
+        for i in range(6):
+            url = f"{bases[i % 2]}/api/webhook-endpoints/we_multiworker00001/test"
+            async with http.post(url, headers={"X-API-Key": key}) as r:
+                assert r.status == 200 and (await r.json())["delivery"]["status"] == "delivered"
+        await receiver.wait_for(9, seconds=20)
+        await asyncio.sleep(5)  # both deliverers have polled again: nothing more comes
+    ids = Counter(got.event["id"] for got in receiver.received)
+    assert len(ids) == 9 and set(ids.values()) == {1}, ids
+    kinds = Counter(got.event["type"] for got in receiver.received)
+    assert kinds == {"quota.threshold": 3, "ping": 6}
+    assert all(verify_with_python_recipe(secret, got) for got in receiver.received)

@@ -90,7 +90,7 @@ function notificationsPanel(list) {
 	if (!list.length) return empty("All clear", "Quota alerts (80%, 95%, 100%) and low-balance warnings appear here.");
 	return html`<ul class="list">${list.map(
 		(n) => html`
-    <li class="note"><span class="dot ${["QUOTA_100", "LOW_BALANCE", "SPENDING_CAP_100"].includes(n.kind) ? "bad" : ""}" aria-hidden="true"></span>
+    <li class="note"><span class="dot ${["QUOTA_100", "LOW_BALANCE", "SPENDING_CAP_100", "WEBHOOK_DISABLED"].includes(n.kind) ? "bad" : ""}" aria-hidden="true"></span>
       <span><span>${n.message}</span><br><span class="muted small">${txDate(n.createdAt)}</span></span></li>`,
 	)}</ul>`;
 }

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import html
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from resolvers.crypto import SecretBox, constant_time_equals
@@ -24,7 +24,9 @@ from resolvers.key_owner import KeySnapshot
 from resolvers.keycache import KeyCache
 from resolvers.keys import check_account_usable
 from resolvers.memo import BoundedMap
-from resolvers.params import ImageRequest, whole_number
+from resolvers.params import ImageRequest, alt_text, parse_params, whole_number
+from resolvers.templates.fields import DrawnDesign
+from resolvers.timefmt import iso_utc
 
 CONTEXT = b"ogapi-signed-url-v1"
 CONTROL = ("kid", "exp", "sig")
@@ -62,6 +64,35 @@ def signed_url(
     """The signed URL of an image (the one minting function: `/api/signed/generate`, the
     dashboard and batches all call it)."""
     return f"{base_url}{SIGNED_PATH}?{signed_query(api_key, kid, params, exp)}"
+
+
+def mint(
+    raw: dict[str, str],
+    *,
+    base_url: str,
+    allow_http: bool,
+    api_key: str,
+    kid: str,
+    now: datetime,
+    design: DrawnDesign | None = None,
+) -> dict[str, object]:
+    """The body of a signed-URL answer (`url`, `expires_at`, `alt`, `meta`, `kid`) for the
+    image parameters `raw` (plus an optional `expires_in`): `GET /api/signed/generate` and the
+    dashboard. `design`: the custom template `raw` names (resolvers.templates.drawn)."""
+    exp = expiry(raw.pop("expires_in", None), now)
+    req = parse_params(raw, allow_http=allow_http, design=design)
+    url = signed_url(base_url, api_key, kid, dict(req.params), exp)
+    alt = alt_text(req.spec)
+    expires_at = None
+    if exp is not None:
+        expires_at = iso_utc(datetime.fromtimestamp(exp, UTC))
+    return {
+        "url": url,
+        "expires_at": expires_at,
+        "alt": alt,
+        "meta": meta_block(url, req, alt),
+        "kid": kid,
+    }
 
 
 def invalid() -> AppError:

@@ -7,7 +7,7 @@ Thin: read input, call `resolvers.renders` / `resolvers.signing`, map the result
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -16,11 +16,9 @@ from resolvers import renders, signing
 from resolvers.cache import CachedImage
 from resolvers.errors import InvalidParameter
 from resolvers.key_owner import KeySnapshot
-from resolvers.params import ImageRequest, QueryMemo, alt_text, parse_params
+from resolvers.params import ImageRequest, QueryMemo, parse_params
 from resolvers.templates import drawn
 from resolvers.templates import views as template_views
-from resolvers.templates.fields import DrawnDesign
-from resolvers.timefmt import iso_utc
 from web.appkeys import (
     clock_key,
     fetch_log_key,
@@ -34,7 +32,6 @@ from web.appkeys import (
 from web.bodies import read_json
 from web.callers import key_snapshot
 from web.headers import decision_headers, quota_headers, rate_limit_headers
-from web.settings import Settings
 
 log = logging.getLogger("ogapi.images")
 routes = web.RouteTableDef()
@@ -163,34 +160,16 @@ async def signed_generate(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     raw = _query(request)
     design = await drawn.resolve(owner.id, raw)
-    return web.json_response(mint_signed(settings, api_key, owner.kid, raw, now, design))
-
-
-def mint_signed(
-    settings: Settings,
-    api_key: str,
-    kid: str,
-    raw: dict[str, str],
-    now: datetime,
-    design: DrawnDesign | None = None,
-) -> dict[str, object]:
-    """The body of a signed-URL answer (`url`, `expires_at`, `alt`, `meta`, `kid`) for the
-    image parameters `raw` (plus an optional `expires_in`); also used by the dashboard.
-    `design`: the custom template `raw` names (resolvers.templates.drawn)."""
-    exp = signing.expiry(raw.pop("expires_in", None), now)
-    req = parse_params(raw, allow_http=not settings.production, design=design)
-    url = signing.signed_url(settings.base_url, api_key, kid, dict(req.params), exp)
-    alt = alt_text(req.spec)
-    expires_at = None
-    if exp is not None:
-        expires_at = iso_utc(datetime.fromtimestamp(exp, UTC))
-    return {
-        "url": url,
-        "expires_at": expires_at,
-        "alt": alt,
-        "meta": signing.meta_block(url, req, alt),
-        "kid": kid,
-    }
+    body = signing.mint(
+        raw,
+        base_url=settings.base_url,
+        allow_http=not settings.production,
+        api_key=api_key,
+        kid=owner.kid,
+        now=now,
+        design=design,
+    )
+    return web.json_response(body)
 
 
 @routes.get("/api/signed/image")

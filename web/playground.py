@@ -16,7 +16,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from models import Account
-from resolvers import keys, previews
+from resolvers import keys, previews, signing
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.params import parse_params
 from resolvers.ratelimit import RateDecision
@@ -34,7 +34,7 @@ from web.appkeys import (
 from web.auth import guard_browser_post, require_session
 from web.bodies import read_json
 from web.headers import decision_headers
-from web.images import _image_response, _query, mint_signed
+from web.images import _image_response, _query
 
 routes = web.RouteTableDef()
 
@@ -100,4 +100,13 @@ async def sign(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     design = await drawn.resolve(account.id, raw)
     now = request.app[clock_key]()
-    return web.json_response(mint_signed(settings, plain, key.kid, raw, now, design))
+    body = signing.mint(
+        raw,
+        base_url=settings.base_url,
+        allow_http=not settings.production,
+        api_key=plain,
+        kid=key.kid,
+        now=now,
+        design=design,
+    )
+    return web.json_response(body)

@@ -51,14 +51,16 @@ class Report:
     # the spec's fetched images (field, bytes or None), to name what `image` is told about
     given: tuple[tuple[str, bytes | None], ...] = ()
 
-    def text(self, name: str, block: Block, families: Iterable[str], missing: set[int]) -> None:
+    def text(
+        self, name: str, block: Block, families: Iterable[str], missing: Iterable[int]
+    ) -> None:
         """A text block drawn for field `name`; a field drawn twice keeps its first size and
         lines, and adds up truncation, missing code points and fonts."""
         entry = self.fields.get(name)
         if entry is None:
             entry = self.fields[name] = FieldReport(block.size, len(block.lines))
         entry.truncated = entry.truncated or block.truncated
-        entry.missing |= missing
+        entry.missing.update(missing)
         entry.fonts.extend(f for f in families if f not in entry.fonts)
 
     def image(self, data: bytes | None, ok: bool) -> None:

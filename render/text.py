@@ -224,9 +224,10 @@ def missing(text: str, first: str = fonts.PRIMARY) -> set[int]:
     return out
 
 
-def block_fonts(block, first: str | None = None) -> tuple[list[str], set[int]]:
+@functools.lru_cache(maxsize=1024)  # a repeated card reports the blocks it drew before
+def block_fonts(block, first: str | None = None) -> tuple[tuple[str, ...], frozenset[int]]:
     """(the families a laid-out block is drawn with, in order of use; its missing code
-    points). `block` is a render.layout.Block."""
+    points). `block` is a render.layout.Block (frozen: its lines are the key)."""
     face = first or block.face
     families: list[str] = []
     lost: set[int] = set()
@@ -236,7 +237,7 @@ def block_fonts(block, first: str | None = None) -> tuple[list[str], set[int]]:
             if name and name not in families:
                 families.append(name)
         lost |= missing(line.text, face)
-    return families, lost
+    return tuple(families), frozenset(lost)
 
 
 @bytes_cached(GLYPH_CACHE_BYTES, lambda hit: image_bytes(hit[0]))

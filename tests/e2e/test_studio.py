@@ -23,6 +23,7 @@ BLANK = {
          "weight": 700, "size": 64, "min_size": 32, "max_lines": 3, "color": "#ffffff"},
     ],
 }  # fmt: skip
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = os.environ.get("OGAPI_STUDIO_SHOTS")  # a folder: write the docs' screenshots there
 
 
@@ -163,6 +164,27 @@ def test_layers_add_duplicate_reorder_and_delete_with_the_keyboard(page_factory,
     layers = _design(page, tpl)["layers"]
     assert [(la["type"], la.get("name")) for la in layers] == [
         ("rect", "Badge"), ("rect", "Bar"), ("rect", None)]  # fmt: skip
+
+
+def test_the_font_picker_offers_the_accounts_uploaded_fonts(page_factory, live):
+    page, _ = page_factory()
+    signup(page, live.email("fonts"))
+    ttf = (ROOT / "render" / "fonts" / "NotoSans-Bold.ttf").read_bytes()
+    up = page.request.post(
+        "/api/fonts?family=Brand%20Sans", data=ttf, headers={"Content-Type": "font/ttf"}
+    )
+    assert up.status == 201, up.text()
+    font = up.json()["id"]
+    tpl = _make(page)
+    _open(page, tpl)
+    page.locator("#layer-1 .st-pick").click()
+    picker = page.get_by_label("Font", exact=True)
+    expect(picker.locator("option")).to_contain_text(["(default)", "Inter", "Brand Sans"])
+    picker.select_option(font)
+    expect(page.locator("#st-status")).to_contain_text("Preview up to date")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#st-meta")).to_contain_text("version 2 ·")
+    assert _design(page, tpl)["layers"][1]["font"] == font
 
 
 def test_broken_json_shows_the_error_at_its_layer(page_factory, live):

@@ -68,13 +68,13 @@ def signed_url(
 
 def mint(
     raw: dict[str, str],
-    *,
-    base_url: str,
-    allow_http: bool,
     api_key: str,
     kid: str,
     now: datetime,
-    design: DrawnDesign | None = None,
+    design: DrawnDesign | None,
+    *,
+    base_url: str,
+    allow_http: bool,
 ) -> dict[str, object]:
     """The body of a signed-URL answer (`url`, `expires_at`, `alt`, `meta`, `kid`) for the
     image parameters `raw` (plus an optional `expires_in`): `GET /api/signed/generate` and the

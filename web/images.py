@@ -157,17 +157,11 @@ async def generate_get(request: web.Request) -> web.Response:
 async def signed_generate(request: web.Request) -> web.Response:
     owner, now = await key_snapshot(request)
     api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
-    settings = request.app[settings_key]
     raw = _query(request)
     design = await drawn.resolve(owner.id, raw)
+    site = request.app[settings_key]
     body = signing.mint(
-        raw,
-        base_url=settings.base_url,
-        allow_http=not settings.production,
-        api_key=api_key,
-        kid=owner.kid,
-        now=now,
-        design=design,
+        raw, api_key, owner.kid, now, design, base_url=site.base_url, allow_http=not site.production
     )
     return web.json_response(body)
 

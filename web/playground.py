@@ -97,16 +97,9 @@ async def sign(request: web.Request) -> web.Response:
     plain = keys.reveal(key, request.app[secret_box_key]) if key else None
     if key is None or plain is None:
         raise AppError("This account has no API key.", code="INVALID_API_KEY", status=401)
-    settings = request.app[settings_key]
+    site, now = request.app[settings_key], request.app[clock_key]()
     design = await drawn.resolve(account.id, raw)
-    now = request.app[clock_key]()
     body = signing.mint(
-        raw,
-        base_url=settings.base_url,
-        allow_http=not settings.production,
-        api_key=plain,
-        kid=key.kid,
-        now=now,
-        design=design,
+        raw, plain, key.kid, now, design, base_url=site.base_url, allow_http=not site.production
     )
     return web.json_response(body)

@@ -109,10 +109,7 @@ async def studio_page(request: web.Request) -> web.StreamResponse:
     if account is None:
         raise login_redirect(request)
     request.app[render_pool_key].start_drafts()  # its live previews are drafts too
-    # The font picker lists uploaded fonts once the server has GET /api/fonts (docs/templates.md).
-    fonts = any(r.canonical == "/api/fonts" for r in request.app.router.resources())
-    data = {"email": account.email, "title": "Templates", "fonts": fonts}
-    return page(request, "templates.html", data)
+    return page(request, "templates.html", {"email": account.email, "title": "Templates"})
 
 
 @routes.get("/docs")

@@ -1,6 +1,6 @@
 // The studio's editor: layers, the selected layer's properties, fields with sample values, the
 // JSON tab, errors beside what their JSON Pointer names, and Save / Versions / Delete.
-import { $, $$, api, pageData, html, openDialog, setHTML, showError, toast, txDate } from "./lib.js";
+import { $, $$, api, html, openDialog, setHTML, showError, toast, txDate } from "./lib.js";
 import { boxes, initCanvas, schedule, thumb } from "./studio-canvas.js";
 import { at, control, flat, label, where } from "./studio-props.js";
 
@@ -343,7 +343,6 @@ function fromJson() {
 
 let fonts = [{ value: "Inter", label: "Inter (bundled)" }];
 async function loadFonts() {
-	if (!pageData.fonts) return;
 	try {
 		const body = await api("/api/fonts", { method: "GET" });
 		const list = (body.fonts || []).map((f) =>
@@ -351,7 +350,7 @@ async function loadFonts() {
 		);
 		if (list.length) fonts = list;
 	} catch {
-		/* the bundled families until font upload is available */
+		/* the bundled family only */
 	}
 }
 

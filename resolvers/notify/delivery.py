@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -42,6 +43,7 @@ LEASE = 30.0  # seconds a claimed delivery is left to its worker
 FIRST_RETRY, FACTOR, MAX_DELAY = 30.0, 4.0, 8 * 3600.0
 RETRY_FOR = timedelta(hours=24)  # after the event: then the delivery fails
 DISABLE_AFTER = timedelta(hours=24)  # of failures since the endpoint's last success
+PURGE_EVERY = 3600.0  # seconds between forgetting old events
 POLL = 2.0  # seconds between looks for due deliveries (sooner when this worker emits)
 USER_AGENT = "OGImageAPI-Webhooks/1.0 (+docs/webhooks.md)"
 
@@ -66,10 +68,21 @@ class Deliverer:
         return len(claimed)
 
     async def run(self, every: float = POLL) -> None:
+        """Deliver what is due every `every` seconds (at once after this worker emits), and
+        forget events past the log's reach (`events.KEEP`) once an hour."""
         wake = asyncio.Event()
         events.listen(wake)
+        purged = -PURGE_EVERY
+
+        async def step() -> None:
+            nonlocal purged
+            await self.retry_due()
+            if time.monotonic() - purged >= PURGE_EVERY:
+                purged = time.monotonic()
+                await events.purge(self.clock())
+
         try:
-            await outbox.run_every(every, self.retry_due, "webhook", wake)
+            await outbox.run_every(every, step, "webhook", wake)
         finally:
             events.unlisten(wake)
 

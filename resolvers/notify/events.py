@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.signals import post_save
@@ -46,6 +46,7 @@ FROM_KIND: dict[str, str] = {
     # names the cap (docs/webhooks.md).
     NotificationKind.SPENDING_CAP_100: QUOTA_THRESHOLD,
 }
+KEEP = timedelta(days=30)  # the delivery log's reach (every delivery is done within 24 h)
 _wakeups: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
 
 
@@ -107,6 +108,13 @@ async def emit(
     if claimed_until is None:
         _wake()
     return event, deliveries
+
+
+async def purge(now: datetime) -> int:
+    """Forget events older than KEEP with their deliveries; how many events went."""
+    cutoff = now - KEEP
+    await WebhookDelivery.filter(created_at__lt=cutoff).delete()
+    return await WebhookEvent.filter(created_at__lt=cutoff).delete()
 
 
 def event_of(n: Notification) -> tuple[str, dict[str, Any]] | None:

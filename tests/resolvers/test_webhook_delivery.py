@@ -227,3 +227,19 @@ async def test_the_spending_cap_alert_goes_out_with_its_mail(db, aiohttp_server,
                                  "overage_spend": "5.000000"}  # fmt: skip
     assert verify_with_python_recipe(secret, got)
     assert await OutboxMail.filter(to=account.email).count() == 1
+
+
+async def test_the_delivery_log_keeps_30_days(db, aiohttp_server, workers):
+    from models import WebhookEvent
+
+    receiver = await start_receiver(aiohttp_server)
+    [worker] = await workers()
+    account, _, _ = await _endpoint(worker, receiver.url)
+    await events.emit(account.id, events.BALANCE_LOW, {"balance": "0.9"}, T0)
+    later = T0 + timedelta(days=20)
+    new, _ = await events.emit(account.id, events.BALANCE_LOW, {"balance": "0.8"}, later)
+    assert await worker.retry_due(later) == 2
+    assert await events.purge(T0 + timedelta(days=30)) == 0  # not past 30 days yet
+    assert await events.purge(T0 + timedelta(days=31)) == 1
+    assert [e.id for e in await WebhookEvent.all()] == [new.id]
+    assert [d.event_id for d in await WebhookDelivery.all()] == [new.id]

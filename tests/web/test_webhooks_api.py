@@ -89,7 +89,9 @@ async def guarded(aiohttp_client, make_app, monkeypatch):
         return names.get(host, [])
 
     monkeypatch.setattr(fetcher_module, "lookup_addresses", lookup)
-    return await aiohttp_client(make_app(allow_private_fetch=False))
+    client = await aiohttp_client(make_app(allow_private_fetch=False))
+    client.names = names  # a test may re-point a name
+    return client
 
 
 @pytest.mark.parametrize(
@@ -126,6 +128,19 @@ async def test_a_public_url_is_taken(guarded, signup):
     resp = await guarded.post(PATH, json={"url": "http://public.example/hook", "events": EVENTS},
                               headers=_key(user))  # fmt: skip
     assert resp.status == 201, await resp.text()
+
+
+async def test_each_delivery_checks_the_addresses_again(guarded, signup):
+    """A name that resolved to a public address when added and to a private one later (DNS
+    rebinding) gets nothing: the attempt is refused before any connection."""
+    user = await signup()
+    body = {"url": "http://public.example/hook", "events": EVENTS}
+    made = await (await guarded.post(PATH, json=body, headers=_key(user))).json()
+    guarded.names["public.example"] = ["127.0.0.1"]
+    resp = await guarded.post(f"{PATH}/{made['id']}/test", headers=_key(user))
+    delivery = (await resp.json())["delivery"]
+    assert delivery["status"] == "pending" and delivery["last_status"] is None
+    assert "non-public address 127.0.0.1" in delivery["last_error"]
 
 
 async def test_https_only_in_production(aiohttp_client, make_app, signup):

@@ -97,7 +97,12 @@ class Scene:
         return v * self.k
 
     def box(self, layer: Layer) -> tuple[float, float, float, float]:
+        """The layer's box at this card's size; `"aspect": "keep"` keeps its shape (scaled by
+        the smaller ratio about the centre of its stretched box)."""
         x, y, w, h = layer["box"]
+        if layer.get("aspect") == "keep":
+            cx, cy = (x + w / 2) * self.sx, (y + h / 2) * self.sy
+            return cx - w * self.k / 2, cy - h * self.k / 2, w * self.k, h * self.k
         return x * self.sx, y * self.sy, w * self.sx, h * self.sy
 
     def draw(self) -> Canvas:

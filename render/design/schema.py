@@ -106,6 +106,9 @@ CONTAINS: dict[str, Any] = {
     },
 }  # fmt: skip
 PAIR: dict[str, Any] = {**SIZE, "prefixItems": [COORD, COORD], "description": "[dx, dy]"}
+WORDS: dict[str, Any] = {"type": "array", "prefixItems": [_int(0, 100), _int(0, 100)],
+                         "minItems": 1, "maxItems": 2, "description": "[from, to]: only these "
+                         "words of the text (split at spaces and commas)."}  # fmt: skip
 COMMON: dict[str, Any] = {
     "type": {"type": "string"},
     "name": {"type": "string", "maxLength": 80, "description": "A label for editors."},
@@ -124,10 +127,8 @@ COMMON: dict[str, Any] = {
     },
     "opacity": _num(0, 1, 1),
     "offset": {**PAIR, "description": "[dx, dy]: drawn moved by this much, in design pixels."},
-    "space_before": {
-        **_num(0, MAX_COORD),
-        "description": "In a stack: the gap before this layer, instead of the stack's gap.",
-    },
+    "space_before": {**_num(0, MAX_COORD), "description": "In a stack: the gap before it."},
+    "aspect": {"enum": ["stretch", "keep"], "default": "stretch"},  # keep: its shape too
 }
 TEXT_STYLE: dict[str, Any] = {
     "text": {"type": "string", "maxLength": 2000},
@@ -144,13 +145,7 @@ TEXT_STYLE: dict[str, Any] = {
     "initials": {"type": "boolean", "default": False, "description": "Jane Doe -> JD"},
     "max_height": _num(0, MAX_COORD),
     "max_width": _num(0, MAX_COORD),
-    "words": {
-        "type": "array",
-        "prefixItems": [_int(0, 100), _int(0, 100)],
-        "minItems": 1,
-        "maxItems": 2,
-        "description": "[from, to]: only these words of the text (split at spaces and commas).",
-    },
+    "words": WORDS,
     "strike": {"type": "boolean", "default": False, "description": "A line through the text."},
 }
 SHADOW: dict[str, Any] = {

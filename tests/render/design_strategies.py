@@ -38,6 +38,7 @@ common = {
     "opacity": st.floats(0, 1),
     "offset": st.tuples(coord, coord).map(list),
     "space_before": length,
+    "aspect": st.sampled_from(["stretch", "keep"]),
 }
 text_style = {
     "font": st.just("Inter"),

@@ -132,3 +132,13 @@ def test_the_new_parts_are_checked_with_pointers():
         "/layers/3/if_contains/any",
         "/layers/3/if_contains/fields/0",
     }, paths
+
+
+def test_aspect_keep_holds_a_shape_at_other_sizes():
+    circle = {"type": "rect", "box": [250, 100, 100, 100], "fill": "#ff0000", "radius": 50}
+    d = design(circle, {**circle, "box": [0, 0, 100, 100], "aspect": "keep"})
+    assert ink(draw(d)) == (0, 0, 350, 200)  # at its own size: the same as stretched
+    tall = draw(d, width=600, height=600)  # twice as tall: stretched 100 x 200, kept 100 x 100
+    stretched, kept = ink(tall[:, 200:]), ink(tall[:, :200])
+    assert stretched == (50, 200, 150, 400)
+    assert kept == (0, 50, 100, 150)  # centred where the stretched box's centre is

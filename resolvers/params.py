@@ -32,7 +32,7 @@ from render.templates import TEMPLATES
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetch_policy import validate_image_url
 from resolvers.memo import BoundedMap
-from resolvers.templates.fields import DrawnDesign, design_values
+from resolvers.templates.fields import DrawnDesign, design_values, hex_colour
 
 CORE = ("title", "subtitle", "template", "theme", "format", "width", "height", "quality")
 PARAMS = frozenset(CORE + TEXT_FIELDS + IMAGE_FIELDS + COLOR_FIELDS)
@@ -42,7 +42,6 @@ NUMBERS = {
     "quality": (MIN_QUALITY, MAX_QUALITY),
 }
 FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
-_HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 MAX_DIGITS = 18  # any number we accept (sizes, seconds, Unix times) fits; int() never sees more
 _DIGITS = re.compile(f"[0-9]{{1,{MAX_DIGITS}}}")
 
@@ -123,14 +122,6 @@ def _int(name: str, value: object) -> int:
     if number is None or not low <= number <= high:
         raise _not_a_number(name)
     return number
-
-
-def _colour(name: str, value: str) -> str:
-    m = _HEX.fullmatch(value.strip())
-    if not m:
-        raise InvalidParameter(f"{name} must be a hex colour like #1e3a8a or #fff")
-    digits = m.group(1).lower()
-    return "#" + (digits if len(digits) == 6 else "".join(c * 2 for c in digits))
 
 
 def _core(given: dict[str, str], width: int, height: int):
@@ -226,7 +217,7 @@ def parse_params(
             normal[name] = urls[name]
     for name in COLOR_FIELDS:
         if name in given:
-            colours[name] = normal[name] = _colour(name, given[name])
+            colours[name] = normal[name] = hex_colour(name, given[name])
 
     spec = CardSpec.build(
         title, subtitle=subtitle, template=template, theme=theme, format=fmt, width=width,

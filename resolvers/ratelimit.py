@@ -83,10 +83,9 @@ class MemoryRateLimiter:
         self._tat.clear()
 
 
-# Shared by both scripts: the arguments, "now" in µs, and the key's TAT (never in the past).
-_LUA_PRELUDE = """
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
+# "now" in µs for a limiter's script: ARGV[4] from an injected clock (tests hold time still),
+# else the Redis server's clock, the one every worker shares (resolvers/window_limit.py too).
+LUA_NOW = """
 local now
 if ARGV[4] then
   now = tonumber(ARGV[4])
@@ -94,9 +93,18 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+"""
+
+# Shared by both scripts: the arguments, "now" in µs, and the key's TAT (never in the past).
+_LUA_PRELUDE = (
+    """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])"""
+    + LUA_NOW
+    + """local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 """
+)
 
 # GCRA in one atomic script, in integer microseconds of the Redis server's clock (every worker
 # shares it). KEYS[1] holds the TAT; ARGV: emission interval, burst window (µs), the request's

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 
 from resolvers.memo import LruMap
-from resolvers.ratelimit import FailOpenWarning, RateDecision
+from resolvers.ratelimit import LUA_NOW, FailOpenWarning, RateDecision
 
 log = logging.getLogger("ogapi.window_limit")
 
@@ -45,17 +45,12 @@ class MemoryWindowLimiter:
 
 # KEYS[1]: a sorted set of hit times (µs). ARGV: limit, period (µs), a unique member, and
 # optionally "now" (µs) from an injected clock; otherwise the Redis server's clock.
-WINDOW_LUA = """
+WINDOW_LUA = (
+    """
 local limit = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local now
-if ARGV[4] then
-  now = tonumber(ARGV[4])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+local period = tonumber(ARGV[2])"""
+    + LUA_NOW
+    + """redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
 local n = redis.call('ZCARD', KEYS[1])
 if n >= limit then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -65,6 +60,7 @@ redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.floor(period / 1000) + 1000)
 return {1, limit - n - 1}
 """
+)
 
 
 class RedisWindowLimiter:

@@ -49,7 +49,9 @@ def _bad(code: str, message: str) -> AppError:
     return AppError(message, code=code, status=400)
 
 
-def _colour(name: str, value: str) -> str:
+def hex_colour(name: str, value: str) -> str:
+    """`value` as `#rrggbb` (from #rgb or #rrggbb, the # optional), or INVALID_PARAMETER naming
+    `name`: the one colour rule of image parameters and template fields."""
     m = _HEX.fullmatch(value.strip())
     if not m:
         raise InvalidParameter(f"{name} must be a hex colour like #1e3a8a or #fff")
@@ -95,7 +97,7 @@ def design_values(
             )
             continue
         if kind == "color":
-            values[name] = _colour(name, value)
+            values[name] = hex_colour(name, value)
         elif kind == "number":
             values[name] = _number(name, value)
         else:

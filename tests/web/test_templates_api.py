@@ -35,6 +35,20 @@ async def test_templates_list(client):
             assert set(f) == {"name", "type", "required", "max_length"}
 
 
+async def test_the_list_is_read_from_the_builtins_designs(client):
+    """Each entry's fields (names, order, types) and default colours are its design's."""
+    body = await (await client.get("/api/templates")).json()
+    for entry in body["templates"]:
+        design = (await (await client.get(f"/api/templates/{entry['id']}")).json())["design"]
+        fields = [(f["name"], f["type"], f["required"]) for f in entry["fields"]]
+        assert fields == [(name, spec["type"], spec.get("required", False))
+                          for name, spec in design["fields"].items()]  # fmt: skip
+        for theme, colours in entry["colors"].items():
+            tokens = design["colors"][theme]
+            assert colours == {"bg_color": tokens["bg0"], "text_color": tokens["text"],
+                               "accent_color": tokens["accent"]}, entry["id"]  # fmt: skip
+
+
 async def test_preview_is_public_cached_and_counts_nothing(aiohttp_client, make_app):
     pool = CountingPool()
     api = await client_with_pool(aiohttp_client, make_app, pool)

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Hashable
 
 from resolvers.errors import InvalidParameter
-from resolvers.fetch_limits import Blocked, Rejected
+from resolvers.fetch_limits import Blocked, Fetched, Rejected
 from resolvers.fetch_policy import validate_image_url
 from resolvers.fetcher import RemoteImageFetcher
 from resolvers.image_check import image_info
@@ -37,6 +37,11 @@ MAX_REDIRECTS = 5
 MAX_IMAGES = 3  # distinct image addresses fetched per check (the platforms' pages usually agree)
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 IMAGE_ACCEPT = "image/webp,image/png,image/jpeg,image/gif,*/*;q=0.5"
+# what a crawler sends and reads, by kind of resource: Accept, Accept-Encoding, bytes read
+ASKS = {
+    "page": (PAGE_ACCEPT, "gzip, deflate", PAGE_BYTES),
+    "image": (IMAGE_ACCEPT, "identity", IMAGE_BYTES),
+}
 
 
 async def share_check(url: object, fetcher: RemoteImageFetcher, owner: Hashable) -> dict:
@@ -88,14 +93,22 @@ def _title(page: PageRead) -> str | None:
     return next((page.tags[k] for k in keys if page.tags.get(k)), None)
 
 
+async def _crawl(
+    fetcher: RemoteImageFetcher, url: str, platform: str, owner: Hashable, kind: str
+) -> Fetched:
+    """`url` as `platform`'s crawler asks for a `kind` ("page" or "image")."""
+    accept, encoding, max_bytes = ASKS[kind]
+    headers = {"User-Agent": USER_AGENTS[platform], "Accept": accept, "Accept-Encoding": encoding}
+    return await fetcher.get(
+        url, owner=owner, headers=headers, max_bytes=max_bytes, max_redirects=MAX_REDIRECTS
+    )
+
+
 async def _read_page(
     fetcher: RemoteImageFetcher, url: str, platform: str, owner: Hashable
 ) -> PageRead:
-    headers = {"User-Agent": USER_AGENTS[platform], "Accept": PAGE_ACCEPT,
-               "Accept-Encoding": "gzip, deflate"}  # fmt: skip
     try:
-        got = await fetcher.get(url, owner=owner, headers=headers, max_bytes=PAGE_BYTES,
-                                max_redirects=MAX_REDIRECTS)  # fmt: skip
+        got = await _crawl(fetcher, url, platform, owner, "page")
     except Blocked:
         raise
     except Rejected as exc:
@@ -118,11 +131,8 @@ async def _read_page(
 async def _read_image(
     fetcher: RemoteImageFetcher, url: str, platform: str, owner: Hashable
 ) -> ImageRead:
-    headers = {"User-Agent": USER_AGENTS[platform], "Accept": IMAGE_ACCEPT,
-               "Accept-Encoding": "identity"}  # fmt: skip
     try:
-        got = await fetcher.get(url, owner=owner, headers=headers, max_bytes=IMAGE_BYTES,
-                                max_redirects=MAX_REDIRECTS)  # fmt: skip
+        got = await _crawl(fetcher, url, platform, owner, "image")
     except InvalidParameter as exc:
         return ImageRead(url, error=exc.message.replace("url", "its address", 1))
     except Rejected as exc:

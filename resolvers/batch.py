@@ -54,6 +54,7 @@ class ItemResult:
     cache: str | None = None  # "HIT" / "MISS" for a successful item
     code: str | None = None
     message: str | None = None
+    warnings: str = ""  # the render's X-Render-Warnings (docs/templates.md); "" when none
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,7 @@ class ItemResult:
             "message": self.message,
             "file": self.file,
             "cache": self.cache,
+            "warnings": self.warnings if self.ok else None,
         }
 
 
@@ -150,7 +152,9 @@ async def run(
         except Exception:  # never the batch's failure: this item's
             log.exception("batch item %d of account %s failed", item.index, owner.id)
             return _failed(item, renders.generation_failed())
-        return ItemResult(item.index, item.req, result.image, "HIT" if result.cache_hit else "MISS")
+        cache_state = "HIT" if result.cache_hit else "MISS"
+        return ItemResult(item.index, item.req, result.image, cache_state,
+                          warnings=result.image.warnings)  # fmt: skip
 
     async for result in in_order(items, one, window):
         yield result
@@ -189,7 +193,8 @@ def replayed(items: list[BatchItem], stored: dict[str, Any]) -> list[ItemResult]
     out = []
     for item, entry in zip(items, stored["results"], strict=True):
         if entry["status"] == "ok":
-            out.append(ItemResult(item.index, item.req, cache=entry["cache"]))
+            out.append(ItemResult(item.index, item.req, cache=entry["cache"],
+                                  warnings=entry.get("warnings") or ""))  # fmt: skip
         else:
             out.append(ItemResult(item.index, item.req, code=entry["code"],
                                   message=entry["message"]))  # fmt: skip
@@ -216,7 +221,7 @@ async def replay_images(
                                          fetcher=fetcher)  # fmt: skip
         except AppError as exc:
             return ItemResult(result.index, result.req, code=exc.code, message=exc.message)
-        return ItemResult(result.index, result.req, image, result.cache)
+        return ItemResult(result.index, result.req, image, result.cache, warnings=image.warnings)
 
     async for result in in_order(results, one, window):
         yield result

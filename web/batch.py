@@ -120,7 +120,8 @@ def _json(
             url = signing.signed_url(base, api_key, owner.kid, dict(result.req.params), None)
         return {"index": result.index, "status": "ok" if result.ok else "error",
                 "code": result.code, "message": result.message, "url": url,
-                "cache": result.cache}  # fmt: skip
+                "cache": result.cache, "warnings": result.warnings if result.ok else None,
+                }  # fmt: skip
 
     return web.json_response({"results": [entry(r) for r in results]}, headers=headers)
 

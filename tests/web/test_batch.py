@@ -39,32 +39,36 @@ def unzip(data: bytes) -> tuple[dict[str, bytes], list[dict]]:
 
 async def test_zip_answer_holds_each_image_and_the_manifest(api, user_factory, pool):
     user = await user_factory()
+    cut = {"title": "A caption far too long to fit on its card " * 4, "template": "caption"}
     items = [small("One"), small("Two", format="jpeg", width=400), {"subtitle": "no title"},
-             small("One"), small("Three", format="webp")]  # fmt: skip
+             small("One"), small("Three", format="webp"), cut]  # fmt: skip
     resp = await post(api, user, items)
     assert resp.status == 200, await resp.text()
     assert resp.headers["Content-Type"] == "application/zip"
     files, manifest = unzip(await resp.read())
-    assert sorted(files) == ["001.png", "002.jpeg", "004.png", "005.webp"]
+    assert sorted(files) == ["001.png", "002.jpeg", "004.png", "005.webp", "006.png"]
     assert (
         decode(files["002.jpeg"]).size == (400, 200) and decode(files["002.jpeg"]).format == "JPEG"
     )
     assert decode(files["005.webp"]).format == "WEBP"
     assert files["001.png"] == files["004.png"]
-    assert [m["status"] for m in manifest] == ["ok", "ok", "error", "ok", "ok"]
+    assert [m["status"] for m in manifest] == ["ok", "ok", "error", "ok", "ok", "ok"]
     assert manifest[2] == {"index": 3, "status": "error", "code": "MISSING_TITLE",
-                           "message": "title is required", "file": None, "cache": None}  # fmt: skip
+                           "message": "title is required", "file": None, "cache": None,
+                           "warnings": None}  # fmt: skip
+    assert manifest[5]["warnings"] == "title=truncated"  # as X-Render-Warnings says
     assert {k: v for k, v in manifest[0].items() if k != "cache"} == {
         "index": 1,
         "status": "ok",
         "code": None,
         "message": None,
         "file": "001.png",
+        "warnings": "",
     }
     # Items 1 and 4 are the same card, drawn in parallel: whichever ran first rendered it
     # (counted once), the other was a hit.
     assert sorted([manifest[0]["cache"], manifest[3]["cache"]]) == ["HIT", "MISS"]
-    assert pool.renders == 3 and await used(user.id, T0) == 3
+    assert pool.renders == 4 and await used(user.id, T0) == 4
 
 
 async def test_json_answer_has_signed_urls_that_serve_hits(api, user_factory, pool):
@@ -74,9 +78,11 @@ async def test_json_answer_has_signed_urls_that_serve_hits(api, user_factory, po
     assert resp.headers["X-Quota-Used"] == "1"
     results = (await resp.json())["results"]
     assert results[1] == {"index": 2, "status": "error", "code": "INVALID_THEME",
-                          "message": results[1]["message"], "url": None, "cache": None}  # fmt: skip
+                          "message": results[1]["message"], "url": None, "cache": None,
+                          "warnings": None}  # fmt: skip
     ok = results[0]
     assert ok["status"] == "ok" and ok["cache"] == "MISS" and "/api/signed/image?" in ok["url"]
+    assert ok["warnings"] == ""
     assert "exp=" not in ok["url"]
     path = ok["url"].removeprefix("http://testserver")
     image = await api.get(path)  # no key

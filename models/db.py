@@ -28,11 +28,17 @@ def unreachable(exc: BaseException) -> bool:
     import asyncpg
     from tortoise.exceptions import DBConnectionError
 
-    kinds = (ConnectionError, TimeoutError, socket.gaierror, DBConnectionError,
-             asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-             asyncpg.exceptions.OperatorInterventionError,
-             # a pooled connection dropped in the middle of an operation leaves it confused:
-             asyncpg.exceptions.InternalClientError)  # fmt: skip
+    kinds = (
+        ConnectionError,
+        TimeoutError,
+        socket.gaierror,
+        DBConnectionError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.OperatorInterventionError,
+        # a pooled connection dropped in the middle of an operation leaves it confused:
+        asyncpg.exceptions.InternalClientError,
+    )
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

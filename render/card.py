@@ -51,8 +51,12 @@ def draw_card(spec: CardSpec) -> Canvas:
         source = spec.design
     else:  # a built-in: its design, with the subtitle and colour parameters as its fields
         source = (TEMPLATES.get(spec.template) or TEMPLATES["default"]).source
-        extra = {"subtitle": spec.subtitle, "bg_color": spec.bg_color,
-                 "text_color": spec.text_color, "accent_color": spec.accent_color}  # fmt: skip
+        extra = {
+            "subtitle": spec.subtitle,
+            "bg_color": spec.bg_color,
+            "text_color": spec.text_color,
+            "accent_color": spec.accent_color,
+        }
         values.update({k: v for k, v in extra.items() if v})
         values.update({name: name for name, _ in spec.images})  # given: drawn if it decodes
     faces = {fid: fonts.user_face(path, family) for fid, path, family in spec.fonts}
@@ -100,5 +104,12 @@ def mime_type(fmt: str) -> str:
     return _MIME.get(fmt, "image/png")
 
 
-__all__ = ["RENDER_VERSION", "draw_card", "mime_type", "render_card", "render_fallback",
-           "render_report", "render_warned"]  # fmt: skip
+__all__ = [
+    "RENDER_VERSION",
+    "draw_card",
+    "mime_type",
+    "render_card",
+    "render_fallback",
+    "render_report",
+    "render_warned",
+]

@@ -93,8 +93,14 @@ def _pattern(w: int, h: int) -> Image.Image:
     for row, y in enumerate(range(-step_y, side + step_y, step_y)):
         offset = (step_x // 2) * (row % 2)
         for x in range(-step_x + offset, side + step_x, step_x):
-            draw.text((x - left, y - top), MARK, font=font, fill=ink,
-                      stroke_width=stroke, stroke_fill=outline)  # fmt: skip
+            draw.text(
+                (x - left, y - top),
+                MARK,
+                font=font,
+                fill=ink,
+                stroke_width=stroke,
+                stroke_fill=outline,
+            )
     _sash(draw, side, max(8, round(max(w, h) * _SASH)))
     turned = tile.rotate(_ANGLE, resample=Image.Resampling.BICUBIC)
     x0, y0 = (side - w) // 2, (side - h) // 2
@@ -127,7 +133,12 @@ def _tag(layer: Image.Image) -> None:
     x0, y0 = w - margin - box_w, margin
     tag = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(tag)
-    draw.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=box_h // 2, fill=_TAG_FILL,
-                           outline=(*_INK, 200), width=max(1, size // 12))  # fmt: skip
+    draw.rounded_rectangle(
+        (0, 0, box_w - 1, box_h - 1),
+        radius=box_h // 2,
+        fill=_TAG_FILL,
+        outline=(*_INK, 200),
+        width=max(1, size // 12),
+    )
     draw.text((pad_x - left, pad_y - top), MARK, font=font, fill=(*_INK, 255))
     layer.alpha_composite(tag, (x0, y0))

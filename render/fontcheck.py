@@ -32,8 +32,13 @@ MAX_SFNT = 16 << 20  # the font decompressed (what the renderer keeps and opens)
 MAX_TABLES = 64
 MAX_GLYPHS = 50_000
 SAMPLE = 48  # characters drawn by the FreeType check
-FORMATS = {b"\x00\x01\x00\x00": "ttf", b"true": "ttf", b"OTTO": "otf", b"wOFF": "woff",
-           b"wOF2": "woff2"}  # fmt: skip
+FORMATS = {
+    b"\x00\x01\x00\x00": "ttf",
+    b"true": "ttf",
+    b"OTTO": "otf",
+    b"wOFF": "woff",
+    b"wOF2": "woff2",
+}
 REQUIRED = ("cmap", "head", "hhea", "hmtx", "maxp", "name")
 # Read through fontTools in full (with every glyph); the layout tables (GSUB, GPOS, ...) are
 # left to HarfBuzz, which sanitizes each table before using it.

@@ -79,8 +79,9 @@ class RenderPool:
                 return self._executor  # inline: the one render thread
             return ThreadPoolExecutor(1, thread_name_prefix="render", initializer=_init_worker)
         n, nice = (1, min(19, self.nice + DRAFT_NICE)) if draft else (self.processes, self.nice)
-        return ProcessPoolExecutor(n, mp_context=self._ctx, initializer=_init_worker,
-                                   initargs=(os.getpid(), nice))  # fmt: skip
+        return ProcessPoolExecutor(
+            n, mp_context=self._ctx, initializer=_init_worker, initargs=(os.getpid(), nice)
+        )
 
     def _rebuild(self, broken: Executor) -> None:
         """Replace `broken` unless another render already did (synchronous: no await, so

@@ -87,8 +87,9 @@ class Report:
                 out.append(f"{name}=truncated")
             if f.missing:
                 out.append(f"{name}=missing_glyphs")
-        out.extend(f"{n}=image_failed" for n in sorted(self.images)
-                   if self.images[n][0] == "placeholder")  # fmt: skip
+        out.extend(
+            f"{n}=image_failed" for n in sorted(self.images) if self.images[n][0] == "placeholder"
+        )
         return "; ".join(out)
 
     def as_dict(self) -> dict[str, Any]:

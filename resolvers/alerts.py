@@ -65,9 +65,15 @@ def _message(t: Threshold, quota: int, used: int, month: str) -> tuple[str, str]
 
 
 async def notify(
-    account_id: int, kind: NotificationKind, key: str, subject: str, text: str, now: datetime,
-    mailer: Mailer, data: dict[str, Any] | None = None,
-) -> bool:  # fmt: skip
+    account_id: int,
+    kind: NotificationKind,
+    key: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    mailer: Mailer,
+    data: dict[str, Any] | None = None,
+) -> bool:
     """Create the notification `key` (e.g. `QUOTA_80:2026-11`) unless it exists, and mail it:
     True when this call fired it (once per key, on any number of workers). The row goes out as
     a webhook event with `data` where its kind maps to one (resolvers/notify/events.py), in
@@ -76,8 +82,14 @@ async def notify(
         return False
     try:
         async with in_transaction():
-            await Notification.create(account_id=account_id, created_at=now, kind=kind,
-                                      message=text, dedupe_key=key, data=data)  # fmt: skip
+            await Notification.create(
+                account_id=account_id,
+                created_at=now,
+                kind=kind,
+                message=text,
+                dedupe_key=key,
+                data=data,
+            )
     except IntegrityError:
         return False  # another request or worker fired it first
     account = await Account.get_or_none(id=account_id)
@@ -94,8 +106,9 @@ async def check_quota_alerts(
     for t in due(used, quota):
         subject, text = _message(t, quota, used, month)
         data = {"threshold": t.percent, "used": used, "quota": quota, "month": month}
-        if not await notify(account_id, t.kind, f"{t.kind.value}:{month}", subject, text, now,
-                            mailer, data=data):  # fmt: skip
+        if not await notify(
+            account_id, t.kind, f"{t.kind.value}:{month}", subject, text, now, mailer, data=data
+        ):
             continue
         fired.append(t.kind)
         log.info(
@@ -118,8 +131,9 @@ async def check_cap_alert(
         "clear the cap in the dashboard."
     )
     data = {"threshold": 100, "month": month, "spending_cap": str(cap), "overage_spend": str(spend)}
-    if not await notify(account_id, kind, f"{kind.value}:{month}", subject, text, now, mailer,
-                        data=data):  # fmt: skip
+    if not await notify(
+        account_id, kind, f"{kind.value}:{month}", subject, text, now, mailer, data=data
+    ):
         return False
     log.info("spending cap alert account=%s cap=%s spend=%s", account_id, cap, spend)
     return True

@@ -33,8 +33,12 @@ class ApiCallCounter(Flusher[Calls]):
 
     async def _write(self, item: Calls) -> None:
         (account_id, day), n = item
-        await bump_daily(account_id, datetime(day.year, day.month, day.day, tzinfo=UTC),
-                         IMAGE_SERVICE, api_calls=n)  # fmt: skip
+        await bump_daily(
+            account_id,
+            datetime(day.year, day.month, day.day, tzinfo=UTC),
+            IMAGE_SERVICE,
+            api_calls=n,
+        )
 
     def _describe(self, item: Calls) -> str:
         (account_id, day), n = item

@@ -144,17 +144,24 @@ async def run(
             return _failed(item, item.error)
         try:
             result = await renders.generate(
-                owner, item.req, meter=meter, cache=cache, pool=pool, fetcher=fetcher, now=now,
+                owner,
+                item.req,
+                meter=meter,
+                cache=cache,
+                pool=pool,
+                fetcher=fetcher,
+                now=now,
                 rate_paid=rate,
-            )  # fmt: skip
+            )
         except AppError as exc:
             return _failed(item, exc)
         except Exception:  # never the batch's failure: this item's
             log.exception("batch item %d of account %s failed", item.index, owner.id)
             return _failed(item, renders.generation_failed())
         cache_state = "HIT" if result.cache_hit else "MISS"
-        return ItemResult(item.index, item.req, result.image, cache_state,
-                          warnings=result.image.warnings)  # fmt: skip
+        return ItemResult(
+            item.index, item.req, result.image, cache_state, warnings=result.image.warnings
+        )
 
     async for result in in_order(items, one, window):
         yield result
@@ -193,11 +200,15 @@ def replayed(items: list[BatchItem], stored: dict[str, Any]) -> list[ItemResult]
     out = []
     for item, entry in zip(items, stored["results"], strict=True):
         if entry["status"] == "ok":
-            out.append(ItemResult(item.index, item.req, cache=entry["cache"],
-                                  warnings=entry.get("warnings") or ""))  # fmt: skip
+            out.append(
+                ItemResult(
+                    item.index, item.req, cache=entry["cache"], warnings=entry.get("warnings") or ""
+                )
+            )
         else:
-            out.append(ItemResult(item.index, item.req, code=entry["code"],
-                                  message=entry["message"]))  # fmt: skip
+            out.append(
+                ItemResult(item.index, item.req, code=entry["code"], message=entry["message"])
+            )
     return out
 
 
@@ -217,8 +228,7 @@ async def replay_images(
         if not result.ok or result.req is None:
             return result
         try:
-            image = await renders.redraw(owner, result.req, cache=cache, pool=pool,
-                                         fetcher=fetcher)  # fmt: skip
+            image = await renders.redraw(owner, result.req, cache=cache, pool=pool, fetcher=fetcher)
         except AppError as exc:
             return ItemResult(result.index, result.req, code=exc.code, message=exc.message)
         return ItemResult(result.index, result.req, image, result.cache, warnings=image.warnings)

@@ -73,9 +73,14 @@ class CachedImage:
 
     @classmethod
     def of(
-        cls, body: bytes, content_type: str, render_ms: float = 0.0, *, partial: bool = False,
+        cls,
+        body: bytes,
+        content_type: str,
+        render_ms: float = 0.0,
+        *,
+        partial: bool = False,
         warnings: str = "",
-    ) -> CachedImage:  # fmt: skip
+    ) -> CachedImage:
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         return cls(body, content_type, etag, render_ms, partial, warnings)
 
@@ -239,8 +244,12 @@ class ImageCache:
         now = time.monotonic()
         if now - self._warned_at >= 30:
             self._warned_at = now
-            log.warning("image cache %s failed (Redis unreachable?): serving from this worker's "
-                        "memory and rendering misses", what, exc_info=True)  # fmt: skip
+            log.warning(
+                "image cache %s failed (Redis unreachable?): serving from this worker's "
+                "memory and rendering misses",
+                what,
+                exc_info=True,
+            )
 
     async def ping(self) -> bool:
         if self.backend is None:

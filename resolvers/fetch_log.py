@@ -97,8 +97,17 @@ class FetchLog(Flusher[Item]):
         if seen in self._sampled or len(self._samples) >= MAX_PENDING_SAMPLES:
             return
         self._sampled.add(seen)
-        sample = Sample(account_id, now, self._minute, image[:64], platform, user_agent[:300],
-                        title[:200], status, cache_hit)  # fmt: skip
+        sample = Sample(
+            account_id,
+            now,
+            self._minute,
+            image[:64],
+            platform,
+            user_agent[:300],
+            title[:200],
+            status,
+            cache_hit,
+        )
         self._samples.append(sample)
 
     def _take(self) -> list[Item]:

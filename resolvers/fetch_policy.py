@@ -71,9 +71,13 @@ def is_public_address(ip: IPAddress) -> bool:
     if any(ip in net for net in _BLOCKED_NETWORKS):
         return False
     return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved or ip.is_unspecified
-    )  # fmt: skip
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
 
 
 def is_ip(host: str) -> bool:

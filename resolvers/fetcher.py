@@ -56,8 +56,15 @@ from resolvers.fetch_policy import (
 from resolvers.image_check import CONTENT_TYPES, check_image, check_image_head
 from resolvers.memo import SingleFlight
 
-__all__ = ["Blocked", "Fetched", "Rejected", "RemoteImageFetcher", "is_public_address",
-           "lookup_addresses", "validate_image_url"]  # fmt: skip
+__all__ = [
+    "Blocked",
+    "Fetched",
+    "Rejected",
+    "RemoteImageFetcher",
+    "is_public_address",
+    "lookup_addresses",
+    "validate_image_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +185,13 @@ class RemoteImageFetcher:
         shown = URL(url).with_query(None)  # query strings may carry tokens: keep them out of logs
         try:
             async with asyncio.timeout(self.timeout), self._shares.slot(owner):
-                fetched = await self._get(URL(url, encoded=True), None, self.max_bytes,
-                                          self.max_redirects, check=self._image_head)  # fmt: skip
+                fetched = await self._get(
+                    URL(url, encoded=True),
+                    None,
+                    self.max_bytes,
+                    self.max_redirects,
+                    check=self._image_head,
+                )
             await check_image(fetched.body, self.max_pixels, self._decodes)
             data: bytes | None = fetched.body
         except Rejected as exc:
@@ -231,9 +243,15 @@ class RemoteImageFetcher:
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
             flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
             pinned.append(
-                {"hostname": host, "host": address, "port": port, "family": family,
-                 "proto": socket.IPPROTO_TCP, "flags": flags}
-            )  # fmt: skip
+                {
+                    "hostname": host,
+                    "host": address,
+                    "port": port,
+                    "family": family,
+                    "proto": socket.IPPROTO_TCP,
+                    "flags": flags,
+                }
+            )
         return pinned
 
     async def get(
@@ -274,8 +292,9 @@ class RemoteImageFetcher:
         checked = URL(validate_image_url("url", url, allow_http=self.allow_http), encoded=True)
         try:
             async with asyncio.timeout(self.timeout), self._shares.slot(owner):
-                return await self._get(checked, headers, max_bytes, max_redirects,
-                                       truncate=True, data=data)  # fmt: skip
+                return await self._get(
+                    checked, headers, max_bytes, max_redirects, truncate=True, data=data
+                )
         except Rejected:
             raise
         except TimeoutError:
@@ -308,8 +327,14 @@ class RemoteImageFetcher:
                         url = self._redirect_target(url, resp.headers.get("Location"))
                         continue
                     encoding = resp.headers.get("Content-Encoding", "identity").lower()
-                    head = Head(str(url), resp.status, resp.content_type, encoding,
-                                resp.content_length, resp.charset)  # fmt: skip
+                    head = Head(
+                        str(url),
+                        resp.status,
+                        resp.content_type,
+                        encoding,
+                        resp.content_length,
+                        resp.charset,
+                    )
                     if check is not None:
                         check(head)
                     body, truncated = await self._read_body(resp, max_bytes, truncate)

@@ -90,8 +90,13 @@ def unpack(key: str, blob: bytes) -> CachedImage:
     head = json.loads(head_raw)
     if not sep or head.get("key") != key:
         raise ValueError("stored image belongs to another key")
-    return CachedImage(body, head["type"], head["etag"], float(head.get("ms", 0.0)),
-                       warnings=str(head.get("warnings", "")))  # fmt: skip
+    return CachedImage(
+        body,
+        head["type"],
+        head["etag"],
+        float(head.get("ms", 0.0)),
+        warnings=str(head.get("warnings", "")),
+    )
 
 
 @dataclass(frozen=True)
@@ -233,5 +238,11 @@ def open_store(
         return FileStore(parsed.location)
     from resolvers.s3store import S3Store
 
-    return S3Store(parsed.location, parsed.prefix, endpoint_url=endpoint_url, region=region,
-                   access_key=access_key, secret_key=secret_key)  # fmt: skip
+    return S3Store(
+        parsed.location,
+        parsed.prefix,
+        endpoint_url=endpoint_url,
+        region=region,
+        access_key=access_key,
+        secret_key=secret_key,
+    )

@@ -138,8 +138,12 @@ class KeyCache:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("key cache subscription lost (%s: %s): reading keys from the "
-                            "database until it is back", type(exc).__name__, exc)  # fmt: skip
+                log.warning(
+                    "key cache subscription lost (%s: %s): reading keys from the "
+                    "database until it is back",
+                    type(exc).__name__,
+                    exc,
+                )
             finally:
                 self.connected = False
                 self.clear()

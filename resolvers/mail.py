@@ -113,13 +113,19 @@ class Mailer:
             if record.attempts < MAX_ATTEMPTS:
                 delay = outbox.backoff(record.attempts, RETRY_BASE)
                 record.next_attempt_at = (now or datetime.now(UTC)) + timedelta(seconds=delay)
-                log.warning("mail to %s failed (attempt %d): %s; retrying in %.0f s", record.to,
-                            record.attempts, exc, delay)  # fmt: skip
+                log.warning(
+                    "mail to %s failed (attempt %d): %s; retrying in %.0f s",
+                    record.to,
+                    record.attempts,
+                    exc,
+                    delay,
+                )
             else:
                 record.next_attempt_at = None
                 record.sealed_body = None  # type: ignore[assignment]  # a nullable column
-                log.error("mail to %s failed %d times, giving up: %s", record.to,
-                          record.attempts, exc)  # fmt: skip
+                log.error(
+                    "mail to %s failed %d times, giving up: %s", record.to, record.attempts, exc
+                )
         else:
             record.sent_at = datetime.now(UTC)
             record.error = None  # type: ignore[assignment]  # a nullable column

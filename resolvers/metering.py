@@ -105,8 +105,9 @@ class Meter:
             if reservation is not None:
                 self._rendering.add(reservation)
                 self.quota_snapshot.moved(account.id, quota.month_key(now), 1)
-                return RenderTicket(account.id, quota.month_key(now), limit,
-                                    reservation=reservation)  # fmt: skip
+                return RenderTicket(
+                    account.id, quota.month_key(now), limit, reservation=reservation
+                )
             price = overage_price(account.plan)
             if price is None or not account.overage_enabled:
                 raise quota_exceeded(limit)
@@ -133,8 +134,14 @@ class Meter:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
                 raise
             cap = spending_cap.cap_of(account)
-            return RenderTicket(account.id, quota.month_key(now), limit, overage=entry,
-                                reservation=reservation, cap=cap)  # fmt: skip
+            return RenderTicket(
+                account.id,
+                quota.month_key(now),
+                limit,
+                overage=entry,
+                reservation=reservation,
+                cap=cap,
+            )
         except AppError:
             raise
         except Exception as exc:
@@ -161,8 +168,10 @@ class Meter:
         self.quota_snapshot.moved(ticket.account_id, ticket.month, 1)
         if ticket.overage is not None:
             await ledger.charge_again(ticket.overage, now)
-        log.warning("a render of account %s finished after its reservation was given back; "
-                    "counted again", ticket.account_id)  # fmt: skip
+        log.warning(
+            "a render of account %s finished after its reservation was given back; counted again",
+            ticket.account_id,
+        )
 
     async def _cap_alert(
         self, account_id: int, month: str, cap: Decimal, price: Decimal, now: datetime
@@ -229,8 +238,10 @@ class Meter:
                     reason = "Overage charge returned: render not finished"
                     await ledger.reverse(entry, datetime.now(UTC), reason)
         if released:
-            log.warning("gave back %d quota reservation(s) left by a worker that stopped "
-                        "mid-render", released)  # fmt: skip
+            log.warning(
+                "gave back %d quota reservation(s) left by a worker that stopped mid-render",
+                released,
+            )
         return released
 
     async def run_sweeper(self, older_than: float = RESERVATION_TIMEOUT) -> None:

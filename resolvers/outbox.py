@@ -50,8 +50,12 @@ async def claim_due(model: type[Row], now: datetime, lease: float, **where: Any)
     return won
 
 
-async def run_every(every: float, step: Callable[[], Awaitable[object]], what: str,
-                    wake: asyncio.Event | None = None) -> None:  # fmt: skip
+async def run_every(
+    every: float,
+    step: Callable[[], Awaitable[object]],
+    what: str,
+    wake: asyncio.Event | None = None,
+) -> None:
     """`step()` every `every` seconds (sooner when `wake` is set) until cancelled; a failing
     pass (the database away) is logged and tried again next time."""
     while True:

@@ -89,8 +89,15 @@ class ImageRequest:
         same thing."""
         s = self.spec
         core = (s.template, s.theme, s.format, s.width, s.height, s.quality, s.title, s.subtitle)
-        parts: tuple = (RENDER_VERSION, core, s.fields, s.bg_color, s.text_color,
-                        s.accent_color, tuple(sorted(self.urls.items())))  # fmt: skip
+        parts: tuple = (
+            RENDER_VERSION,
+            core,
+            s.fields,
+            s.bg_color,
+            s.text_color,
+            s.accent_color,
+            tuple(sorted(self.urls.items())),
+        )
         if self.template_version is not None:  # built-ins keep the keys they always had
             parts += (self.template_version,)
         if self.fonts:
@@ -139,8 +146,13 @@ def _core(given: dict[str, str], width: int, height: int):
         quality = _int("quality", given["quality"])
     if fmt == "png":
         quality = None  # lossless: the same image whatever was asked
-    normal = {"theme": theme, "format": fmt, "width": str(width), "height": str(height),
-              "quality": str(quality) if quality else ""}  # fmt: skip
+    normal = {
+        "theme": theme,
+        "format": fmt,
+        "width": str(width),
+        "height": str(height),
+        "quality": str(quality) if quality else "",
+    }
     return theme, fmt, width, height, quality, normal
 
 
@@ -154,9 +166,17 @@ def _custom(given: dict[str, str], drawn: DrawnDesign, allow_http: bool) -> Imag
     title, values, urls = design_values(given, drawn, allow_http=allow_http)
     normal.update(values)
     spec = CardSpec.build(
-        title, template=drawn.label, theme=theme, format=fmt, width=width, height=height,
-        quality=quality, fields=values, design=drawn.text, fonts=drawn.fonts,
-    )  # fmt: skip
+        title,
+        template=drawn.label,
+        theme=theme,
+        format=fmt,
+        width=width,
+        height=height,
+        quality=quality,
+        fields=values,
+        design=drawn.text,
+        fonts=drawn.fonts,
+    )
     params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
     fonts = tuple(path.rsplit("/", 1)[-1] for _, path, _ in drawn.fonts)
     return ImageRequest(spec, urls, params, template_version=drawn.version, fonts=fonts)
@@ -196,8 +216,10 @@ def parse_params(
 
     template = given.get("template", "default").strip().lower()
     if template not in TEMPLATES:
-        raise _bad("INVALID_TEMPLATE", f"Unknown template {template[:50]!r}. Templates: "
-                   + ", ".join(TEMPLATES))  # fmt: skip
+        raise _bad(
+            "INVALID_TEMPLATE",
+            f"Unknown template {template[:50]!r}. Templates: " + ", ".join(TEMPLATES),
+        )
     theme, fmt, width, height, quality, normal = _core(given, 1200, 630)
     normal["template"] = template
 
@@ -220,10 +242,19 @@ def parse_params(
             colours[name] = normal[name] = hex_colour(name, given[name])
 
     spec = CardSpec.build(
-        title, subtitle=subtitle, template=template, theme=theme, format=fmt, width=width,
-        height=height, quality=quality, fields=texts, bg_color=colours.get("bg_color"),
-        text_color=colours.get("text_color"), accent_color=colours.get("accent_color"),
-    )  # fmt: skip
+        title,
+        subtitle=subtitle,
+        template=template,
+        theme=theme,
+        format=fmt,
+        width=width,
+        height=height,
+        quality=quality,
+        fields=texts,
+        bg_color=colours.get("bg_color"),
+        text_color=colours.get("text_color"),
+        accent_color=colours.get("accent_color"),
+    )
     params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
     return ImageRequest(spec, urls, params)
 

@@ -100,6 +100,9 @@ async def take_back_refund(charge: dict, now: datetime) -> LedgerEntry | None:
     )
     log.info(
         "charge %s refunded to %s cents: took back $%s of $%s",
-        charge["id"], target, entry.amount if entry else 0, delta,
-    )  # fmt: skip
+        charge["id"],
+        target,
+        entry.amount if entry else 0,
+        delta,
+    )
     return entry

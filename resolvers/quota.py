@@ -127,9 +127,12 @@ async def force_reserve(account_id: int, now: datetime, overage_entry_id: int) -
 
 async def _reservation(account_id: int, month: str, overage_entry_id: int | None) -> int:
     # Wall-clock time (not the request's "now", which tests move): only its age matters.
-    row = await QuotaReservation.create(account_id=account_id, month=month,
-                                        overage_entry_id=overage_entry_id,
-                                        created_at=datetime.now(UTC))  # fmt: skip
+    row = await QuotaReservation.create(
+        account_id=account_id,
+        month=month,
+        overage_entry_id=overage_entry_id,
+        created_at=datetime.now(UTC),
+    )
     return row.id
 
 
@@ -162,8 +165,9 @@ async def release(reservation_id: int) -> QuotaReservation | None:
         row = await QuotaReservation.get_or_none(id=reservation_id)
         if row is None or await QuotaReservation.filter(id=reservation_id).delete() != 1:
             return None
-        await MonthlyUsage.filter(account_id=row.account_id, month=row.month,
-                                  used__gt=0).update(used=F("used") - 1)  # fmt: skip
+        await MonthlyUsage.filter(account_id=row.account_id, month=row.month, used__gt=0).update(
+            used=F("used") - 1
+        )
     return row
 
 

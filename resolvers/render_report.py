@@ -18,9 +18,13 @@ from resolvers.renders import Renderer, generation_failed, with_images
 
 
 async def render_report(
-    owner: KeySnapshot, req: ImageRequest, *, meter: Meter, pool: Renderer,
+    owner: KeySnapshot,
+    req: ImageRequest,
+    *,
+    meter: Meter,
+    pool: Renderer,
     fetcher: RemoteImageFetcher,
-) -> tuple[dict[str, Any], RateDecision]:  # fmt: skip
+) -> tuple[dict[str, Any], RateDecision]:
     """(the report of `req` drawn for `owner`, the rate-limit decision it spent)."""
     account = await usable_account(owner.id)
     decision = await meter.rate.check(account)

@@ -68,8 +68,9 @@ DEGRADED_BY = {"QUOTA_EXCEEDED": "quota", "RATE_LIMITED": "rate"}  # error code 
 
 
 def generation_failed() -> AppError:
-    return AppError("Image generation failed. Please try again.", code="GENERATION_FAILED",
-                    status=500)  # fmt: skip
+    return AppError(
+        "Image generation failed. Please try again.", code="GENERATION_FAILED", status=500
+    )
 
 
 @asynccontextmanager
@@ -151,9 +152,12 @@ async def generate(
 
 
 async def _draw(
-    req: ImageRequest, pool: Renderer, fetcher: RemoteImageFetcher, account_id: int,
+    req: ImageRequest,
+    pool: Renderer,
+    fetcher: RemoteImageFetcher,
+    account_id: int,
     took: list[float],
-) -> tuple[bytes, bool, str]:  # fmt: skip
+) -> tuple[bytes, bool, str]:
     """(image bytes, partial, warnings): fetch the remote images, then render (its ms
     appended to `took`). Partial: a remote image failed and a placeholder was drawn instead;
     warnings: the X-Render-Warnings of the render (docs/templates.md)."""
@@ -176,9 +180,13 @@ async def with_images(
 
 
 async def redraw(
-    owner: KeySnapshot, req: ImageRequest, *, cache: ImageCache, pool: Renderer,
+    owner: KeySnapshot,
+    req: ImageRequest,
+    *,
+    cache: ImageCache,
+    pool: Renderer,
     fetcher: RemoteImageFetcher,
-) -> CachedImage:  # fmt: skip
+) -> CachedImage:
     """An image the owner already paid for (the replay of an idempotent batch:
     resolvers/batch.py): from the cache or the image store, or drawn again when both dropped
     it, counting nothing, since the first answer counted it."""
@@ -234,8 +242,9 @@ async def preview(name: str, *, cache: ImageCache, pool: Renderer) -> CachedImag
     if name not in TEMPLATES:
         raise AppError(f"Unknown template {name[:50]!r}.", code="NOT_FOUND", status=404)
     title = "The imagination is the discovery" if name == "quote" else f"The {name} template"
-    req = parse_params({"title": title, "template": name, **PREVIEW_FIELDS.get(name, {})},
-                       allow_http=False)  # fmt: skip
+    req = parse_params(
+        {"title": title, "template": name, **PREVIEW_FIELDS.get(name, {})}, allow_http=False
+    )
 
     async def create() -> CachedImage:
         try:

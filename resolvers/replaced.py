@@ -51,7 +51,8 @@ async def cancel_replaced(account_id: int | None, gateway: StripeGateway) -> lis
             await keycache.account_changed(account_id)
         log.warning(
             "account %s: two paid subscriptions; canceled the older %s (prorated), kept the newest",
-            account_id, sub_id,
-        )  # fmt: skip
+            account_id,
+            sub_id,
+        )
         canceled.append(sub_id)
     return canceled

@@ -94,11 +94,17 @@ async def rebuild_totals(account_ids: Iterable[int] | None = None) -> int:
     before the totals still posting during a rolling upgrade (`ogapi admin rebuild-totals`).
     Each account is locked as `posting.post` locks it, so a post cannot land between reading
     its entries and writing its totals. Returns how many accounts were rebuilt."""
-    ids = list(account_ids) if account_ids is not None else [
-        a.id for a in await Account.all().only("id").order_by("id")
-    ]  # fmt: skip
-    sums = {"n": Count("id"), "total": Sum("amount"), "n_tokens": Sum("tokens"),
-            "n_images": Sum("images")}  # fmt: skip
+    ids = (
+        list(account_ids)
+        if account_ids is not None
+        else [a.id for a in await Account.all().only("id").order_by("id")]
+    )
+    sums = {
+        "n": Count("id"),
+        "total": Sum("amount"),
+        "n_tokens": Sum("tokens"),
+        "n_images": Sum("images"),
+    }
     for account_id in ids:
         async with in_transaction():
             if await Account.select_for_update().get_or_none(id=account_id) is None:
@@ -112,10 +118,14 @@ async def rebuild_totals(account_ids: Iterable[int] | None = None) -> int:
             await LedgerTotal.filter(account_id=account_id).delete()
             await LedgerTotal.bulk_create(
                 LedgerTotal(
-                    account_id=account_id, type=g["type"], service=g["service"],
-                    entries=g["n"], amount=round(Decimal(str(g["total"])), 6),
-                    tokens=g["n_tokens"] or 0, images=g["n_images"] or 0,
+                    account_id=account_id,
+                    type=g["type"],
+                    service=g["service"],
+                    entries=g["n"],
+                    amount=round(Decimal(str(g["total"])), 6),
+                    tokens=g["n_tokens"] or 0,
+                    images=g["n_images"] or 0,
                 )
                 for g in groups
-            )  # fmt: skip
+            )
     return len(ids)

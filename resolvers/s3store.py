@@ -32,9 +32,16 @@ def _missing(exc: Exception) -> bool:
 class S3Store:
     kind = "s3"
 
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 region: str | None = None, access_key: str | None = None,
-                 secret_key: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+    ) -> None:
         self.bucket, self.prefix = bucket, prefix
         self._options = {
             "region_name": region or "us-east-1",
@@ -85,8 +92,9 @@ class S3Store:
 
     async def write(self, name: str, blob: bytes) -> None:
         s3 = await self._s3()
-        await s3.put_object(Bucket=self.bucket, Key=self.prefix + name, Body=blob,
-                            ContentType=CONTENT_TYPE)  # fmt: skip
+        await s3.put_object(
+            Bucket=self.bucket, Key=self.prefix + name, Body=blob, ContentType=CONTENT_TYPE
+        )
 
     async def touch(self, name: str, now: float) -> None:
         s3, key = await self._s3(), self.prefix + name
@@ -99,9 +107,14 @@ class S3Store:
         if head["LastModified"].timestamp() >= now - TOUCH_AFTER:
             return
         accessed = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        await s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket,
-                             "Key": key}, MetadataDirective="REPLACE", ContentType=CONTENT_TYPE,
-                             Metadata={"accessed": accessed})  # fmt: skip
+        await s3.copy_object(
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            MetadataDirective="REPLACE",
+            ContentType=CONTENT_TYPE,
+            Metadata={"accessed": accessed},
+        )
 
     async def sweep(self, cutoff: float, *, dry_run: bool = False) -> SweepResult:
         s3, out = await self._s3(), SweepResult()
@@ -120,8 +133,9 @@ class S3Store:
             while len(doomed) >= 1000 or (doomed and not page.get("IsTruncated")):
                 batch, doomed = doomed[:1000], doomed[1000:]
                 if not dry_run:
-                    await s3.delete_objects(Bucket=self.bucket,
-                                            Delete={"Objects": batch, "Quiet": True})  # fmt: skip
+                    await s3.delete_objects(
+                        Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+                    )
         return out
 
     async def ping(self) -> bool:

@@ -84,8 +84,13 @@ async def share_check(url: object, fetcher: RemoteImageFetcher, owner: Hashable)
 def _verdict(page: PageRead, images: dict[str, ImageRead]) -> dict[str, object]:
     found = problems(page.platform, page, images)
     urls = image_url(page.platform, page)
-    return {"platform": page.platform, "ok": not found, "problems": found,
-            "title": _title(page), "image_url": urls[1] if urls else None}  # fmt: skip
+    return {
+        "platform": page.platform,
+        "ok": not found,
+        "problems": found,
+        "title": _title(page),
+        "image_url": urls[1] if urls else None,
+    }
 
 
 def _title(page: PageRead) -> str | None:
@@ -117,8 +122,12 @@ async def _read_page(
     if not 200 <= head.status < 300:
         return PageRead(platform, head.url, head.status, error=f"it answered HTTP {head.status}")
     if not is_html(head.content_type):
-        return PageRead(platform, head.url, head.status,
-                        error=f"it is {head.content_type[:60]}, not an HTML page")  # fmt: skip
+        return PageRead(
+            platform,
+            head.url,
+            head.status,
+            error=f"it is {head.content_type[:60]}, not an HTML page",
+        )
     try:
         html = decompress(got.body, head.content_encoding, PAGE_BYTES)
     except Unreadable as exc:

@@ -11,8 +11,13 @@ from urllib.parse import urljoin
 
 MB = 1024 * 1024
 PLATFORMS = ("facebook", "x", "linkedin", "slack", "discord")
-NAMES = {"facebook": "Facebook", "x": "X", "linkedin": "LinkedIn", "slack": "Slack",
-         "discord": "Discord"}  # fmt: skip
+NAMES = {
+    "facebook": "Facebook",
+    "x": "X",
+    "linkedin": "LinkedIn",
+    "slack": "Slack",
+    "discord": "Discord",
+}
 # The crawlers' own User-Agents (each platform's documentation; docs/link-previews.md).
 USER_AGENTS = {
     "facebook": "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
@@ -61,8 +66,14 @@ class ImageRead:
     error: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {"url": self.url, "status": self.status, "content_type": self.content_type,
-                "bytes": self.bytes, "width": self.width, "height": self.height}  # fmt: skip
+        return {
+            "url": self.url,
+            "status": self.status,
+            "content_type": self.content_type,
+            "bytes": self.bytes,
+            "width": self.width,
+            "height": self.height,
+        }
 
 
 def first_tag(tags: dict[str, str], names: tuple[str, ...]) -> str | None:
@@ -138,8 +149,9 @@ def problems(platform: str, page: PageRead, images: dict[str, ImageRead]) -> lis
         return [*found, _p("NO_OG_IMAGE", name=name, which=which)]
     written, absolute = urls
     if not is_absolute(written):
-        found.append(_p("IMAGE_URL_RELATIVE", name=name, written=written[:200],
-                        absolute=absolute[:300]))  # fmt: skip
+        found.append(
+            _p("IMAGE_URL_RELATIVE", name=name, written=written[:200], absolute=absolute[:300])
+        )
     if platform == "facebook" and not (tags.get("og:image:width") and tags.get("og:image:height")):
         found.append(_p("NO_IMAGE_DIMENSIONS"))
     return found + _image_problems(platform, images[absolute])
@@ -162,6 +174,14 @@ def _image_problems(platform: str, image: ImageRead) -> list[dict[str, str]]:
     least = MIN_IMAGE_SIZE.get(platform)
     w, h = image.width, image.height
     if least and w is not None and h is not None and (w < least[0] or h < least[1]):
-        found.append(_p("IMAGE_TOO_SMALL", name=name, width=w, height=h, min_width=least[0],
-                        min_height=least[1]))  # fmt: skip
+        found.append(
+            _p(
+                "IMAGE_TOO_SMALL",
+                name=name,
+                width=w,
+                height=h,
+                min_width=least[0],
+                min_height=least[1],
+            )
+        )
     return found

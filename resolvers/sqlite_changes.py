@@ -54,8 +54,9 @@ class SqliteChanges:
 
     def _open(self) -> None:
         # timeout=0: never wait for a lock on the event loop (WAL readers rarely need to)
-        conn = self._conn = sqlite3.connect(self.path, timeout=0, isolation_level=None,
-                                            check_same_thread=False)  # fmt: skip
+        conn = self._conn = sqlite3.connect(
+            self.path, timeout=0, isolation_level=None, check_same_thread=False
+        )
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         # One read transaction maps the -shm (creating it if need be) and takes SQLite's shared
         # lock on it for as long as this connection is open.

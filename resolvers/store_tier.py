@@ -144,9 +144,16 @@ class StoreTier:
         """Remove the images not requested for `days` days before `now` (Unix time)."""
         await self.flush()  # accesses still queued here count
         result = await self.store.sweep(now - days * 86400.0, dry_run=dry_run)
-        log.info("image store sweep (%s days%s): removed %d images (%d bytes), kept %d images "
-                 "(%d bytes)", days, ", dry run" if dry_run else "", result.removed,
-                 result.removed_bytes, result.kept, result.kept_bytes)  # fmt: skip
+        log.info(
+            "image store sweep (%s days%s): removed %d images (%d bytes), kept %d images "
+            "(%d bytes)",
+            days,
+            ", dry run" if dry_run else "",
+            result.removed,
+            result.removed_bytes,
+            result.kept,
+            result.kept_bytes,
+        )
         return result
 
     async def run_sweeper(self, days: int, redis: Redis | None, every: float = SWEEP_EVERY):
@@ -173,8 +180,13 @@ class StoreTier:
         if now - self._warned_at >= 30:
             self._warned_at = now
             cause = f"{type(exc).__name__}: {exc or 'timeout'}"
-            log.warning("image store %s failed (%s): rendering instead (counted as renders); "
-                        "the store is retried in %.0f s", what, cause, DOWN_FOR)  # fmt: skip
+            log.warning(
+                "image store %s failed (%s): rendering instead (counted as renders); "
+                "the store is retried in %.0f s",
+                what,
+                cause,
+                DOWN_FOR,
+            )
 
     async def close(self) -> None:
         try:

@@ -114,16 +114,22 @@ class StripeGateway:
         except stripe.StripeError as exc:
             log.warning(
                 "stripe %s failed: %s status=%s code=%s request_id=%s (%.0f ms)",
-                op, type(exc).__name__, exc.http_status, exc.code, exc.request_id,
+                op,
+                type(exc).__name__,
+                exc.http_status,
+                exc.code,
+                exc.request_id,
                 (time.perf_counter() - start) * 1000,
-            )  # fmt: skip
+            )
             raise _failure(op, exc) from None
         response = getattr(obj, "last_response", None)
         log.info(
             "stripe %s -> %s request_id=%s (%.0f ms)",
-            op, getattr(obj, "id", None) or "list", response.request_id if response else None,
+            op,
+            getattr(obj, "id", None) or "list",
+            response.request_id if response else None,
             (time.perf_counter() - start) * 1000,
-        )  # fmt: skip
+        )
         return obj
 
     @staticmethod

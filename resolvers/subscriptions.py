@@ -150,12 +150,19 @@ async def sync_account(account_id: int, *, plan_changed: bool) -> bool:
         return False
     log.info(
         "account %s: plan %s -> %s, subscription %s (%s)",
-        account_id, account.plan.value, plan.value, status.value, current.id,
-    )  # fmt: skip
+        account_id,
+        account.plan.value,
+        plan.value,
+        status.value,
+        current.id,
+    )
     fields = ["plan", "subscription_status", "stripe_subscription_id"]
     if plan_changed and account.plan != plan and account.custom_quota is not None:
-        log.info("account %s: custom quota %s ends with the plan change", account_id,
-                 account.custom_quota)  # fmt: skip
+        log.info(
+            "account %s: custom quota %s ends with the plan change",
+            account_id,
+            account.custom_quota,
+        )
         account.custom_quota = None
         fields.append("custom_quota")
     changed = (account.plan, account.subscription_status) != (plan, status)

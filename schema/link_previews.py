@@ -46,8 +46,14 @@ class CardFetch:
 
     @classmethod
     def from_model(cls, f: lp.RecentFetch) -> CardFetch:
-        return cls(at=f.at, platform=f.platform, user_agent=f.user_agent, title=f.title,
-                   status=f.status, cache_hit=f.cache_hit)  # fmt: skip
+        return cls(
+            at=f.at,
+            platform=f.platform,
+            user_agent=f.user_agent,
+            title=f.title,
+            status=f.status,
+            cache_hit=f.cache_hit,
+        )
 
 
 @strawberry.type(description="Who fetched the account's signed cards over the last `days` days.")

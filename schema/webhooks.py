@@ -14,8 +14,11 @@ from resolvers.notify import endpoints
 from schema.context import Info
 from schema.permissions import IsAuthenticated
 
-strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus",
-                description="Waiting for its next attempt, or done either way.")  # fmt: skip
+strawberry.enum(
+    DeliveryStatus,
+    name="WebhookDeliveryStatus",
+    description="Waiting for its next attempt, or done either way.",
+)
 
 
 @strawberry.type(description="One event's delivery to one endpoint.")
@@ -34,8 +37,9 @@ class WebhookDelivery:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> WebhookDelivery:
-        return cls(**{**row, "id": strawberry.ID(str(row["id"])),
-                      "status": DeliveryStatus(row["status"])})  # fmt: skip
+        return cls(
+            **{**row, "id": strawberry.ID(str(row["id"])), "status": DeliveryStatus(row["status"])}
+        )
 
 
 @strawberry.type(description="Where the account's events are POSTed (the secret is not shown).")
@@ -52,9 +56,15 @@ class WebhookEndpoint:
 
     @classmethod
     def from_model(cls, e: EndpointModel) -> WebhookEndpoint:
-        return cls(id=strawberry.ID(e.id), url=e.url, events=list(e.events),
-                   enabled=e.disabled_at is None, created_at=e.created_at,
-                   disabled_at=e.disabled_at, failing_since=e.failing_since)  # fmt: skip
+        return cls(
+            id=strawberry.ID(e.id),
+            url=e.url,
+            events=list(e.events),
+            enabled=e.disabled_at is None,
+            created_at=e.created_at,
+            disabled_at=e.disabled_at,
+            failing_since=e.failing_since,
+        )
 
     @strawberry.field(description="Newest first; at most 50.")
     async def deliveries(self, first: int = 10) -> list[WebhookDelivery]:

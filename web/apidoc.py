@@ -25,5 +25,6 @@ async def openapi_yaml(request: web.Request) -> web.Response:
     headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type="application/yaml", charset="utf-8",
-                        headers=headers)  # fmt: skip
+    return web.Response(
+        body=body, content_type="application/yaml", charset="utf-8", headers=headers
+    )

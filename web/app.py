@@ -202,9 +202,13 @@ async def _stripe_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def open_store_tier(settings: Settings) -> StoreTier | None:
     """The durable image store IMAGE_STORE names (docs/caching.md), or None for `none`."""
-    store = open_store(settings.image_store, endpoint_url=settings.s3_endpoint_url,
-                       region=settings.s3_region, access_key=settings.aws_access_key_id,
-                       secret_key=settings.aws_secret_access_key)  # fmt: skip
+    store = open_store(
+        settings.image_store,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key=settings.aws_access_key_id,
+        secret_key=settings.aws_secret_access_key,
+    )
     return None if store is None else StoreTier(store)
 
 

@@ -73,9 +73,16 @@ async def post_batch(request: web.Request) -> web.StreamResponse:
     rate = await meter.rate.check(owner, batch.rate_cost(len(items)))
     headers = rate_limit_headers(*await meter.rate.standing(owner, rate))
     results = batch.run(
-        owner, items, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
-        fetcher=app[fetcher_key], now=now, rate=rate, window=batch.window_for(app[render_pool_key]),
-    )  # fmt: skip
+        owner,
+        items,
+        meter=meter,
+        cache=app[image_cache_key],
+        pool=app[render_pool_key],
+        fetcher=app[fetcher_key],
+        now=now,
+        rate=rate,
+        window=batch.window_for(app[render_pool_key]),
+    )
     if as_json:
         done = [replace(result, image=None) async for result in results]  # URLs, not bytes
         await _remember(scope, key, body, now, done)
@@ -102,9 +109,13 @@ def _replay_images(
 ) -> AsyncGenerator[ItemResult, None]:
     app = request.app
     return batch.replay_images(
-        owner, results, cache=app[image_cache_key], pool=app[render_pool_key],
-        fetcher=app[fetcher_key], window=batch.window_for(app[render_pool_key]),
-    )  # fmt: skip
+        owner,
+        results,
+        cache=app[image_cache_key],
+        pool=app[render_pool_key],
+        fetcher=app[fetcher_key],
+        window=batch.window_for(app[render_pool_key]),
+    )
 
 
 def _json(
@@ -118,10 +129,15 @@ def _json(
         url = None
         if result.ok and result.req is not None:
             url = signing.signed_url(base, api_key, owner.kid, dict(result.req.params), None)
-        return {"index": result.index, "status": "ok" if result.ok else "error",
-                "code": result.code, "message": result.message, "url": url,
-                "cache": result.cache, "warnings": result.warnings if result.ok else None,
-                }  # fmt: skip
+        return {
+            "index": result.index,
+            "status": "ok" if result.ok else "error",
+            "code": result.code,
+            "message": result.message,
+            "url": url,
+            "cache": result.cache,
+            "warnings": result.warnings if result.ok else None,
+        }
 
     return web.json_response({"results": [entry(r) for r in results]}, headers=headers)
 

@@ -28,8 +28,10 @@ def cmd_sweep_images(args: argparse.Namespace, settings: Settings) -> int:
 
     r = asyncio.run(main())
     verb = "would remove" if args.dry_run else "removed"
-    print(f"{verb} {r.removed} images ({r.removed_bytes / 1e6:.1f} MB) not requested for {days} "
-          f"days; kept {r.kept} images ({r.kept_bytes / 1e6:.1f} MB)")  # fmt: skip
+    print(
+        f"{verb} {r.removed} images ({r.removed_bytes / 1e6:.1f} MB) not requested for {days} "
+        f"days; kept {r.kept} images ({r.kept_bytes / 1e6:.1f} MB)"
+    )
     return 0
 
 

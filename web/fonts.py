@@ -17,8 +17,15 @@ from web.callers import key_snapshot
 
 routes = web.RouteTableDef()
 NO_STORE = {"Cache-Control": "private, no-store"}
-TYPES = {"font/ttf", "font/otf", "font/woff", "font/woff2", "application/octet-stream",
-         "font/sfnt", "application/font-woff"}  # fmt: skip
+TYPES = {
+    "font/ttf",
+    "font/otf",
+    "font/woff",
+    "font/woff2",
+    "application/octet-stream",
+    "font/sfnt",
+    "application/font-woff",
+}
 TOO_LARGE = f"A font is at most {fonts.MAX_FONT_BYTES >> 20} MB."
 
 
@@ -59,8 +66,7 @@ async def upload(request: web.Request) -> web.Response:
     account_id, now = await _caller(request)
     data = await _body(request)
     pool = request.app[render_pool_key]
-    font = await fonts.create(account_id, data, request.query.get("family"),
-                              pool.inspect_font, now)  # fmt: skip
+    font = await fonts.create(account_id, data, request.query.get("family"), pool.inspect_font, now)
     return web.json_response(font, status=201, headers=NO_STORE)
 
 

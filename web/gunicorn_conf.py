@@ -122,8 +122,12 @@ def when_ready(server) -> None:
     for address in server.cfg.address:
         if isinstance(address, tuple):
             host = f"[{address[0]}]" if ":" in address[0] else address[0]
-            server.log.info("OG Image API listening on http://%s:%s (%s worker(s))", host,
-                            address[1], server.cfg.workers)  # fmt: skip
+            server.log.info(
+                "OG Image API listening on http://%s:%s (%s worker(s))",
+                host,
+                address[1],
+                server.cfg.workers,
+            )
     if (os.environ.get("OGAPI_ENV") or "development") != "production":
         _first_steps(server)
 
@@ -136,5 +140,8 @@ def _first_steps(server) -> None:
             host = str({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address[0], address[0]))  # noqa: S104 (reading the bind address, not binding)
             base = f"http://{f'[{host}]' if ':' in host else host}:{address[1]}"
     if base:
-        server.log.info("Dashboard: %s/dashboard (sign up there, or run `.venv/bin/ogapi demo` "
-                        "for an account with 90 days of sample data)", base)  # fmt: skip
+        server.log.info(
+            "Dashboard: %s/dashboard (sign up there, or run `.venv/bin/ogapi demo` "
+            "for an account with 90 days of sample data)",
+            base,
+        )

@@ -71,8 +71,9 @@ def _image_response(
 ) -> web.Response:
     headers["ETag"] = image.etag
     tags = request.headers.get("If-None-Match", "")
-    if tags and (tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/")
-                                                       for t in tags.split(","))):  # fmt: skip
+    if tags and (
+        tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/") for t in tags.split(","))
+    ):
         return web.Response(status=304, headers=headers)
     # Type and length set here, as aiohttp would (it otherwise parses the type for a charset
     # and checks the body against its Payload ABC): the cache-hit path runs this every time.
@@ -97,9 +98,14 @@ async def _render(
     app = request.app
     meter = app[meter_key]
     result = await renders.generate(
-        owner, req, meter=meter, cache=app[image_cache_key], pool=app[render_pool_key],
-        fetcher=app[fetcher_key], now=now,
-    )  # fmt: skip
+        owner,
+        req,
+        meter=meter,
+        cache=app[image_cache_key],
+        pool=app[render_pool_key],
+        fetcher=app[fetcher_key],
+        now=now,
+    )
     headers = quota_headers(*await meter.quota_snapshot.usage(owner, now))
     headers["Cache-Control"] = PRIVATE_CACHE
     if result.partial:
@@ -186,9 +192,15 @@ async def signed_image(request: web.Request) -> web.Response:
         if design is None:  # a custom template's latest version is read each time
             _SIGNED_QUERIES.put(memo, (raw, req))
     result = await renders.generate(
-        owner, req, meter=app[meter_key], cache=app[image_cache_key], pool=app[render_pool_key],
-        fetcher=app[fetcher_key], now=now, degrade=True,
-    )  # fmt: skip
+        owner,
+        req,
+        meter=app[meter_key],
+        cache=app[image_cache_key],
+        pool=app[render_pool_key],
+        fetcher=app[fetcher_key],
+        now=now,
+        degrade=True,
+    )
     if result.degraded:
         max_age = FALLBACK_MAX_AGE[result.degraded]
         headers = {"Cache-Control": f"public, max-age={max_age}", "X-OG-Degraded": result.degraded}
@@ -206,10 +218,14 @@ async def signed_image(request: web.Request) -> web.Response:
             headers["X-Render-Warnings"] = result.image.warnings
     response = _image_response(request, result.image, headers)
     app[fetch_log_key].record(
-        owner.id, request.headers.get("User-Agent", ""), now, image=req.cache_key,
-        title=req.spec.title, status=response.status,
+        owner.id,
+        request.headers.get("User-Agent", ""),
+        now,
+        image=req.cache_key,
+        title=req.spec.title,
+        status=response.status,
         cache_hit=result.cache_hit and not result.degraded,
-    )  # fmt: skip
+    )
     return response
 
 

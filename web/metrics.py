@@ -43,15 +43,28 @@ class Metrics:
         # values themselves live in the multiprocess files, whatever the registry.
         self.registry = r = CollectorRegistry()
         self.multiprocess = multiprocess_dir() is not None
-        self.requests = Counter("ogapi_requests", "HTTP requests by method, route and status.",
-                                ["method", "route", "status"], registry=r)  # fmt: skip
-        self.latency = Histogram("ogapi_request_seconds", "Time to answer a request, by route.",
-                                 ["method", "route"], buckets=REQUEST_BUCKETS,
-                                 registry=r)  # fmt: skip
-        self.renders = Counter("ogapi_renders", "Images rendered (cache misses that succeeded).",
-                               registry=r)  # fmt: skip
-        self.render_seconds = Histogram("ogapi_render_seconds", "Time spent rendering an image.",
-                                        buckets=RENDER_BUCKETS, registry=r)  # fmt: skip
+        self.requests = Counter(
+            "ogapi_requests",
+            "HTTP requests by method, route and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "ogapi_request_seconds",
+            "Time to answer a request, by route.",
+            ["method", "route"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.renders = Counter(
+            "ogapi_renders", "Images rendered (cache misses that succeeded).", registry=r
+        )
+        self.render_seconds = Histogram(
+            "ogapi_render_seconds",
+            "Time spent rendering an image.",
+            buckets=RENDER_BUCKETS,
+            registry=r,
+        )
         self.cache_hits = Counter("ogapi_cache_hits", "Images served from the cache.", registry=r)
         self.quota_rejections = Counter(
             "ogapi_quota_rejections", "Requests refused with QUOTA_EXCEEDED.", registry=r
@@ -62,8 +75,9 @@ class Metrics:
         self.degraded = Counter(
             "ogapi_degraded", "Signed images answered with the fallback card.", registry=r
         )
-        self.server_errors = Counter("ogapi_server_errors", "Responses with a 5xx status.",
-                                     registry=r)  # fmt: skip
+        self.server_errors = Counter(
+            "ogapi_server_errors", "Responses with a 5xx status.", registry=r
+        )
         self.metering_unavailable = Counter(
             "ogapi_metering_unavailable",
             "Requests refused with METERING_UNAVAILABLE (database unreachable).",
@@ -76,13 +90,20 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
-        self.gc_pause = Histogram("ogapi_gc_pause_seconds", "Garbage-collector pauses, by "
-                                  "generation (the event loop waits meanwhile: web/gcpause.py).",
-                                  ["generation"], buckets=GC_BUCKETS, registry=r)  # fmt: skip
+        self.gc_pause = Histogram(
+            "ogapi_gc_pause_seconds",
+            "Garbage-collector pauses, by "
+            "generation (the event loop waits meanwhile: web/gcpause.py).",
+            ["generation"],
+            buckets=GC_BUCKETS,
+            registry=r,
+        )
         frozen = "Objects the worker froze out of the garbage collector's sight at start-up."
-        self.gc_frozen = (Gauge("ogapi_gc_frozen_objects", frozen, registry=None,
-                                multiprocess_mode="liveall") if self.multiprocess
-                          else Gauge("ogapi_gc_frozen_objects", frozen, registry=r))  # fmt: skip
+        self.gc_frozen = (
+            Gauge("ogapi_gc_frozen_objects", frozen, registry=None, multiprocess_mode="liveall")
+            if self.multiprocess
+            else Gauge("ogapi_gc_frozen_objects", frozen, registry=r)
+        )
         # (generation, seconds) of each collection, queued by web/gcpause.py's gc callback and
         # moved into gc_pause here, on the event loop: in multiprocess mode every value shares
         # one non-reentrant lock, and a collection can start while this thread holds it, so
@@ -96,8 +117,7 @@ class Metrics:
         self._process: dict[str, Gauge] = {}
         if self.multiprocess:  # one series per live worker (pid label), sampled by each worker
             for name, help_ in PROCESS_GAUGES.items():
-                self._process[name] = Gauge(name, help_, registry=None,
-                                            multiprocess_mode="liveall")  # fmt: skip
+                self._process[name] = Gauge(name, help_, registry=None, multiprocess_mode="liveall")
         else:
             ProcessCollector(registry=r)
 
@@ -165,8 +185,9 @@ class _Fixed:
 
 
 def _total(families: list[Metric], name: str) -> float:
-    return sum(s.value for f in families if f.name == name for s in f.samples
-               if s.name == f"{name}_total")  # fmt: skip
+    return sum(
+        s.value for f in families if f.name == name for s in f.samples if s.name == f"{name}_total"
+    )
 
 
 def _hit_ratio(families: list[Metric]) -> GaugeMetricFamily:
@@ -232,8 +253,9 @@ async def metrics(request: web.Request) -> web.Response:
     if not _allowed(request):
         raise web.HTTPForbidden(reason="Metrics need Authorization: Bearer ADMIN_TOKEN")
     body = request.app[metrics_key].exposition()
-    return web.Response(body=body, content_type="text/plain", charset="utf-8",
-                        headers={"Cache-Control": "no-store"})  # fmt: skip
+    return web.Response(
+        body=body, content_type="text/plain", charset="utf-8", headers={"Cache-Control": "no-store"}
+    )
 
 
 async def process_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -81,19 +81,30 @@ async def error_middleware(request: web.Request, handler):
             response = error_response(request, exc.status, code, message)
     except Exception as exc:
         if unreachable(exc):  # a database restart or failover: retryable, not a bug
-            log.error("database unreachable request_id=%s %s %s: %s: %s", request_id,
-                      request.method, request.path, type(exc).__name__, exc,
-                      extra={"request_id": request_id, "path": request.path})  # fmt: skip
+            log.error(
+                "database unreachable request_id=%s %s %s: %s: %s",
+                request_id,
+                request.method,
+                request.path,
+                type(exc).__name__,
+                exc,
+                extra={"request_id": request_id, "path": request.path},
+            )
             response = error_response(
-                request, 503, "SERVICE_UNAVAILABLE",
+                request,
+                503,
+                "SERVICE_UNAVAILABLE",
                 "The service's database is unreachable; retry in a few seconds.",
                 headers={"Retry-After": "5"},
-            )  # fmt: skip
+            )
         else:
             log.exception(
-                "unhandled error request_id=%s %s %s", request_id, request.method,
-                request.path, extra={"request_id": request_id, "path": request.path},
-            )  # fmt: skip
+                "unhandled error request_id=%s %s %s",
+                request_id,
+                request.method,
+                request.path,
+                extra={"request_id": request_id, "path": request.path},
+            )
             response = error_response(
                 request, 500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})."
             )

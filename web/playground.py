@@ -65,8 +65,11 @@ async def preview_unsaved(request: web.Request) -> web.Response:
     if not isinstance(given, dict):
         raise InvalidParameter("params must be an object of field values")
     design = await drawn.unsaved_for(account.id, body["design"])
-    raw = {k: v if isinstance(v, str) else str(v) for k, v in given.items()
-           if v is not None and k != "template"}  # fmt: skip
+    raw = {
+        k: v if isinstance(v, str) else str(v)
+        for k, v in given.items()
+        if v is not None and k != "template"
+    }
     return await _draft(request, account, raw, design, budget)
 
 

@@ -7,10 +7,19 @@ from gunicorn.app.base import BaseApplication
 from web import gunicorn_conf
 
 SETTINGS = (
-    "worker_class", "graceful_timeout", "timeout", "keepalive", "accesslog", "logconfig_dict",
-    "access_log_format", "control_socket_disable", "on_starting", "when_ready", "child_exit",
+    "worker_class",
+    "graceful_timeout",
+    "timeout",
+    "keepalive",
+    "accesslog",
+    "logconfig_dict",
+    "access_log_format",
+    "control_socket_disable",
+    "on_starting",
+    "when_ready",
+    "child_exit",
     "on_exit",
-)  # fmt: skip
+)
 
 
 class Server(BaseApplication):

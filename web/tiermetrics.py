@@ -26,8 +26,10 @@ FIELDS = {  # TierStats field -> (metric name, help)
 
 class TierCounters:
     def __init__(self, registry: CollectorRegistry, multiprocess: bool) -> None:
-        self.counters = {field: Counter(name, help_, ["tier"], registry=registry)
-                         for field, (name, help_) in FIELDS.items()}  # fmt: skip
+        self.counters = {
+            field: Counter(name, help_, ["tier"], registry=registry)
+            for field, (name, help_) in FIELDS.items()
+        }
         for counter in self.counters.values():  # every series present from the start
             for tier in TIERS:
                 counter.labels(tier)

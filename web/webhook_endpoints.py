@@ -19,9 +19,13 @@ routes = web.RouteTableDef()
 @routes.post("/api/webhook-endpoints")
 async def create_endpoint(request: web.Request) -> web.Response:
     account_id, now = await caller(request)
-    made, secret = await endpoints.create(account_id, await read_json(request),
-                                          request.app[fetcher_key], request.app[secret_box_key],
-                                          now)  # fmt: skip
+    made, secret = await endpoints.create(
+        account_id,
+        await read_json(request),
+        request.app[fetcher_key],
+        request.app[secret_box_key],
+        now,
+    )
     return web.json_response(endpoints.view(made, secret), status=201, headers=NO_STORE)
 
 
@@ -46,9 +50,15 @@ async def test_endpoint(request: web.Request) -> web.Response:
     endpoint = await endpoints.get_own(account_id, request.match_info["id"])
     deliverer: Deliverer = request.app[deliverer_key]
     d = await deliverer.send_now(endpoint, events.PING, {"endpoint": endpoint.id}, now)
-    answer = {"id": d.event_id, "type": events.PING, "delivery": {
-        "status": d.status.value, "attempts": d.attempts, "last_status": d.last_status,
-        "last_error": d.last_error,
-        "next_attempt_at": iso_utc(d.next_attempt_at) if d.next_attempt_at else None,
-    }}  # fmt: skip
+    answer = {
+        "id": d.event_id,
+        "type": events.PING,
+        "delivery": {
+            "status": d.status.value,
+            "attempts": d.attempts,
+            "last_status": d.last_status,
+            "last_error": d.last_error,
+            "next_attempt_at": iso_utc(d.next_attempt_at) if d.next_attempt_at else None,
+        },
+    }
     return web.json_response(answer, headers=NO_STORE)

@@ -80,8 +80,12 @@ def _overlay(scene: Scene, layer: Layer, w: float, h: float) -> Placed | None:
     (an initials circle: a round rect and a centred text)."""
     if "size" in layer:
         w, h = scene.px(layer["size"][0]), scene.px(layer["size"][1])
-    placed = [p for c in layer["layers"] if scene.visible(c)
-              if (p := scene.place(c, w, h, fixed=True)) is not None]  # fmt: skip
+    placed = [
+        p
+        for c in layer["layers"]
+        if scene.visible(c)
+        if (p := scene.place(c, w, h, fixed=True)) is not None
+    ]
     if not placed:
         return None
 

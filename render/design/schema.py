@@ -229,14 +229,16 @@ def _layer_schema() -> dict[str, Any]:
     """One `if type == X then X's properties` per layer type: errors name the real property."""
     branches = []
     for kind, props in LAYERS.items():
-        branches.append({
-            "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-            "then": {
-                "properties": {**COMMON, **props},
-                "required": REQUIRED[kind],
-                "additionalProperties": False,
-            },
-        })  # fmt: skip
+        branches.append(
+            {
+                "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                "then": {
+                    "properties": {**COMMON, **props},
+                    "required": REQUIRED[kind],
+                    "additionalProperties": False,
+                },
+            }
+        )
     return {
         "type": "object",
         "required": ["type"],

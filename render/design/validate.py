@@ -224,8 +224,11 @@ class _Semantics:
             self._text(text, (*path, "text"))
         font = layer.get("font")
         if isinstance(font, str) and font not in FAMILIES and font not in self.fonts:
-            self.add((*path, "font"), f"unknown font {font[:64]!r}: use a family of "
-                         "GET /api/fonts or one of your font_… ids")  # fmt: skip
+            self.add(
+                (*path, "font"),
+                f"unknown font {font[:64]!r}: use a family of "
+                "GET /api/fonts or one of your font_… ids",
+            )
         size, low = layer.get("size", 32), layer.get("min_size")
         if isinstance(size, int | float) and isinstance(low, int | float) and low > size:
             self.add((*path, "min_size"), "min_size is larger than size")

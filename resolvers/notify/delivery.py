@@ -86,12 +86,14 @@ class Deliverer:
         finally:
             events.unlisten(wake)
 
-    async def send_now(self, endpoint: WebhookEndpoint, type_: str, data: dict,
-                       now: datetime) -> WebhookDelivery:  # fmt: skip
+    async def send_now(
+        self, endpoint: WebhookEndpoint, type_: str, data: dict, now: datetime
+    ) -> WebhookDelivery:
         """Emit to `endpoint` alone and make the first attempt here (a test ping)."""
         lease = now + timedelta(seconds=LEASE)
-        made = await events.emit(endpoint.account_id, type_, data, now,
-                                 endpoint=endpoint, claimed_until=lease)  # fmt: skip
+        made = await events.emit(
+            endpoint.account_id, type_, data, now, endpoint=endpoint, claimed_until=lease
+        )
         assert made is not None
         delivery = made[1][0]
         await self.attempt(delivery, now)
@@ -112,13 +114,18 @@ class Deliverer:
             return
         body = event.body.encode()
         t = int(datetime.now(UTC).timestamp())  # the real time: receivers check it
-        headers = {"Content-Type": "application/json", "Accept": "*/*", "User-Agent": USER_AGENT,
-                   HEADER: signature(secret, t, body)}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "*/*",
+            "User-Agent": USER_AGENT,
+            HEADER: signature(secret, t, body),
+        }
         status, error = None, None
         try:
             async with asyncio.timeout(TIMEOUT):
-                got = await self.fetcher.post(endpoint.url, body, owner=endpoint.account_id,
-                                              headers=headers)  # fmt: skip
+                got = await self.fetcher.post(
+                    endpoint.url, body, owner=endpoint.account_id, headers=headers
+                )
             status = got.head.status
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
@@ -138,12 +145,23 @@ class Deliverer:
         )
         await self._failing(endpoint, now)
 
-    async def _record(self, d: WebhookDelivery, now: datetime, status: int | None,
-                      error: str | None, *, final: bool,
-                      deadline: datetime | None = None) -> None:  # fmt: skip
+    async def _record(
+        self,
+        d: WebhookDelivery,
+        now: datetime,
+        status: int | None,
+        error: str | None,
+        *,
+        final: bool,
+        deadline: datetime | None = None,
+    ) -> None:
         attempts = d.attempts + 1
-        fields: dict[str, object] = {"attempts": attempts, "last_attempt_at": now,
-                                     "last_status": status, "last_error": error}  # fmt: skip
+        fields: dict[str, object] = {
+            "attempts": attempts,
+            "last_attempt_at": now,
+            "last_status": status,
+            "last_error": error,
+        }
         if error is None:
             fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
         elif final:
@@ -180,10 +198,16 @@ class Deliverer:
             "was disabled. Fix it, then send a test from the dashboard to enable it again."
         )
         key = f"WEBHOOK_DISABLED:{endpoint.id}:{int(now.timestamp())}"
-        await Notification.create(account_id=endpoint.account_id, created_at=now, dedupe_key=key,
-                                  kind=NotificationKind.WEBHOOK_DISABLED, message=text)  # fmt: skip
+        await Notification.create(
+            account_id=endpoint.account_id,
+            created_at=now,
+            dedupe_key=key,
+            kind=NotificationKind.WEBHOOK_DISABLED,
+            message=text,
+        )
         account = await Account.get_or_none(id=endpoint.account_id)
         if account is not None:
-            await self.mailer.send(account.email, "A webhook endpoint was disabled",
-                                   text + "\n\nOG Image API\n")  # fmt: skip
+            await self.mailer.send(
+                account.email, "A webhook endpoint was disabled", text + "\n\nOG Image API\n"
+            )
         log.warning("webhook endpoint %s disabled after 24 h of failures", endpoint.id)

@@ -75,9 +75,14 @@ async def create(
         await Account.select_for_update().get(id=account_id)  # one count at a time
         if await WebhookEndpoint.filter(account_id=account_id).count() >= MAX_ENDPOINTS:
             raise WebhookLimit(f"An account has at most {MAX_ENDPOINTS} webhook endpoints.")
-        endpoint = await WebhookEndpoint.create(id=new_id(), account_id=account_id, url=url,
-                                                events=events, sealed_secret=box.seal(secret),
-                                                created_at=now)  # fmt: skip
+        endpoint = await WebhookEndpoint.create(
+            id=new_id(),
+            account_id=account_id,
+            url=url,
+            events=events,
+            sealed_secret=box.seal(secret),
+            created_at=now,
+        )
     return endpoint, secret
 
 
@@ -100,9 +105,13 @@ async def delete(account_id: int, endpoint_id: str) -> None:
 
 def view(e: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
     """The REST shape; `secret` only in the answer that created it."""
-    out: dict[str, Any] = {"id": e.id, "url": e.url, "events": list(e.events),
-                           "enabled": e.disabled_at is None,
-                           "created_at": iso_utc(e.created_at)}  # fmt: skip
+    out: dict[str, Any] = {
+        "id": e.id,
+        "url": e.url,
+        "events": list(e.events),
+        "enabled": e.disabled_at is None,
+        "created_at": iso_utc(e.created_at),
+    }
     if e.disabled_at is not None:
         out["disabled_at"] = iso_utc(e.disabled_at)
     if secret is not None:
@@ -120,5 +129,15 @@ async def recent_deliveries(endpoint_id: str, first: int) -> list[dict[str, Any]
     )
 
 
-DELIVERY_FIELDS = ("id", "event_id", "created_at", "status", "attempts", "last_attempt_at",
-                   "last_status", "last_error", "next_attempt_at", "delivered_at")  # fmt: skip
+DELIVERY_FIELDS = (
+    "id",
+    "event_id",
+    "created_at",
+    "status",
+    "attempts",
+    "last_attempt_at",
+    "last_status",
+    "last_error",
+    "next_attempt_at",
+    "delivered_at",
+)

@@ -64,10 +64,15 @@ async def _ledger_groups(account_ids: Iterable[int]) -> list[dict[str, Any]]:
     # The totals the ledger's write path keeps (LedgerTotal): a few rows, whatever the history.
     return await fetch_rows(
         LedgerTotal.filter(account_id__in=list(account_ids)).values(
-            "account_id", "type", "service", total="amount", n="entries", n_tokens="tokens",
+            "account_id",
+            "type",
+            "service",
+            total="amount",
+            n="entries",
+            n_tokens="tokens",
             n_images="images",
         )
-    )  # fmt: skip
+    )
 
 
 async def _daily_totals(account_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

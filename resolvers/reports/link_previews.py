@@ -54,16 +54,16 @@ async def link_preview_totals(account_id: int, today: date, days: int = 30) -> L
     """Fetches of the last `days` days ending today, per platform and per (day, platform)."""
     start = first_day(today, days)
     window = CardFetchDay.filter(account_id=account_id, day__gte=start, day__lte=today)
-    rows = await fetch_rows(window.order_by("day", "platform").values("day", "platform",
-                                                                      "fetches"))  # fmt: skip
+    rows = await fetch_rows(window.order_by("day", "platform").values("day", "platform", "fetches"))
     daily = [PlatformDay(as_date(r["day"]), r["platform"], int(r["fetches"])) for r in rows]
     grouped = await fetch_rows(
         window.annotate(n=Sum("fetches"), last=Max("last_at"))
         .group_by("platform")
         .values("platform", "n", "last")
     )
-    platforms = [PlatformTotal(r["platform"], int(r["n"] or 0), _maybe_time(r["last"]))
-                 for r in grouped]  # fmt: skip
+    platforms = [
+        PlatformTotal(r["platform"], int(r["n"] or 0), _maybe_time(r["last"])) for r in grouped
+    ]
     platforms.sort(key=lambda p: (-p.fetches, p.platform))
     return LinkPreviewTotals(sum(p.fetches for p in platforms), platforms, daily)
 
@@ -82,8 +82,14 @@ async def recent_fetches(account_id: int, since: date, first: int = 20) -> list[
 
 
 def _recent(r: dict) -> RecentFetch:
-    return RecentFetch(as_datetime(r["at"]), r["platform"], r["user_agent"], r["title"],
-                       int(r["status"]), bool(r["cache_hit"]))  # fmt: skip
+    return RecentFetch(
+        as_datetime(r["at"]),
+        r["platform"],
+        r["user_agent"],
+        r["title"],
+        int(r["status"]),
+        bool(r["cache_hit"]),
+    )
 
 
 def _maybe_time(value: object) -> datetime | None:

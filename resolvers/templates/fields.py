@@ -120,6 +120,12 @@ def field_list(design: Mapping[str, Any]) -> list[dict[str, Any]]:
         limit = _MAX_BY_TYPE.get(kind) or spec.get(
             "max_length", MAX_TITLE_DEFAULT if name == "title" else MAX_TEXT_DEFAULT
         )
-        out.append({"name": name, "type": kind, "required": bool(spec.get("required")),
-                    "max_length": limit})  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "type": kind,
+                "required": bool(spec.get("required")),
+                "max_length": limit,
+            }
+        )
     return out

@@ -26,8 +26,7 @@ ID_PREFIX = "font_"
 _ALPHABET = string.ascii_lowercase + string.digits
 # what a render process answers for a font: ("ok", sfnt, info) or ("bad", why, None)
 Checker = Callable[[bytes], Awaitable[tuple[str, Any, Any]]]
-_LISTED = ("id", "family", "weight", "style", "glyphs", "scripts", "format", "size",
-           "created_at")  # fmt: skip
+_LISTED = ("id", "family", "weight", "style", "glyphs", "scripts", "format", "size", "created_at")
 
 
 class InvalidFont(AppError, code="INVALID_FONT", status=400): ...
@@ -55,8 +54,11 @@ def _family(value: str | None) -> str | None:
 
 def view(row: dict[str, Any]) -> dict[str, Any]:
     """A font on the wire."""
-    return {**{k: row[k] for k in _LISTED if k != "created_at"}, "custom": True,
-            "created_at": iso_utc(row["created_at"])}  # fmt: skip
+    return {
+        **{k: row[k] for k in _LISTED if k != "created_at"},
+        "custom": True,
+        "created_at": iso_utc(row["created_at"]),
+    }
 
 
 async def _full(account_id: int) -> None:
@@ -76,16 +78,18 @@ async def create(
         raise InvalidFont("The font could not be checked (its parser failed on it).") from exc
     if status != "ok":
         raise InvalidFont(f"Not a usable font: {sfnt}.")
-    row = {**info, "family": family or info["family"], "size": len(data),
-           "created_at": now}  # fmt: skip
+    row = {**info, "family": family or info["family"], "size": len(data), "created_at": now}
     async with in_transaction():
         # Counted under the account's row lock: two uploads cannot both take the 20th place.
         await Account.select_for_update().filter(id=account_id).first()
         await _full(account_id)
         font = await Font.create(
             id=ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(16)),
-            account_id=account_id, sha256=hashlib.sha256(sfnt).hexdigest(), data=sfnt, **row,
-        )  # fmt: skip
+            account_id=account_id,
+            sha256=hashlib.sha256(sfnt).hexdigest(),
+            data=sfnt,
+            **row,
+        )
     return view({"id": font.id, **row})
 
 
@@ -109,5 +113,7 @@ async def delete(account_id: int, font_id: str) -> None:
 
 def bundled_list() -> list[dict[str, Any]]:
     """The families every design may name (the bundled fonts; the rest are fallbacks)."""
-    return [{"family": name, "custom": False, "weights": bundled.weights(face)}
-            for name, face in bundled.FAMILIES.items()]  # fmt: skip
+    return [
+        {"family": name, "custom": False, "weights": bundled.weights(face)}
+        for name, face in bundled.FAMILIES.items()
+    ]

@@ -57,8 +57,9 @@ def _text(name: str, value: object, limit: int, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidParameter(f"{name} must be a non-empty string" if required else
-                               f"{name} must be a string")  # fmt: skip
+        raise InvalidParameter(
+            f"{name} must be a non-empty string" if required else f"{name} must be a string"
+        )
     if len(value) > limit:
         raise InvalidParameter(f"{name} must be at most {limit} characters")
     return value.strip()
@@ -89,9 +90,14 @@ async def create(account_id: int, body: dict, now: datetime) -> Saved:
         if await Template.filter(account_id=account_id).count() >= MAX_TEMPLATES:
             raise TemplateLimit(f"At most {MAX_TEMPLATES} templates per account.")
         tpl = await Template.create(
-            id=new_id(), account_id=account_id, name=fields["name"],
-            description=fields["description"] or "", version=1, created_at=now, updated_at=now,
-        )  # fmt: skip
+            id=new_id(),
+            account_id=account_id,
+            name=fields["name"],
+            description=fields["description"] or "",
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
         ver = await TemplateVersion.create(
             template=tpl, version=1, design=canonical(fields["design"]), created_at=now
         )
@@ -108,9 +114,11 @@ async def _owned(account_id: int, template_id: str) -> Template:
 
 
 async def _history(tpl: Template) -> tuple[tuple[int, datetime], ...]:
-    rows = await TemplateVersion.filter(template_id=tpl.id).order_by("version").values_list(
-        "version", "created_at"
-    )  # fmt: skip
+    rows = (
+        await TemplateVersion.filter(template_id=tpl.id)
+        .order_by("version")
+        .values_list("version", "created_at")
+    )
     return tuple((int(v), at) for v, at in rows)
 
 
@@ -174,8 +182,7 @@ async def for_render(account_id: int, template_id: str, version: int | None) -> 
     """The version a render draws: `version`, or the latest. TemplateNotFound otherwise."""
     if not looks_like_id(template_id):
         raise TemplateNotFound("unknown template")
-    query = TemplateVersion.filter(template_id=template_id,
-                                   template__account_id=account_id)  # fmt: skip
+    query = TemplateVersion.filter(template_id=template_id, template__account_id=account_id)
     query = query.filter(version=version) if version else query.order_by("-version")
     ver = await query.first()
     if ver is None:

@@ -75,7 +75,7 @@ async def _run(a: argparse.Namespace) -> list[tuple[str, list[float], int]]:
 
     from models import Account, PlanId
     from models.db import migrate
-    from resolvers.accounts import create_account
+    from resolvers.accounts.accounts import create_account
     from web.app import create_app
     from web.appkeys import secret_box_key
     from web.settings import Settings

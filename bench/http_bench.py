@@ -46,10 +46,10 @@ def serve(db: str, port: int, counted: bool = True) -> None:
 
     from aiohttp import web
 
-    from resolvers.fetch_log import FetchLog
-    from web import gcpause
+    from resolvers.insight.fetch_log import FetchLog
     from web.app import create_app
     from web.appkeys import fetch_log_key
+    from web.cli import gcpause
 
     class Uncounted(FetchLog):
         def record(self, *args, **kwargs) -> None:
@@ -73,9 +73,9 @@ async def _prepare(db: str) -> tuple[str, str]:
     """Migrate, create a publishing-plan account; returns (api_key, email)."""
     from models import PlanId
     from models.db import database, migrate
-    from resolvers.accounts import create_account
+    from resolvers.accounts.accounts import create_account
+    from resolvers.accounts.keys import active_key, reveal
     from resolvers.crypto import SecretBox
-    from resolvers.keys import active_key, reveal
 
     url = f"sqlite://{db}"
     await migrate(url)
@@ -227,7 +227,7 @@ def _record_cost() -> float:
     import timeit
     from datetime import UTC, datetime
 
-    from resolvers.fetch_log import FetchLog
+    from resolvers.insight.fetch_log import FetchLog
 
     log, now, image = FetchLog(), datetime.now(UTC), "a" * 64
     n = 100_000

@@ -106,9 +106,9 @@ async def _prepare(url: str, history: bool) -> list[Account]:
     from models import Account as AccountRow
     from models import PlanId
     from models.db import database, migrate
-    from resolvers.accounts import create_account
+    from resolvers.accounts.accounts import create_account
+    from resolvers.accounts.keys import active_key, reveal
     from resolvers.crypto import SecretBox
-    from resolvers.keys import active_key, reveal
 
     await migrate(url)
     box = SecretBox(SECRET)
@@ -261,7 +261,7 @@ class Traffic:
         self.record = True
 
     def _signed(self, acct: Account, params: dict[str, str]) -> str:
-        from resolvers.signing import SIGNED_PATH, signed_query
+        from resolvers.images.signing import SIGNED_PATH, signed_query
 
         return f"{self.base}{SIGNED_PATH}?{signed_query(acct.key, acct.kid, params, None)}"
 
@@ -499,7 +499,7 @@ def run(a: argparse.Namespace) -> dict:
         env = _server_env(database_url, redis_url, port)
         if a.render_workers is not None:
             env["OGAPI_RENDER_WORKERS"] = str(a.render_workers)
-        cmd = [sys.executable, "-m", "web.cli", "serve", "--workers", str(a.workers)]
+        cmd = [sys.executable, "-m", "web.cli.main", "serve", "--workers", str(a.workers)]
         if a.profile:
             cmd = ["py-spy", "record", "--subprocesses", "--idle", "-r", "200", "-f", "speedscope",
                    "-o", str(Path(a.profile) / "profile.json"), "--", *cmd]  # fmt: skip

@@ -18,9 +18,9 @@ from pathlib import Path
 from models import Account, DailyUsage, LedgerEntry, MonthlyUsage, PlanId, TransactionType
 from models.db import database, migrate
 from resolvers import rollups
+from resolvers.limits.per_second import MemoryRateLimiter, RedisRateLimiter
 from resolvers.mail import Mailer
-from resolvers.metering import Meter
-from resolvers.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from resolvers.metering.meter import Meter
 
 
 def _row(metric: str, values: list[float], note: str, unit: str = "ms"):
@@ -120,11 +120,11 @@ async def _history(url: str, days: int = 365, entries: int = 20_000) -> Account:
 async def _rest_rows(db_url: str, n: int, rounds: int) -> list:
     from aiohttp.test_utils import TestClient, TestServer
 
-    from resolvers import sessions
+    from resolvers.accounts import sessions
+    from resolvers.accounts.keys import issue_key
     from resolvers.crypto import SecretBox
-    from resolvers.keys import issue_key
     from web.app import create_app
-    from web.auth import COOKIE
+    from web.routes.auth import COOKIE
     from web.settings import Settings
 
     secret = "bench-secret-0123456789abcdef0123456789"

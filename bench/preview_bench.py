@@ -36,7 +36,7 @@ async def _accounts(db: str, n: int) -> list[str]:
     """`n` more accounts (free plan) for the previews' sessions; returns their emails."""
     from bench.http_bench import SECRET
     from models.db import database
-    from resolvers.accounts import create_account
+    from resolvers.accounts.accounts import create_account
     from resolvers.crypto import SecretBox
 
     emails = [f"preview{i}@example.com" for i in range(n)]

@@ -31,7 +31,7 @@ PASSWORD = "correct horse battery"
 
 
 def _cli(args: list[str], env: dict[str, str]) -> str:
-    cmd = [sys.executable, "-m", "web.cli", *args]
+    cmd = [sys.executable, "-m", "web.cli.main", *args]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
 
 
@@ -75,7 +75,7 @@ def main() -> None:
     _cli(["migrate"], env)
     demo = dict(re.findall(r"^(\w+): (\S+)$", _cli(["demo", "--seed", "7"], env), re.M))
     server = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], env=env,
+        [sys.executable, "-m", "web.cli.main", "serve", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

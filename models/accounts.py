@@ -20,7 +20,8 @@ class Account(Model):
     overage_enabled = fields.BooleanField(default=False)
     # The most overage (dollars) charged in one calendar month; None: no cap (docs/metering.md).
     overage_cap = fields.DecimalField(max_digits=18, decimal_places=6, null=True)
-    # Prepaid credits in dollars; only resolvers.ledger changes it, always with a LedgerEntry.
+    # Prepaid credits in dollars; only resolvers.ledger.entries changes it, always with a
+    # LedgerEntry.
     balance = fields.DecimalField(max_digits=18, decimal_places=6, default=0)
     subscription_status = fields.CharEnumField(
         SubscriptionStatus, default=SubscriptionStatus.NONE, max_length=16
@@ -87,7 +88,8 @@ class PasswordReset(Model):
 
 class LoginFailure(Model):
     # One login attempt that did not succeed (a failure, or one still being verified), counted
-    # per email and per IP over a sliding window (all workers): see resolvers.throttle.
+    # per email and per IP over a sliding window (all workers): see
+    # resolvers.accounts.auth_throttle.
 
     id = fields.BigIntField(primary_key=True)
     email = fields.CharField(max_length=254, db_index=True)

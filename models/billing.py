@@ -83,7 +83,7 @@ class CreditPurchase(Model):
 class CheckoutSession(Model):
     # A Stripe Checkout Session this server opened. The return page needs the dashboard session
     # of its account, and a new subscription session expires the account's older open ones
-    # (resolvers/checkouts.py). `id` orders them by when they were opened.
+    # (resolvers/billing/checkouts.py). `id` orders them by when they were opened.
 
     id = fields.BigIntField(primary_key=True)
     stripe_id = fields.CharField(max_length=255, unique=True)
@@ -102,8 +102,8 @@ class CheckoutSession(Model):
 
 
 class CreditDispute(Model):
-    # A dispute (chargeback) of a credit purchase's charge (resolvers/disputes.py): the credits
-    # taken back when it opened, given back once if it closes in our favour.
+    # A dispute (chargeback) of a credit purchase's charge (resolvers/billing/disputes.py): the
+    # credits taken back when it opened, given back once if it closes in our favour.
 
     id = fields.CharField(max_length=255, primary_key=True)  # Stripe's dispute id
     purchase: fields.ForeignKeyRelation[CreditPurchase] = fields.ForeignKeyField(

@@ -11,7 +11,7 @@ from models.accounts import Account
 class CardFetchDay(Model):
     # Signed-image fetches per account, day (UTC) and platform (read from the User-Agent), and
     # when the last one came. Written every few seconds from each worker's memory
-    # (resolvers/fetch_log.py), never on the request's path.
+    # (resolvers/insight/fetch_log.py), never on the request's path.
 
     id = fields.BigIntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(

@@ -16,7 +16,7 @@ class QuotaReservation(Model):
     # the render succeeds (kept) or fails (given back). The worker rendering it marks it alive
     # every sweep; the sweeper of any worker gives it back once it has not been marked for
     # RESERVATION_TIMEOUT: its worker died, so its render can no longer finish
-    # (resolvers/metering.py).
+    # (resolvers/metering/meter.py).
 
     id = fields.BigIntField(primary_key=True)
     account_id = fields.BigIntField()
@@ -39,7 +39,7 @@ class MonthlyUsage(Model):
     month = fields.CharField(max_length=7)  # "YYYY-MM"
     used = fields.IntField(default=0)
     # Dollars of overage charged for this month's images, net of charges returned: what the
-    # spending cap counts (resolvers/spending_cap.py; changed only by resolvers/posting.py).
+    # spending cap counts (resolvers/spending_cap.py; changed only by resolvers/ledger/posting.py).
     overage_spend = fields.DecimalField(max_digits=18, decimal_places=6, default=0, db_default=0)
 
     class Meta:
@@ -89,8 +89,8 @@ class LedgerEntry(Model):
 
 class LedgerTotal(Model):
     # Per (account, type, service): how many ledger entries there are and what they add up to.
-    # The ledger's one write path (resolvers/posting.py) keeps it in the entry's transaction, so
-    # balance statistics and transaction counts read a few rows however long the history is.
+    # The ledger's one write path (resolvers/ledger/posting.py) keeps it in the entry's transaction,
+    # so balance statistics and transaction counts read a few rows however long the history is.
 
     id = fields.BigIntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(

@@ -33,7 +33,8 @@ COLOR_FIELDS = ("bg_color", "text_color", "accent_color")
 DEFAULT_QUALITY = {"jpeg": 90, "webp": 85}
 
 # The parameter limits of docs/rest-api.md (Parameters): the one place they are written down;
-# resolvers.params validates with them, the template schemas publish them, the renderer clamps.
+# resolvers.images.params validates with them, the template schemas publish them, the renderer
+# clamps.
 MAX_TITLE = 200
 MAX_SUBTITLE = 300
 MAX_TEXT_FIELD = 100

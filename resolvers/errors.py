@@ -81,7 +81,7 @@ class TooManyRequests(AppError, code="RATE_LIMITED", status=429):
 
 
 # The code of an error that has only an HTTP status (a framework's 404, 405, 413, ...): REST
-# (web/middleware.py) and GraphQL (web/graphql.py) answer with the same one.
+# (web/http/middleware.py) and GraphQL (web/routes/graphql.py) answer with the same one.
 HTTP_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",

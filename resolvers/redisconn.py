@@ -1,8 +1,8 @@
 """The one Redis client of a process, built from `REDIS_URL` by `connect` (docs/operations.md).
 
-Every user in a worker shares it (one connection pool): the image cache (resolvers/cache.py),
-the rate limiter (resolvers/ratelimit.py) and the key cache's subscription and announcements
-(resolvers/keycache.py). The whole URL is honoured: `redis://`, `rediss://` (TLS), `unix://`,
+Every user in a worker shares it (one connection pool): the image cache (resolvers/images/cache.py),
+the rate limiter (resolvers/limits/per_second.py) and the key cache's subscription and announcements
+(resolvers/accounts/keycache.py). The whole URL is honoured: `redis://`, `rediss://` (TLS), `unix://`,
 a username and password, the database number, and redis-py's query options such as
 `?ssl_cert_reqs=none`, `ssl_ca_certs=/path` or `socket_timeout=0.5`.
 """

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.keys import usable_account
 from resolvers.errors import AppError
-from resolvers.fetcher import RemoteImageFetcher
-from resolvers.key_owner import KeySnapshot
-from resolvers.keys import usable_account
-from resolvers.metering import Meter
-from resolvers.params import ImageRequest
-from resolvers.ratelimit import RateDecision
-from resolvers.renders import Renderer, generation_failed, with_images
+from resolvers.fetch.fetcher import RemoteImageFetcher
+from resolvers.images.params import ImageRequest
+from resolvers.images.renders import Renderer, generation_failed, with_images
+from resolvers.limits.per_second import RateDecision
+from resolvers.metering.meter import Meter
 
 
 async def render_report(

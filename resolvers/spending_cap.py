@@ -1,7 +1,7 @@
 """The spending cap (docs/metering.md#spending-cap): the most overage, in dollars, one account is
 charged for a calendar month's images (`Account.overage_cap`; None: no cap).
 
-The rule has one home: resolvers/posting.py calls `allowed` and `count` for every posting of
+The rule has one home: resolvers/ledger/posting.py calls `allowed` and `count` for every posting of
 the overage service, inside the ledger's transaction and with the account row locked. Every
 writer of the month's `MonthlyUsage.overage_spend` holds that lock, so concurrent overage
 charges on any number of workers stop exactly at the cap; a charge that would pass it raises

@@ -9,7 +9,8 @@ import strawberry
 
 from models import Account as AccountModel
 from models import PlanId, SubscriptionStatus
-from resolvers import accounts, keys, plans, spending_cap
+from resolvers import plans, spending_cap
+from resolvers.accounts import accounts, keys
 from resolvers.plans import PLANS, get_plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated, IsSessionUser

@@ -9,7 +9,8 @@ import strawberry
 
 from models import Invoice as InvoiceModel
 from models import PlanId
-from resolvers import billing, reports
+from resolvers import reports
+from resolvers.billing import checkout_flow as billing
 from schema.context import Info
 from schema.pagination import Connection, PageInfo, edges
 from schema.permissions import IsAuthenticated, IsSessionUser

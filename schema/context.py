@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Literal
 import strawberry
 
 from models import Account
+from resolvers.billing.stripe_api import StripeGateway
 from resolvers.crypto import SecretBox
 from resolvers.errors import AppError
-from resolvers.stripe_api import StripeGateway
-from resolvers.window_limit import WindowLimiter
+from resolvers.limits.per_window import WindowLimiter
 from schema.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Context:
     secret_box: SecretBox
     now: datetime
     loaders: Loaders
-    window: WindowLimiter  # the app's "N per period" limiter (resolvers/window_limit.py)
+    window: WindowLimiter  # the app's "N per period" limiter (resolvers/limits/per_window.py)
     stripe: StripeGateway | None = None  # None: billing is not configured
     account: Account | None = None
     auth: AuthMethod | None = None

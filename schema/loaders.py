@@ -9,7 +9,9 @@ from datetime import date, datetime
 from strawberry.dataloader import DataLoader
 
 from models import Account, ApiKey
-from resolvers import keys, quota, reports
+from resolvers import reports
+from resolvers.accounts import keys
+from resolvers.metering import quota
 
 
 async def _api_keys(account_ids: Sequence[int]) -> list[ApiKey | None]:

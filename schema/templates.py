@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 import render.templates
-from resolvers import renders
+from resolvers.images import renders
 from resolvers.templates import store
 from resolvers.templates.fields import field_list
 from resolvers.templates.store import Saved

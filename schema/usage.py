@@ -8,8 +8,8 @@ from decimal import Decimal
 import strawberry
 
 from resolvers import reports, spending_cap
+from resolvers.metering.quota import UsageSummary, month_key
 from resolvers.plans import get_plan
-from resolvers.quota import UsageSummary, month_key
 from schema.account import Plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated

@@ -121,7 +121,7 @@ def signup(client):
         email: str | None = None, password: str = PASSWORD, plan: str | None = None
     ) -> User:
         from models import Account, PlanId
-        from resolvers.keys import active_key, reveal
+        from resolvers.accounts.keys import active_key, reveal
 
         email = email or f"user{next(counter)}@example.com"
         resp = await client.post("/api/auth/signup", json={"email": email, "password": password})
@@ -221,8 +221,8 @@ async def billing_client(aiohttp_client, billing_settings, clock):
 @pytest.fixture
 async def stripe_prices(stripe_fake):
     """The paid plans' products and prices, made by `ogapi stripe sync`'s resolver."""
-    from resolvers.stripe_api import StripeGateway
-    from resolvers.stripe_sync import sync
+    from resolvers.billing.stripe_api import StripeGateway
+    from resolvers.billing.stripe_sync import sync
 
     gateway = StripeGateway(stripe_fake.key, stripe_fake.url, max_network_retries=0)
     try:

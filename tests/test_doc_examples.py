@@ -82,7 +82,7 @@ def server(tmp_path_factory) -> Iterator[dict[str, str]]:
            "OGAPI_RENDER_WORKERS": "0", "BASE_URL": base}  # fmt: skip
     for name in ("OGAPI_ENV", "DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY"):
         env.pop(name, None)
-    cli = [sys.executable, "-m", "web.cli"]
+    cli = [sys.executable, "-m", "web.cli.main"]
     subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     create = [*cli, "admin", "create-user", "docs@example.com", "--plan", "pro"]
     made = subprocess.run(create, env=env, cwd=ROOT, check=True, capture_output=True, text=True)

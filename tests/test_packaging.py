@@ -72,7 +72,10 @@ def test_requires_python_admits_only_the_python_ci_tests():
 
 def test_ogapi_version():
     out = subprocess.run(
-        [sys.executable, "-m", "web.cli", "--version"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "web.cli.main", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert out.returncode == 0
     assert out.stdout.strip() == f"ogapi {PYPROJECT['project']['version']}"
@@ -91,7 +94,7 @@ def test_bounds_match_the_code():
     (build,) = PYPROJECT["build-system"]["requires"]
     setuptools = Requirement(build).specifier
     assert "77.0" in setuptools and "76.1" not in setuptools  # PEP 639 `license = "MIT"`
-    gunicorn = _spec("gunicorn")  # control_socket_disable (web/gunicorn_conf.py) is 25.1's
+    gunicorn = _spec("gunicorn")  # control_socket_disable (web/cli/gunicorn_conf.py) is 25.1's
     assert "25.1.0" in gunicorn and "25.0.0" not in gunicorn and "24.1.1" not in gunicorn
     # Libraries whose internals we touch: a ceiling each.
     assert "1.1.9" in _spec("tortoise-orm") and "1.2.0" not in _spec("tortoise-orm")

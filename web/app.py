@@ -14,43 +14,23 @@ from aiohttp import web
 from models.db import database, sqlite_path
 from render.fonts import raqm_available
 from render.pool import RenderPool
-from resolvers.cache import make_image_cache
+from resolvers.accounts.keycache import KeyCache
+from resolvers.billing.stripe_api import StripeGateway
 from resolvers.crypto import SecretBox
-from resolvers.fetch_log import FetchLog
-from resolvers.fetcher import RemoteImageFetcher
-from resolvers.imagestore import open_store
-from resolvers.keycache import KeyCache
+from resolvers.fetch.fetcher import RemoteImageFetcher
+from resolvers.images.cache import make_image_cache
+from resolvers.images.previews import make_fetcher as make_preview_fetcher
+from resolvers.images.signing import SignatureVerifier
+from resolvers.images.store import open_store
+from resolvers.images.store_tier import StoreTier
+from resolvers.insight.fetch_log import FetchLog
+from resolvers.limits.per_second import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from resolvers.limits.per_window import window_limiter
 from resolvers.mail import Mailer, SmtpConfig
-from resolvers.metering import Meter
+from resolvers.metering.meter import Meter
 from resolvers.notify.delivery import Deliverer
-from resolvers.previews import make_fetcher as make_preview_fetcher
-from resolvers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from resolvers.redisconn import connect
-from resolvers.signing import SignatureVerifier
-from resolvers.store_tier import StoreTier
-from resolvers.stripe_api import StripeGateway
-from resolvers.window_limit import window_limiter
-from web import (
-    admin,
-    apidoc,
-    auth,
-    batch,
-    billing,
-    exports,
-    fonts,
-    gcpause,
-    graphql,
-    health,
-    images,
-    logs,
-    metrics,
-    pages,
-    playground,
-    share_check,
-    templates,
-    usage,
-    webhook_endpoints,
-)
+from web import fonts, webhook_endpoints
 from web.appkeys import (
     clock_key,
     deliverer_key,
@@ -72,9 +52,27 @@ from web.appkeys import (
     stripe_key,
     window_limiter_key,
 )
-from web.bodies import MAX_JSON_BYTES
-from web.clientip import startup_warnings
-from web.middleware import error_middleware, request_id_on_prepare
+from web.cli import gcpause
+from web.http import logs, metrics
+from web.http.bodies import MAX_JSON_BYTES
+from web.http.clientip import startup_warnings
+from web.http.middleware import error_middleware, request_id_on_prepare
+from web.routes import (
+    admin,
+    apidoc,
+    auth,
+    batch,
+    billing,
+    exports,
+    graphql,
+    health,
+    images,
+    pages,
+    playground,
+    share_check,
+    templates,
+    usage,
+)
 from web.settings import ConfigError, Settings
 
 log = logging.getLogger("ogapi")
@@ -321,7 +319,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
 
 
 async def gunicorn_app() -> web.Application:
-    """Entry point for gunicorn's aiohttp worker (web/gunicorn_conf.py, `ogapi serve`, the
+    """Entry point for gunicorn's aiohttp worker (web/cli/gunicorn_conf.py, `ogapi serve`, the
     Procfile). The worker-count rule is checked by gunicorn_conf's `on_starting` (it sees
     --workers); WEB_CONCURRENCY is checked here too, for a gunicorn run without that config."""
     settings = Settings.from_env()

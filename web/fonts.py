@@ -12,8 +12,8 @@ from resolvers.errors import AppError
 from resolvers.origin import allowed_origins, check_same_site
 from resolvers.templates import fonts
 from web.appkeys import clock_key, render_pool_key, settings_key
-from web.auth import require_session, session_account
-from web.callers import key_snapshot
+from web.http.callers import key_snapshot
+from web.routes.auth import require_session, session_account
 
 routes = web.RouteTableDef()
 NO_STORE = {"Cache-Control": "private, no-store"}

@@ -1,11 +1,11 @@
 """The usage headers, one rule each (docs/metering.md), written from the numbers resolvers return:
 `X-Quota-*` from (quota, used) and `X-RateLimit-*` from (limit, remaining). Image responses,
 batches, the usage endpoint, the playground, the share check and every RATE_LIMITED error
-(web/middleware.py) use them."""
+(web/http/middleware.py) use them."""
 
 from __future__ import annotations
 
-from resolvers.ratelimit import RateDecision
+from resolvers.limits.per_second import RateDecision
 
 
 def quota_headers(limit: int, used: int) -> dict[str, str]:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.db import DEFAULT_DATABASE_URL, connection_config, default_database_url, is_sqlite
-from resolvers.cache import DEFAULT_MEMORY_MB
-from resolvers.imagestore import StoreUrlError, parse_store_url
+from resolvers.images.cache import DEFAULT_MEMORY_MB
+from resolvers.images.store import StoreUrlError, parse_store_url
 from resolvers.redisconn import check_url
 
 
@@ -121,7 +121,7 @@ class Settings:
     s3_region: str | None = None
     aws_access_key_id: str | None = None  # unset: botocore's usual chain (IAM role, ~/.aws)
     aws_secret_access_key: str | None = None
-    log_format: str = "text"  # text | json (web/logs.py)
+    log_format: str = "text"  # text | json (web/http/logs.py)
     reservation_timeout: int = 120  # seconds before an unsettled quota reservation is orphaned
     log_level: str = "INFO"
 
@@ -185,7 +185,7 @@ class Settings:
         stripe_key = env.get("STRIPE_SECRET_KEY") or None
         stripe_base = env.get("STRIPE_API_BASE") or None
         if stripe_key:
-            from resolvers.stripe_api import StripeConfigError, check_config
+            from resolvers.billing.stripe_api import StripeConfigError, check_config
 
             try:
                 check_config(stripe_key, stripe_base)

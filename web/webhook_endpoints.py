@@ -1,6 +1,6 @@
 """REST handlers for webhook endpoints (docs/webhooks.md): add (the secret shown once), list,
 remove, send a test ping. `X-API-Key`, or the dashboard session (browser-POST guard on every
-change), as custom templates (web/templates.py `caller`)."""
+change), as custom templates (web/routes/templates.py `caller`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from resolvers.notify import endpoints, events
 from resolvers.notify.delivery import Deliverer
 from resolvers.timefmt import iso_utc
 from web.appkeys import deliverer_key, fetcher_key, secret_box_key
-from web.bodies import read_json
-from web.templates import NO_STORE, caller
+from web.http.bodies import read_json
+from web.routes.templates import NO_STORE, caller
 
 routes = web.RouteTableDef()
 

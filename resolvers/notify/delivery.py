@@ -31,8 +31,8 @@ from models import (
 from resolvers import outbox
 from resolvers.crypto import SecretBox
 from resolvers.errors import InvalidParameter
-from resolvers.fetch_limits import Rejected
-from resolvers.fetcher import RemoteImageFetcher
+from resolvers.fetch.fetcher import RemoteImageFetcher
+from resolvers.fetch.limits import Rejected
 from resolvers.mail import Mailer
 from resolvers.notify import events
 from resolvers.notify.signature import HEADER, signature

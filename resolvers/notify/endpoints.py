@@ -1,6 +1,6 @@
 """An account's webhook endpoints (docs/webhooks.md): add (the secret shown once), list,
 remove; at most 5 per account. A URL follows the remote-image SSRF rules
-(resolvers/fetch_policy.py through the fetcher: https only in production, every address its
+(resolvers/fetch/policy.py through the fetcher: https only in production, every address its
 host resolves to public unless OGAPI_ALLOW_PRIVATE_FETCH) → 400 INVALID_PARAMETER naming `url`;
 each delivery checks its addresses again (resolvers/notify/delivery.py)."""
 
@@ -16,8 +16,8 @@ from yarl import URL
 from models import Account, WebhookDelivery, WebhookEndpoint
 from resolvers.crypto import SecretBox, random_token
 from resolvers.errors import AppError, InvalidParameter, NotFound
-from resolvers.fetch_limits import Blocked, Rejected
-from resolvers.fetcher import RemoteImageFetcher, validate_image_url
+from resolvers.fetch.fetcher import RemoteImageFetcher, validate_image_url
+from resolvers.fetch.limits import Blocked, Rejected
 from resolvers.notify.events import SUBSCRIBABLE
 from resolvers.notify.signature import new_secret
 from resolvers.timefmt import iso_utc

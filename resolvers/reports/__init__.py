@@ -13,7 +13,7 @@ from resolvers.reports.balance import (
     balance_stats_many,
     estimates,
 )
-from resolvers.reports.pages import (
+from resolvers.reports.pagination import (
     Page,
     TransactionRow,
     count_invoices,

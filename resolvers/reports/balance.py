@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.functions import Sum
 
 from models import Account, DailyUsage, LedgerTotal, PlanId, TransactionType
-from resolvers.ledger import LOW_BALANCE
+from resolvers.ledger.entries import LOW_BALANCE
 from resolvers.pricing import PURCHASE_DISPUTE_SERVICE, PURCHASE_REFUND_SERVICE, money, price_list
 from resolvers.reports.rows import fetch_rows
 

@@ -1,5 +1,5 @@
 """Who fetched an account's cards (docs/link-previews.md): totals per platform, per day, and
-the latest sampled fetches, read from what resolvers/fetch_log.py writes."""
+the latest sampled fetches, read from what resolvers/insight/fetch_log.py writes."""
 
 from __future__ import annotations
 

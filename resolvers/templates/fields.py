@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resolvers.errors import AppError, InvalidParameter
-from resolvers.fetch_policy import validate_image_url
+from resolvers.fetch.policy import validate_image_url
 
 MAX_TITLE_DEFAULT = 200  # a title without max_length (the built-ins' limit)
 MAX_TEXT_DEFAULT = 1000

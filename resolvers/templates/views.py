@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from models import Template
 from render import builtins
-from resolvers import renders
+from resolvers.images import renders
 from resolvers.templates import store
 from resolvers.templates.fields import field_list
 from resolvers.templates.store import Saved

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from models import PlanId
-from resolvers import accounts
+from resolvers.accounts import accounts
+from resolvers.accounts.keys import active_key, reveal
 from resolvers.crypto import SecretBox
-from resolvers.keys import active_key, reveal
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.resolvers.conftest import on_database
 from tests.services import free_port, wait_http_ok
@@ -47,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -> Itera
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": f"sqlite://{db}", "SECRET_KEY": TEST_SECRET,
            "OGAPI_DATA_DIR": str(tmp), "OGAPI_RENDER_WORKERS": "0", "BASE_URL": base}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "web.cli.main", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
     try:

@@ -104,7 +104,7 @@ class Env:
 
 def _ogapi(args: list[str], env: dict[str, str]) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
+        [sys.executable, "-m", "web.cli.main", *args],
         env=env, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     return out.stdout

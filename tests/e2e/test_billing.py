@@ -32,7 +32,7 @@ def billing(tmp_path_factory):
                "OGAPI_RENDER_WORKERS": "0", "STRIPE_SECRET_KEY": fake.key,
                "STRIPE_API_BASE": fake.url, "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
                "STRIPE_MAX_NETWORK_RETRIES": "0"}  # fmt: skip
-        cli = [sys.executable, "-m", "web.cli"]
+        cli = [sys.executable, "-m", "web.cli.main"]
         subprocess.run([*cli, "stripe", "sync"], env=env, check=True, capture_output=True,
                        timeout=60)  # fmt: skip
         server = subprocess.Popen(

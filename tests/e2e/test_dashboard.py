@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from resolvers.exports import HEADER
+from resolvers.ledger.exports import HEADER
 from tests.e2e.conftest import axe_check, login, signup
 
 # docs/dashboard.md: 60 kB before the charts, money and empty states of #24 (72 kB), then the
@@ -332,7 +332,7 @@ def test_refresh_shows_new_usage_and_the_time(page_factory, live, context_factor
 
 def test_low_balance_warning_flashes_and_offers_credits(page_factory, live):
     from models import Account
-    from resolvers import ledger
+    from resolvers.ledger import entries as ledger
 
     page, _ = page_factory(reduced_motion="no-preference")
     email = live.email("low")
@@ -421,7 +421,7 @@ def test_forecast_names_the_plan_that_fits_and_settings_save(page_factory, live)
     from datetime import UTC, datetime
 
     from models import Account, MonthlyUsage, PlanId
-    from resolvers import accounts
+    from resolvers.accounts import accounts
 
     real = datetime.now(UTC)
     at = datetime(real.year, real.month, 10, 12, tzinfo=UTC)

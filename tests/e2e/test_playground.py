@@ -121,7 +121,7 @@ def test_a_spent_preview_budget_keeps_the_last_draft_and_says_when_the_next_come
     page_factory, live
 ):
     from models import Account
-    from resolvers import previews
+    from resolvers.images import previews
     from web.appkeys import window_limiter_key
 
     page, watch = page_factory()

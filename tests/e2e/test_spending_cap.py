@@ -27,7 +27,7 @@ def test_the_cap_beside_the_overage_switch_is_set_and_cleared(
     page_factory, live, width, scheme, tmp_path
 ):
     from models import MonthlyUsage, PlanId
-    from resolvers import accounts
+    from resolvers.accounts import accounts
 
     page, _ = page_factory(width=width, scheme=scheme)
     email = live.email("cap")

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Account, Notification, OutboxMail
-from resolvers import alerts
 from resolvers.errors import AppError
+from resolvers.limits.per_second import MemoryRateLimiter
 from resolvers.mail import Mailer, SmtpConfig
-from resolvers.metering import Meter
-from resolvers.ratelimit import MemoryRateLimiter
+from resolvers.metering import alerts
+from resolvers.metering.meter import Meter
 
 MARCH = datetime(2026, 3, 10, tzinfo=UTC)
 

@@ -21,9 +21,11 @@ from models import (
     StripeEvent,
     StripeSubscription,
 )
-from resolvers import billing, ledger, webhooks
-from resolvers.stripe_api import StripeGateway
-from resolvers.window_limit import MemoryWindowLimiter
+from resolvers.billing import checkout_flow as billing
+from resolvers.billing import webhooks
+from resolvers.billing.stripe_api import StripeGateway
+from resolvers.ledger import entries as ledger
+from resolvers.limits.per_window import MemoryWindowLimiter
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 _emails = itertools.count()
@@ -86,7 +88,7 @@ async def test_refunds_race_and_add_up(db, stripe_fake, gateway):
 
 
 async def test_subscription_events_race_and_the_newest_wins(db, stripe_fake, gateway):
-    from resolvers.stripe_sync import sync
+    from resolvers.billing.stripe_sync import sync
 
     await sync(gateway)
     acct = await account()
@@ -112,7 +114,7 @@ async def test_checkouts_race_for_one_customer(db, stripe_fake, gateway):
 
 
 async def test_upgrades_opened_at_once_leave_one_open(db, stripe_fake, gateway):
-    from resolvers.stripe_sync import sync
+    from resolvers.billing.stripe_sync import sync
 
     await sync(gateway)
     acct = await account()

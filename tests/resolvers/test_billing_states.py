@@ -24,10 +24,12 @@ from hypothesis.stateful import (
 
 from models import Account, LedgerEntry, TransactionType
 from models.db import database
-from resolvers import billing, ledger, webhooks
-from resolvers.purchases import CREDIT_AMOUNTS
-from resolvers.stripe_api import StripeGateway
-from resolvers.window_limit import MemoryWindowLimiter
+from resolvers.billing import checkout_flow as billing
+from resolvers.billing import webhooks
+from resolvers.billing.purchases import CREDIT_AMOUNTS
+from resolvers.billing.stripe_api import StripeGateway
+from resolvers.ledger import entries as ledger
+from resolvers.limits.per_window import MemoryWindowLimiter
 from tests.stripe_fake import running
 
 # A minute passes between any two requests: the per-account Stripe budget never runs out here.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from resolvers.crawlers import PLATFORM_NAMES, classify
+from resolvers.insight.crawlers import PLATFORM_NAMES, classify
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "link-previews.md"
 
@@ -108,7 +108,7 @@ def test_matching_ignores_case_and_judges_long_user_agents_by_their_start() -> N
 
 def test_the_documented_table_is_the_code() -> None:
     """docs/link-previews.md lists each platform with its patterns, in matching order."""
-    from resolvers.crawlers import PLATFORMS
+    from resolvers.insight.crawlers import PLATFORMS
 
     rows = re.findall(r"^\| `(\w+)` \| (.+?) \|$", DOC.read_text(), re.M)
     documented = [(name, tuple(re.findall(r"`([^`]+)`", patterns))) for name, patterns in rows]

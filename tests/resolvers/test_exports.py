@@ -1,4 +1,4 @@
-"""resolvers.exports: the ledger CSV neutralises spreadsheet formulas in its text cells."""
+"""resolvers.ledger.exports: the ledger CSV neutralises spreadsheet formulas in its text cells."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Account, LedgerEntry, TransactionType
-from resolvers.exports import ledger_csv
+from resolvers.ledger.exports import ledger_csv
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 TRIGGERS = ["=", "+", "-", "@", "\t", "\r"]

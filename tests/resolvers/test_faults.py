@@ -12,8 +12,8 @@ import pytest
 from tortoise import connections
 
 from models import Account, PlanId
-from resolvers import quota
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.metering import quota
 from resolvers.redisconn import connect
 from tests import services
 from tests.conftest import PASSWORD, TEST_SECRET

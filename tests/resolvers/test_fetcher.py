@@ -26,10 +26,10 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from resolvers import fetcher as fetcher_module
-from resolvers import image_check
 from resolvers.errors import InvalidParameter
-from resolvers.fetcher import RemoteImageFetcher, is_public_address, validate_image_url
+from resolvers.fetch import fetcher as fetcher_module
+from resolvers.fetch import image_check
+from resolvers.fetch.fetcher import RemoteImageFetcher, is_public_address, validate_image_url
 
 
 def _image(fmt: str, size: tuple[int, int] = (64, 48)) -> bytes:
@@ -328,7 +328,7 @@ async def test_ssrf_blocked_before_connecting(
     fake_dns["images.invalid"] = fake_dns["images.invalid."] = ["127.0.0.1"]
     fake_dns["mixed.invalid"] = ["93.184.216.34", "10.1.2.3"]
     fetcher = await open_fetcher(allow_private=False)
-    with caplog.at_level(logging.INFO, logger="resolvers.fetcher"):
+    with caplog.at_level(logging.INFO, logger="resolvers.fetch.fetcher"):
         assert await fetcher.fetch(template.format(port=canary.port)) is None
     assert canary.requests == []
     assert connection_attempts == []
@@ -543,7 +543,7 @@ async def test_pillow_bomb_warning_is_an_error_even_with_a_generous_limit(
     assert len(_bomb_png(10_000, 10_000)) < 200_000
     # pytest turns warnings into errors; production does not. Ignore it out here so that only
     # the fetcher's own filter can turn Pillow's DecompressionBombWarning into a rejection.
-    with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="resolvers.fetcher"):
+    with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="resolvers.fetch.fetcher"):
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         assert await fetcher.fetch(f"http://127.0.0.1:{canary.port}/body/warn") is None
         assert await fetcher.fetch(f"http://127.0.0.1:{canary.port}/body/bomb") is None
@@ -554,7 +554,7 @@ async def test_default_pixel_cap_is_16_megapixels(canary, open_fetcher, caplog):
     fetcher = await open_fetcher()
     base = f"http://127.0.0.1:{canary.port}/body"
     assert await fetcher.fetch(f"{base}/mp15") is not None
-    with caplog.at_level(logging.INFO, logger="resolvers.fetcher"):
+    with caplog.at_level(logging.INFO, logger="resolvers.fetch.fetcher"):
         assert await fetcher.fetch(f"{base}/mp20") is None
     assert "5000x4000 exceeds 16000000 pixels" in caplog.text
 

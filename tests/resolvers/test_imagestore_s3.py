@@ -1,6 +1,6 @@
 """IMAGE_STORE=s3://… against an S3-compatible server (moto's server mode on 127.0.0.1, started
 here): the store's own operations, the HTTP path across a restart, and an outage that renders
-instead (resolvers/s3store.py, docs/caching.md#the-image-store)."""
+instead (resolvers/images/s3store.py, docs/caching.md#the-image-store)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ import aiohttp
 import pytest
 
 from models import PlanId
-from resolvers import accounts, quota
-from resolvers.cache import CachedImage
+from resolvers.accounts import accounts
+from resolvers.accounts.keys import active_key, reveal
 from resolvers.crypto import SecretBox
-from resolvers.imagestore import object_name, pack
-from resolvers.keys import active_key, reveal
-from resolvers.s3store import S3Store
-from resolvers.store_tier import StoreTier
+from resolvers.images.cache import CachedImage
+from resolvers.images.s3store import S3Store
+from resolvers.images.store import object_name, pack
+from resolvers.images.store_tier import StoreTier
+from resolvers.metering import quota
 from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
 from tests.services import MotoS3, free_port, wait_http_ok
@@ -173,7 +174,7 @@ async def two_hosts(pg, moto_s3, bucket, tmp_path):
                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # fmt: skip
         env.pop("REDIS_URL", None)
         procs.append(await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "web.cli", "serve", "--port", str(port), cwd=ROOT, env=env,
+            sys.executable, "-m", "web.cli.main", "serve", "--port", str(port), cwd=ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))  # fmt: skip
     try:
         for port in ports:

@@ -1,6 +1,6 @@
-"""The API-key cache of the image hot path (resolvers/keycache.py) over real HTTP: revocations
-and account changes take effect at once (docs/caching.md), across workers through Redis; without a
-live subscription the cache is bypassed; changes nobody announced show within the TTL."""
+"""The API-key cache of the image hot path (resolvers/accounts/keycache.py) over real HTTP:
+revocations and account changes take effect at once (docs/caching.md), across workers through Redis;
+without a live subscription the cache is bypassed; changes nobody announced show within the TTL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from models import Account, AccountStatus, DailyUsage, MonthlyUsage, PlanId
-from resolvers import accounts, keycache
-from resolvers.keys import active_key, regenerate_api_key, reveal
+from resolvers.accounts import accounts, keycache
+from resolvers.accounts.keys import active_key, regenerate_api_key, reveal
 from tests.conftest import PASSWORD
 from tests.services import free_port
 from web.appkeys import key_cache_key, meter_key, secret_box_key
@@ -148,7 +148,7 @@ async def test_regeneration_kills_the_old_key_on_another_worker(
     assert (resp.status, await _code(resp)) == (403, "INVALID_SIGNATURE")
     assert (await _mint(b, new))[0] == 200
 
-    # An operator command in another process (web/cli.py) announces through Redis too.
+    # An operator command in another process (web/cli/main.py) announces through Redis too.
     await _mint(b, new)
     assert cache_b._by_hash
     await Account.filter(id=account.id).update(status=AccountStatus.SUSPENDED)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from models import Account, AccountStatus, ApiKey, SubscriptionStatus
-from resolvers import keys
+from resolvers.accounts import keys
 from resolvers.crypto import SecretBox, sha256_hex
 from resolvers.errors import AppError
 from tests.conftest import TEST_SECRET

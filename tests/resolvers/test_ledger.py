@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from models import Account, DailyUsage, LedgerEntry, Notification, NotificationKind, TransactionType
-from resolvers import ledger
 from resolvers.errors import AppError, InvalidParameter
+from resolvers.ledger import entries as ledger
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from models import Account, LedgerEntry, LedgerTotal, TransactionType
 from models.db import database
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 amounts = st.decimals(

@@ -15,7 +15,8 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from models import Account, LedgerEntry, LedgerTotal, TransactionType
 from models.db import database, migrate, tortoise_config
-from resolvers import ledger, rollups
+from resolvers import rollups
+from resolvers.ledger import entries as ledger
 from tests.resolvers.conftest import on_database
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

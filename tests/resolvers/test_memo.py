@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import pytest
 
 from models import PlanId
-from resolvers import quota
-from resolvers.cache import CachedImage, ImageCache
+from resolvers.images.cache import CachedImage, ImageCache
+from resolvers.images.memory_lru import MemoryLru
 from resolvers.memo import BoundedMap, LruMap, SingleFlight
-from resolvers.memory_lru import MemoryLru
-from resolvers.quota_headers import QuotaSnapshot
+from resolvers.metering import quota
+from resolvers.metering.quota_headers import QuotaSnapshot
 
 
 class Loads:

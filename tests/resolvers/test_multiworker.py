@@ -17,9 +17,11 @@ import aiohttp
 import pytest
 
 from models import Account, CardFetch, CardFetchDay, LedgerEntry, Notification, PlanId
-from resolvers import accounts, ledger, quota
+from resolvers.accounts import accounts
+from resolvers.accounts.keys import active_key, reveal
 from resolvers.crypto import SecretBox
-from resolvers.keys import active_key, reveal
+from resolvers.ledger import entries as ledger
+from resolvers.metering import quota
 from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
 from tests.services import free_port, wait_http_ok
@@ -44,7 +46,7 @@ async def _serving(pg: str, redis_url: str, tmp_path: Path, **extra: str):
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "web.cli",
+            "web.cli.main",
             "serve",
             "--port",
             str(p),

@@ -1,11 +1,12 @@
-"""resolvers.params: the validation of docs/rest-api.md and the canonical form behind cache keys."""
+"""resolvers.images.params: the validation of docs/rest-api.md and the canonical form behind cache
+keys."""
 
 from __future__ import annotations
 
 import pytest
 
 from resolvers.errors import AppError
-from resolvers.params import alt_text, parse_params
+from resolvers.images.params import alt_text, parse_params
 
 
 def parse(**raw):

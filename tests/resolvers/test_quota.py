@@ -12,11 +12,12 @@ import pytest
 from tortoise import Tortoise
 
 from models import Account, DailyUsage, LedgerEntry, PlanId
-from resolvers import ledger, quota
 from resolvers.errors import AppError
+from resolvers.ledger import entries as ledger
+from resolvers.limits.per_second import MemoryRateLimiter
 from resolvers.mail import Mailer
-from resolvers.metering import Meter, RenderTicket
-from resolvers.ratelimit import MemoryRateLimiter
+from resolvers.metering import quota
+from resolvers.metering.meter import Meter, RenderTicket
 
 NOW = datetime(2026, 4, 30, 23, 0, tzinfo=UTC)
 

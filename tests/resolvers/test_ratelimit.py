@@ -11,9 +11,9 @@ import redis.asyncio as redis
 
 from models import Account, PlanId
 from resolvers.errors import TooManyRequests
+from resolvers.limits.per_second import MemoryRateLimiter, RedisRateLimiter, gcra
 from resolvers.mail import Mailer
-from resolvers.metering import Meter
-from resolvers.ratelimit import MemoryRateLimiter, RedisRateLimiter, gcra
+from resolvers.metering.meter import Meter
 from tests.services import free_port
 
 
@@ -109,7 +109,7 @@ async def test_meter_check_rate_raises_rate_limited_with_its_numbers(settings):
 
 
 async def test_remaining_reads_without_spending():
-    from resolvers.ratelimit import MemoryRateLimiter
+    from resolvers.limits.per_second import MemoryRateLimiter
 
     now = [100.0]
     limiter = MemoryRateLimiter(clock=lambda: now[0])
@@ -125,7 +125,7 @@ async def test_remaining_reads_without_spending():
 async def test_redis_remaining_matches_memory(redis_url):
     import redis.asyncio as redis
 
-    from resolvers.ratelimit import RedisRateLimiter
+    from resolvers.limits.per_second import RedisRateLimiter
 
     client = redis.from_url(redis_url)
     now = [1_000.0]

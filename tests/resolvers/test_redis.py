@@ -1,5 +1,5 @@
 """One Redis client per worker, built from the whole REDIS_URL, and a bytes-safe image cache
-(resolvers/redisconn.py, resolvers/cache.py), against real redis-server processes."""
+(resolvers/redisconn.py, resolvers/images/cache.py), against real redis-server processes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Account
-from resolvers import quota
-from resolvers.cache import CachedImage, make_image_cache
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.images.cache import CachedImage, make_image_cache
+from resolvers.metering import quota
 from resolvers.redisconn import connect
 from tests.conftest import PASSWORD
 from tests.services import RedisProcess

@@ -22,9 +22,9 @@ import pytest
 from aiohttp import web
 from hypothesis import strategies as st
 
-from resolvers.fetcher import RemoteImageFetcher
-from resolvers.share_check import share_check
-from resolvers.share_rules import MESSAGES, PLATFORMS
+from resolvers.fetch.fetcher import RemoteImageFetcher
+from resolvers.insight.share_check import share_check
+from resolvers.insight.share_rules import MESSAGES, PLATFORMS
 from tests.web.share_pages import png
 from tests.web.test_fuzz_http import _draw as draw
 

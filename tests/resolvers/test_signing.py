@@ -1,4 +1,4 @@
-"""resolvers.signing: the canonical string, the key derivation, expiry and the meta block."""
+"""resolvers.images.signing: the canonical string, the key derivation, expiry and the meta block."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from resolvers.errors import AppError
-from resolvers.params import parse_params
-from resolvers.signing import (
+from resolvers.images.params import parse_params
+from resolvers.images.signing import (
     canonical_query,
     expiry,
     meta_block,

@@ -16,11 +16,14 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from models import Account, LedgerEntry, Notification, OutboxMail, PlanId
 from models.db import migrate, tortoise_config
-from resolvers import accounts, ledger, quota, spending_cap
+from resolvers import spending_cap
+from resolvers.accounts import accounts
 from resolvers.errors import AppError
+from resolvers.ledger import entries as ledger
+from resolvers.limits.per_second import MemoryRateLimiter
 from resolvers.mail import Mailer
-from resolvers.metering import Meter, RenderTicket
-from resolvers.ratelimit import MemoryRateLimiter
+from resolvers.metering import quota
+from resolvers.metering.meter import Meter, RenderTicket
 from tests.resolvers.conftest import on_database
 from tests.resolvers.test_ledger_totals import _fresh_url
 

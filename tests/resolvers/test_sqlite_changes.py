@@ -1,6 +1,6 @@
-"""resolvers/sqlite_changes.py: another connection's or process's commit to a SQLite database is
-seen on the next call; no SQL runs per call in WAL mode (the image hot path asks on every key
-lookup: docs/caching.md)."""
+"""resolvers/accounts/sqlite_changes.py: another connection's or process's commit to a SQLite
+database is seen on the next call; no SQL runs per call in WAL mode (the image hot path asks on
+every key lookup: docs/caching.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from resolvers.sqlite_changes import SqliteChanges
+from resolvers.accounts.sqlite_changes import SqliteChanges
 
 
 def _db(path, mode: str = "wal") -> sqlite3.Connection:

@@ -1,5 +1,5 @@
-"""The throttles count a client address by `resolvers.throttle.address_key`: an IPv6 /64 is one
-address, an IPv4-mapped IPv6 address is its IPv4 (docs/accounts.md)."""
+"""The throttles count a client address by `resolvers.accounts.auth_throttle.address_key`: an IPv6
+/64 is one address, an IPv4-mapped IPv6 address is its IPv4 (docs/accounts.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from resolvers import throttle
+from resolvers.accounts import auth_throttle as throttle
 from resolvers.errors import TooManyRequests
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

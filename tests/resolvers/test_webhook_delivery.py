@@ -22,7 +22,7 @@ from models import (
     WebhookEndpoint,
 )
 from resolvers.crypto import SecretBox
-from resolvers.fetcher import RemoteImageFetcher
+from resolvers.fetch.fetcher import RemoteImageFetcher
 from resolvers.mail import Mailer
 from resolvers.notify import delivery, endpoints, events
 from resolvers.notify.delivery import Deliverer
@@ -185,7 +185,7 @@ async def test_a_subscription_change_goes_out_once(db, aiohttp_server, workers):
     from tortoise.transactions import in_transaction
 
     from models import PlanId, WebhookEvent
-    from resolvers import subscriptions
+    from resolvers.billing import subscriptions
     from resolvers.plans import PLANS
 
     receiver = await start_receiver(aiohttp_server)
@@ -208,11 +208,11 @@ async def test_a_subscription_change_goes_out_once(db, aiohttp_server, workers):
 
 
 async def test_the_spending_cap_alert_goes_out_with_its_mail(db, aiohttp_server, workers):
-    """The notification path the quota alerts share (resolvers/alerts.py `notify`): the cap's
-    SPENDING_CAP_100 is a quota.threshold at 100 naming the cap, once per month."""
+    """The notification path the quota alerts share (resolvers/metering/alerts.py `notify`): the
+    cap's SPENDING_CAP_100 is a quota.threshold at 100 naming the cap, once per month."""
     from decimal import Decimal
 
-    from resolvers import alerts
+    from resolvers.metering import alerts
 
     receiver = await start_receiver(aiohttp_server)
     [worker] = await workers()

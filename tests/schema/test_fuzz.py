@@ -14,7 +14,7 @@ from graphql import print_ast
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 from schema import schema
 from tests.schema.conftest import NOW, seed_ledger
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from models import Account
-from resolvers import renders
+from resolvers.images import renders
 from tests.schema.conftest import GQL, codes
 
 SET_DOMAIN = 'mutation { updateAccount(domain: "evil.example") { domain } }'

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from models import Account, DailyUsage, Invoice, MonthlyUsage, Notification, NotificationKind
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 from tests.schema.conftest import NOW, codes
 from web.appkeys import meter_key
 

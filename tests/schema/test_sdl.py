@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from schema import build_schema, schema
-from web import cli
+from web.cli import main as cli
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
 

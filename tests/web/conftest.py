@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Account, PlanId
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
 from tests.conftest import PASSWORD, User
 from tests.web.imaging import CountingPool, client_with_pool, set_account
 from web.appkeys import secret_box_key

@@ -12,8 +12,9 @@ from PIL import Image
 from models import Account, PlanId
 from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
-from resolvers import keycache, quota
-from resolvers.keys import active_key, reveal
+from resolvers.accounts import keycache
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.metering import quota
 from tests.conftest import PASSWORD, User
 from web.appkeys import render_pool_key, secret_box_key
 
@@ -77,7 +78,7 @@ async def client_with_pool(aiohttp_client, make_app, pool: CountingPool, **setti
 
 async def set_account(user_id: int, **values) -> Account:
     """Change account columns and announce it, as the resolvers that change accounts do (the
-    key caches forget the account; see resolvers/keycache.py)."""
+    key caches forget the account; see resolvers/accounts/keycache.py)."""
     account = await Account.get(id=user_id)
     for name, value in values.items():
         setattr(account, name, value)

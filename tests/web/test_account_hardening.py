@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from models import Account
-from resolvers import passwords
-from resolvers.keys import active_key, reveal
+from resolvers.accounts import passwords
+from resolvers.accounts.keys import active_key, reveal
 from tests.web.conftest import reset_token, sign_up
 from web.appkeys import secret_box_key
 
@@ -102,7 +102,7 @@ async def ogapi(settings, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     env.pop("REDIS_URL", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", *args, cwd=ROOT, env=env,
+        sys.executable, "-m", "web.cli.main", *args, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await proc.communicate()

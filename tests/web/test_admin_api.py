@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from models import LedgerEntry
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 
 TOKEN = "admin-token-0123456789abcdef"
 

@@ -143,7 +143,7 @@ async def test_twenty_failures_from_one_ip_lock_the_ip(client, signup):
 async def test_session_idle_and_absolute_expiry(client, signup, clock):
     from datetime import UTC, datetime
 
-    from resolvers.sessions import resolve_session
+    from resolvers.accounts.sessions import resolve_session
 
     start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     clock.set(start)
@@ -195,7 +195,7 @@ async def test_the_dashboards_auto_refresh_does_not_keep_the_session_alive(clien
 async def test_idle_timeout_kills_session(client, signup):
     from datetime import UTC, datetime
 
-    from resolvers.sessions import resolve_session
+    from resolvers.accounts.sessions import resolve_session
 
     await signup()
     token = client.session.cookie_jar.filter_cookies(client.make_url("/"))["ogapi_session"].value

@@ -15,7 +15,7 @@ import pytest
 from tests.web.conftest import T0
 from tests.web.imaging import CountingPool, client_with_pool, decode, used
 from web.appkeys import image_cache_key, settings_key
-from web.batch import wants_json
+from web.routes.batch import wants_json
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.both_stacks]
 JSON = {"Accept": "application/json"}
@@ -231,7 +231,7 @@ async def test_bad_items_fail_alone_and_bad_bodies_are_json_errors(api, user_fac
 def _bodies() -> list:
     from hypothesis import strategies as st
 
-    from resolvers.params import PARAMS
+    from resolvers.images.params import PARAMS
     from tests.web.test_fuzz_http import _draw
 
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**20), 10**20),

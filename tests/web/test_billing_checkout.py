@@ -257,7 +257,7 @@ async def test_every_stripe_call_is_logged_with_its_request_id_never_the_key(
 
 
 def test_a_live_key_is_refused_against_another_api_base():
-    from resolvers.stripe_api import StripeConfigError, StripeGateway
+    from resolvers.billing.stripe_api import StripeConfigError, StripeGateway
     from web.settings import ConfigError, Settings
 
     env = {"SECRET_KEY": "x" * 40, "STRIPE_SECRET_KEY": "sk_live_abc",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from models import CreditDispute, LedgerEntry
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 from tests.schema.conftest import GQL
 from tests.web.test_billing_checkout import signup
 from tests.web.test_stripe_webhooks import balance, buy, deliver, deliver_all, ok, ticking

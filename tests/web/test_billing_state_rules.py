@@ -4,7 +4,7 @@ and what a plan change through Stripe does to an operator's custom quota."""
 from __future__ import annotations
 
 from models import Account, PlanId, StripeSubscription
-from resolvers import accounts
+from resolvers.accounts import accounts
 from resolvers.plans import get_plan
 from tests.web.test_billing_checkout import return_to, signup
 from tests.web.test_stripe_webhooks import buy, deliver_all, ok, ticking
@@ -51,7 +51,7 @@ async def quota(client) -> int:
 
 
 async def api_key(client) -> str:
-    from resolvers.keys import active_key, reveal
+    from resolvers.accounts.keys import active_key, reveal
     from web.appkeys import secret_box_key
 
     account = await Account.get(email="payer@example.com")

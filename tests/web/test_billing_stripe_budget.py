@@ -1,10 +1,10 @@
 """One account cannot make the server call Stripe without limit (docs/billing.md "Limits"):
 a settled Checkout's return page answers from the database, and return-page lookups and
-checkouts share a per-account budget (resolvers/stripe_budget.py)."""
+checkouts share a per-account budget (resolvers/billing/stripe_budget.py)."""
 
 from __future__ import annotations
 
-from resolvers.stripe_budget import PER_MINUTE
+from resolvers.billing.stripe_budget import PER_MINUTE
 from tests.schema.conftest import GQL, codes
 from tests.web.test_billing_checkout import CHECKOUT, checkout, return_to, session_of, signup
 

@@ -16,9 +16,9 @@ from aiohttp import web
 from PIL import Image
 
 from models import Account, PlanId
-from resolvers import cache as cache_module
-from resolvers import fetcher as fetcher_module
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.fetch import fetcher as fetcher_module
+from resolvers.images import cache as cache_module
 from tests.conftest import PASSWORD, User
 from tests.web.imaging import CountingPool, client_with_pool, red_pixels, set_account, used
 from web.appkeys import secret_box_key

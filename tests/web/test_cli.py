@@ -20,7 +20,7 @@ def run(tmp_path):
 
     def call(*args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "web.cli", *args],
+            [sys.executable, "-m", "web.cli.main", *args],
             env={**env, **(extra_env or {})},
             capture_output=True,
             text=True,
@@ -96,7 +96,7 @@ def test_serve_flags_reach_base_url(run, tmp_path):
         "OGAPI_RENDER_WORKERS": "0",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "web.cli.main", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

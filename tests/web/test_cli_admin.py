@@ -28,7 +28,7 @@ def ogapi(tmp_path, migrated_db):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "web.cli", *args],
+            [sys.executable, "-m", "web.cli.main", *args],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -109,7 +109,7 @@ def test_demo(ogapi):
 
     asyncio.run(check())
     # the printed password signs in
-    from resolvers import passwords
+    from resolvers.accounts import passwords
 
     account, _ = _ledger(ogapi.url, email)
     assert asyncio.run(passwords.verify_password(account.password_hash, password))

@@ -12,7 +12,7 @@ from tests.stripe_fake import running_in_thread
 
 def sync(fake, tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", "stripe", "sync"],
+        [sys.executable, "-m", "web.cli.main", "stripe", "sync"],
         env={
             **os.environ,
             "OGAPI_DATA_DIR": str(tmp_path),
@@ -69,10 +69,10 @@ def test_sync_needs_a_key_and_says_when_stripe_is_down(tmp_path):
 
 def test_help_lists_stripe_sync():
     out = subprocess.run(
-        [sys.executable, "-m", "web.cli", "stripe", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "web.cli.main", "stripe", "--help"], capture_output=True, text=True
     )
     assert "sync" in out.stdout and "idempotent" in out.stdout
     top = subprocess.run(
-        [sys.executable, "-m", "web.cli", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "web.cli.main", "--help"], capture_output=True, text=True
     )
     assert "stripe" in top.stdout

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from models import Account, PlanId
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
 from tests.conftest import PASSWORD
 from tests.web.imaging import decode, set_account, used
 from web.appkeys import secret_box_key

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from models import LedgerEntry, TransactionType
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 
 
 async def test_csv_export(client, signup, clock):

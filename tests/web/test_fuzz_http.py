@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from models import Account, PlanId
-from resolvers import ledger
-from resolvers.keys import active_key, reveal
-from resolvers.params import PARAMS
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.images.params import PARAMS
+from resolvers.ledger import entries as ledger
 from tests.conftest import PASSWORD
 from tests.web.imaging import CountingPool, client_with_pool, set_account
 from web.appkeys import secret_box_key

@@ -10,7 +10,7 @@ from aiohttp import web
 from PIL import Image
 
 from models import AccountStatus, DailyUsage, PlanId
-from resolvers.keys import regenerate_api_key
+from resolvers.accounts.keys import regenerate_api_key
 from tests.web.imaging import CountingPool, client_with_pool, decode, red_pixels, set_account, used
 from web.appkeys import meter_key, secret_box_key
 
@@ -188,7 +188,7 @@ async def test_failed_render_counts_nothing(aiohttp_client, make_app):
 
 async def _signup(api, plan: PlanId, email: str = "solo@example.com") -> tuple[int, str]:
     from models import Account
-    from resolvers.keys import active_key, reveal
+    from resolvers.accounts.keys import active_key, reveal
     from tests.conftest import PASSWORD
 
     resp = await api.post("/api/auth/signup", json={"email": email, "password": PASSWORD})

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from resolvers.memory_lru import MemoryLru
+from resolvers.images.memory_lru import MemoryLru
 from tests import services
 from tests.web.imaging import Host, api_user, card, set_account, used
-from web import cli
 from web.appkeys import image_cache_key
+from web.cli import main as cli
 
 pytestmark = [pytest.mark.both_stacks, pytest.mark.timeout(90)]
 OBJECT = re.compile(r"a[0-9]+/[0-9a-f]{2}/[0-9a-f]{64}")

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from models import CardFetch, CardFetchDay
-from resolvers import fetch_log
+from resolvers.insight import fetch_log
 from tests.schema.conftest import GQL, codes
 from tests.web.conftest import T0
 from web.appkeys import fetch_log_key

@@ -1,5 +1,5 @@
 """Logs under gunicorn (`ogapi serve`): configured by the app factory, text or LOG_FORMAT=json,
-read from a real server's stderr (web/logs.py)."""
+read from a real server's stderr (web/http/logs.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ async def _serve(tmp_path: Path, **env: str):
     log_path = tmp_path / "stderr.log"
     log = log_path.open("wb")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "serve", "--port", str(port),
+        sys.executable, "-m", "web.cli.main", "serve", "--port", str(port),
         cwd=ROOT, env=_env(tmp_path, **env), stdout=log, stderr=log,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -70,7 +70,7 @@ import asyncio, gc, os, sys
 from aiohttp import web
 from web import gcpause
 from web.appkeys import metrics_key
-from web.metrics import Metrics
+from web.http.metrics import Metrics
 
 async def main():
     app = web.Application()
@@ -92,7 +92,7 @@ asyncio.run(main())
 
 def test_timing_collections_never_deadlocks_the_multiprocess_metrics(tmp_path):
     # Under gunicorn every value shares one non-reentrant lock; a collection that starts while
-    # it is held must not reach prometheus_client from the gc callback (web/gcpause.py).
+    # it is held must not reach prometheus_client from the gc callback (web/cli/gcpause.py).
     import subprocess
     import sys
     from pathlib import Path

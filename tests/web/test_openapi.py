@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from models import Account, PlanId
-from resolvers.accounts import create_account
-from resolvers.keys import active_key, reveal
-from resolvers.signing import CONTROL, signed_query
+from resolvers.accounts.accounts import create_account
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.images.signing import CONTROL, signed_query
 from tests.conftest import PASSWORD, TEST_SECRET
 from web.app import create_app
 from web.appkeys import secret_box_key

@@ -8,7 +8,7 @@ import re
 import pytest
 from yarl import URL
 
-from web.pages import CSP, safe_next
+from web.routes.pages import CSP, safe_next
 
 
 async def _text(resp) -> str:

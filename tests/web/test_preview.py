@@ -15,10 +15,10 @@ from PIL import Image
 
 from models import Account, AccountStatus, DailyUsage, MonthlyUsage, SubscriptionStatus
 from render.draft import draft_size
-from resolvers import image_check
-from resolvers.keys import active_key, reveal
-from resolvers.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from resolvers.window_limit import MemoryWindowLimiter, RedisWindowLimiter
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.fetch import image_check
+from resolvers.limits.per_second import MemoryRateLimiter, RedisRateLimiter
+from resolvers.limits.per_window import MemoryWindowLimiter, RedisWindowLimiter
 from tests.conftest import PASSWORD
 from tests.render.conftest import marked_share
 from tests.resolvers.test_fetcher import _bomb_png

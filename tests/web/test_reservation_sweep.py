@@ -1,6 +1,6 @@
 """Renders that take longer than OGAPI_RESERVATION_TIMEOUT on a live worker keep their quota
 reservation and overage charge: the sweepers (this worker's and another's) give back only what a
-dead worker left behind (resolvers/metering.py, docs/operations.md "Faults and recovery")."""
+dead worker left behind (resolvers/metering/meter.py, docs/operations.md "Faults and recovery")."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import asyncio
 from decimal import Decimal
 
 from models import Account, LedgerEntry, PlanId, QuotaReservation
-from resolvers import ledger
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.ledger import entries as ledger
 from tests.web.conftest import T0, sign_up
 from tests.web.imaging import CountingPool, client_with_pool, set_account, used
 from web.appkeys import secret_box_key

@@ -1,5 +1,5 @@
-"""`ogapi serve` is gunicorn with aiohttp's worker (web/serve.py, web/gunicorn_conf.py): real
-processes, real signals, PostgreSQL and Redis."""
+"""`ogapi serve` is gunicorn with aiohttp's worker (web/cli/serve.py, web/cli/gunicorn_conf.py):
+real processes, real signals, PostgreSQL and Redis."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_busy_port_is_one_line_naming_it(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         out = subprocess.run(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "web.cli.main", "serve", "--port", str(port)],
             cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
         )  # fmt: skip
     assert out.returncode == 1
@@ -100,7 +100,7 @@ def test_busy_port_is_one_line_naming_it(tmp_path):
 def test_gunicorn_sees_workers_flag_for_the_sqlite_rule(tmp_path):
     """The Procfile's command: --workers (not only WEB_CONCURRENCY) is checked before binding."""
     bind = f"127.0.0.1:{free_port()}"
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf",
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:web.cli.gunicorn_conf",
            "web.app:gunicorn_app", "--bind", bind, "--workers", "2"]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True,
                          timeout=60)  # fmt: skip
@@ -126,7 +126,7 @@ async def _serve(
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "serve", "--port", str(port), *args,
+        sys.executable, "-m", "web.cli.main", "serve", "--port", str(port), *args,
         cwd=ROOT, env=env, stdout=log, stderr=log, **kw,
     )  # fmt: skip
     return proc, log, f"http://127.0.0.1:{port}"
@@ -155,9 +155,9 @@ async def slow_image(aiohttp_server):
 
 
 async def _user(pg: str) -> str:
-    from resolvers import accounts
+    from resolvers.accounts import accounts
+    from resolvers.accounts.keys import active_key, reveal
     from resolvers.crypto import SecretBox
-    from resolvers.keys import active_key, reveal
     from tests.resolvers.conftest import on_database
 
     async with on_database(pg):
@@ -303,7 +303,8 @@ async def test_worker_sigkilled_under_load_loses_and_duplicates_nothing(
     from decimal import Decimal
 
     from models import Account, LedgerEntry, PlanId, QuotaReservation
-    from resolvers import ledger, quota
+    from resolvers.ledger import entries as ledger
+    from resolvers.metering import quota
     from resolvers.pricing import overage_price
     from tests.resolvers.conftest import on_database
 
@@ -398,14 +399,14 @@ async def test_sigint_stops_gracefully_without_tracebacks(tmp_path):
     assert "Traceback" not in out and "Error while closing socket" not in out
 
 
-@pytest.mark.parametrize("worker", [None, "web.gunicorn_worker.WebWorker"])
+@pytest.mark.parametrize("worker", [None, "web.cli.gunicorn_worker.WebWorker"])
 async def test_sigterm_closes_each_listening_socket_once(tmp_path, worker):
     """gunicorn's socket wrapper used to be closed by the event loop after libuv had closed its
     descriptor: "Error while closing socket [Errno 9] Bad file descriptor" on every shutdown
-    (web/gunicorn_worker.py). The Procfile's command, with its uvloop worker and with the
+    (web/cli/gunicorn_worker.py). The Procfile's command, with its uvloop worker and with the
     asyncio one used where uvloop is missing."""
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf",
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:web.cli.gunicorn_conf",
            "web.app:gunicorn_app", "--bind", f"127.0.0.1:{port}",
            *(["--worker-class", worker] if worker else [])]  # fmt: skip
     log = (tmp_path / "serve.log").open("wb")

@@ -1,5 +1,5 @@
 """SIGTERM while a worker of `ogapi serve` is still booting: it stops at once instead of after
-gunicorn's 20 s graceful timeout and a SIGKILL (web/gunicorn_worker.py), with real processes."""
+gunicorn's 20 s graceful timeout and a SIGKILL (web/cli/gunicorn_worker.py), with real processes."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.fetcher import RemoteImageFetcher
+from resolvers.fetch.fetcher import RemoteImageFetcher
 from tests.web.share_pages import site
 from web.appkeys import fetcher_key
 

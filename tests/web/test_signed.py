@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 
 from models import Account, AccountStatus, PlanId
-from resolvers.keys import active_key, regenerate_api_key, reveal
+from resolvers.accounts.keys import active_key, regenerate_api_key, reveal
 from tests.conftest import PASSWORD
 from tests.web.imaging import decode, set_account, used
 from web.appkeys import meter_key, secret_box_key

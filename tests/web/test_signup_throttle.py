@@ -1,6 +1,6 @@
 """Sign-up throttling per client address (docs/accounts.md, `OGAPI_SIGNUPS_PER_HOUR`): past the
 limit 429 `TOO_MANY_ATTEMPTS` with `Retry-After`, before any password is hashed; shared by the
-workers through Redis (resolvers/window_limit.py)."""
+workers through Redis (resolvers/limits/per_window.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from resolvers import passwords
+from resolvers.accounts import passwords
+from resolvers.limits.per_window import MemoryWindowLimiter, RedisWindowLimiter
 from resolvers.redisconn import connect
-from resolvers.window_limit import MemoryWindowLimiter, RedisWindowLimiter
 from tests import services
 from tests.conftest import PASSWORD
 from web.settings import Settings, parse_networks

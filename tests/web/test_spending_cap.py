@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 from tests.web.conftest import T0
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.both_stacks]

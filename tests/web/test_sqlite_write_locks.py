@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from models import LedgerEntry
-from resolvers import ledger
+from resolvers.ledger import entries as ledger
 from tests.web.conftest import T0
 from web.appkeys import settings_key
 
@@ -24,7 +24,7 @@ async def _record_usage(database_url: str, email: str, tmp_path: Path) -> tuple[
     env = {**os.environ, "DATABASE_URL": database_url, "OGAPI_DATA_DIR": str(tmp_path)}
     env.pop("REDIS_URL", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "web.cli", "admin", "record-usage", email,
+        sys.executable, "-m", "web.cli.main", "admin", "record-usage", email,
         "--service", "ai_images", "--images", "1000",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -21,8 +21,8 @@ from models import (
     StripeEvent,
     StripeSubscription,
 )
-from resolvers import ledger
-from resolvers.keys import active_key, reveal
+from resolvers.accounts.keys import active_key, reveal
+from resolvers.ledger import entries as ledger
 from tests.schema.conftest import GQL
 from tests.web.test_billing_checkout import checkout, session_of, signup
 from web.app import create_app
@@ -113,7 +113,7 @@ async def test_signatures_tolerance_and_rotation(
     assert resp.status == 400
 
     metrics = await (await billing_client.get("/metrics")).text()
-    # One series per outcome, summed over workers (web/metrics.py).
+    # One series per outcome, summed over workers (web/http/metrics.py).
     assert 'ogapi_stripe_webhooks_total{outcome="invalid_signature"} 6.0' in metrics
     assert 'ogapi_stripe_webhooks_total{outcome="ignored"} 1.0' in metrics
 

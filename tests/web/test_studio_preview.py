@@ -11,8 +11,8 @@ import pytest
 
 from render import builtins
 from render.draft import draft_size
-from resolvers.ratelimit import MemoryRateLimiter
-from resolvers.window_limit import MemoryWindowLimiter
+from resolvers.limits.per_second import MemoryRateLimiter
+from resolvers.limits.per_window import MemoryWindowLimiter
 from tests.render.conftest import marked_share
 from tests.web.imaging import decode
 from web.appkeys import meter_key, window_limiter_key

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import DailyUsage, MonthlyUsage
-from resolvers import quota
+from resolvers.metering import quota
 from web.appkeys import meter_key
 
 pytestmark = pytest.mark.both_stacks

@@ -32,6 +32,6 @@ async def test_a_render_refused_by_the_rate_limit_says_what_is_left(api, user_fa
 
 
 def test_decision_headers_are_the_rate_limit_rule():
-    from resolvers.ratelimit import RateDecision
+    from resolvers.limits.per_second import RateDecision
 
     assert decision_headers(RateDecision(True, 10, 7, 0.0)) == rate_limit_headers(10, 7)

@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from models import WebhookDelivery
-from resolvers import fetcher as fetcher_module
-from resolvers import ledger
+from resolvers.fetch import fetcher as fetcher_module
+from resolvers.ledger import entries as ledger
 from tests.web.conftest import T0
 from tests.web.imaging import set_account
 from tests.webhook_receiver import (

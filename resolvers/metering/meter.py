@@ -1,0 +1,260 @@
+"""The metering hook around every render (docs/metering.md): rate limit, quota, overage, alerts,
+roll-ups.
+
+The image API calls, in order: `rate.check` (for requests that would render), `reserve` before
+rendering, then `commit` after success or `release` after failure; `api_calls.record` for every
+API-key request. REST, signed URLs and any future caller go through this one class, so no
+metering rule is written twice.
+
+The quota counter and the credit balance live in the database (the source of truth on every
+worker); a failure to reach it refuses the render with 503 `METERING_UNAVAILABLE` (fail closed).
+The rate limiter fails open instead (resolvers.limits.per_second).
+
+`Meter` holds one part per job, each in its module: `rate`, the per-plan rate limit
+(resolvers.metering.plan_rate); `api_calls`, counted in memory and flushed
+(resolvers.metering.api_calls); `quota_snapshot`, `used` for the `X-Quota-*` headers
+(resolvers.metering.quota_headers); and does here the quota reservation, overage and alerts around a
+render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from models import Account, LedgerEntry, NotificationKind
+from resolvers import spending_cap
+from resolvers.errors import AppError, ServiceUnavailable
+from resolvers.ledger import entries as ledger
+from resolvers.limits.per_second import RateLimiter
+from resolvers.mail import Mailer
+from resolvers.memo import BoundedMap
+from resolvers.metering import alerts, quota
+from resolvers.metering.api_calls import ApiCallCounter
+from resolvers.metering.plan_rate import RateGate
+from resolvers.metering.quota_headers import QuotaSnapshot
+from resolvers.pricing import OVERAGE_SERVICE, overage_price
+from resolvers.rollups import IMAGE_SERVICE, bump_daily
+
+__all__ = ["IMAGE_SERVICE", "Meter", "RenderTicket", "bump_daily"]
+
+log = logging.getLogger("ogapi.metering")
+# Seconds after which a quota reservation that its worker stopped marking alive is known to be
+# orphaned (the worker died, so the render can no longer finish), and how often each worker
+# marks its own renders in progress alive and looks for orphans.
+RESERVATION_TIMEOUT = 120.0
+SWEEP_EVERY = 30.0
+
+
+@dataclass
+class RenderTicket:
+    account_id: int
+    month: str
+    quota: int
+    overage: LedgerEntry | None = None  # the charge of an image past the quota, if any
+    reservation: int | None = None  # its QuotaReservation (settled or given back once)
+    cap: Decimal | None = None  # the spending cap when the overage was charged
+
+
+def metering_unavailable(exc: Exception) -> ServiceUnavailable:
+    log.error("metering store unavailable: %s: %s", type(exc).__name__, exc)
+    return ServiceUnavailable(
+        "Usage metering is temporarily unavailable, so the request was not processed. "
+        "Retry in a few seconds.",
+        code="METERING_UNAVAILABLE",
+        headers={"Retry-After": "5"},
+    )
+
+
+def quota_exceeded(limit: int) -> AppError:
+    return AppError(quota.quota_exceeded_message(limit), code="QUOTA_EXCEEDED", status=429)
+
+
+class Meter:
+    def __init__(self, limiter: RateLimiter, mailer: Mailer) -> None:
+        self.rate = RateGate(limiter)
+        self.api_calls = ApiCallCounter()
+        self.quota_snapshot = QuotaSnapshot()
+        self.mailer = mailer
+        # alerts known to be sent (skips queries; not the truth)
+        self._alerted: BoundedMap[str, None] = BoundedMap(100_000)
+        self._rendering: set[int] = set()  # this worker's reservations whose render is under way
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate gate's limiter (also the playground's: resolvers/images/previews.py)."""
+        return self.rate.limiter
+
+    @limiter.setter
+    def limiter(self, limiter: RateLimiter) -> None:
+        self.rate.limiter = limiter
+
+    async def flush(self) -> None:
+        """Write what is counted in memory (API calls). Tests call it before reading."""
+        await self.api_calls.flush()
+
+    async def reserve(self, account: Account, now: datetime) -> RenderTicket:
+        """Take one image of the quota before rendering, or raise QUOTA_EXCEEDED.
+
+        Past the quota, a paid plan with overage enabled pays the plan's overage price from the
+        credit balance (a `usage` entry, atomically); without enough balance → QUOTA_EXCEEDED.
+        """
+        limit = quota.account_quota(account)
+        try:
+            reservation = await quota.try_reserve(account.id, limit, now)
+            if reservation is not None:
+                self._rendering.add(reservation)
+                self.quota_snapshot.moved(account.id, quota.month_key(now), 1)
+                return RenderTicket(
+                    account.id, quota.month_key(now), limit, reservation=reservation
+                )
+            price = overage_price(account.plan)
+            if price is None or not account.overage_enabled:
+                raise quota_exceeded(limit)
+            try:
+                entry = await ledger.charge(
+                    account.id,
+                    price,
+                    OVERAGE_SERVICE,
+                    now,
+                    images=1,
+                    rollup="spend",
+                    description="Image past the monthly quota (overage)",
+                )
+            except ledger.InsufficientCredits:
+                raise quota_exceeded(limit) from None
+            except spending_cap.SpendingCapReached as exc:
+                await self._cap_alert(account.id, quota.month_key(now), exc.cap, price, now)
+                raise
+            try:
+                reservation, used = await quota.force_reserve(account.id, now, entry.id)
+                self._rendering.add(reservation)
+                self.quota_snapshot.known(account.id, quota.month_key(now), used)
+            except Exception:
+                await ledger.reverse(entry, now, "Overage charge returned: render not started")
+                raise
+            cap = spending_cap.cap_of(account)
+            return RenderTicket(
+                account.id,
+                quota.month_key(now),
+                limit,
+                overage=entry,
+                reservation=reservation,
+                cap=cap,
+            )
+        except AppError:
+            raise
+        except Exception as exc:
+            raise metering_unavailable(exc) from exc
+
+    async def commit(self, ticket: RenderTicket, now: datetime) -> None:
+        """The render succeeded: roll it into today's usage and send any quota alert due."""
+        try:
+            if ticket.reservation is not None:
+                self._rendering.discard(ticket.reservation)
+                # Before anything else: it is delivered.
+                if not await quota.settle(ticket.reservation):
+                    await self._count_late(ticket, now)
+            await bump_daily(ticket.account_id, now, IMAGE_SERVICE, images=1)
+            await self._alerts(ticket, now)
+        except Exception:  # the image is rendered and counted; don't fail the response
+            log.exception("metering commit failed for account %s", ticket.account_id)
+
+    async def _count_late(self, ticket: RenderTicket, now: datetime) -> None:
+        """Delivered after a sweep gave its reservation back (this worker stalled longer than
+        the timeout): count the image again, and charge its overage again (never below a zero
+        balance), so it is counted once."""
+        await quota.count_delivered(ticket.account_id, ticket.month)
+        self.quota_snapshot.moved(ticket.account_id, ticket.month, 1)
+        if ticket.overage is not None:
+            await ledger.charge_again(ticket.overage, now)
+        log.warning(
+            "a render of account %s finished after its reservation was given back; counted again",
+            ticket.account_id,
+        )
+
+    async def _cap_alert(
+        self, account_id: int, month: str, cap: Decimal, price: Decimal, now: datetime
+    ) -> None:
+        """Send the spending-cap alert once the month's overage leaves no room for one more
+        image (resolvers/spending_cap.py)."""
+        seen = f"{account_id}:{NotificationKind.SPENDING_CAP_100.value}:{month}"
+        if seen in self._alerted:
+            return
+        try:
+            spend = await spending_cap.spent(account_id, month)
+            if spending_cap.reached(cap, spend, price):
+                await alerts.check_cap_alert(account_id, cap, spend, month, now, self.mailer)
+                self._alerted.put(seen, None)
+        except Exception:  # the image's fate does not depend on its alert
+            log.exception("spending cap alert failed for account %s", account_id)
+
+    async def _alerts(self, ticket: RenderTicket, now: datetime) -> None:
+        if ticket.overage is not None and ticket.cap is not None:
+            price = Decimal(ticket.overage.amount)
+            await self._cap_alert(ticket.account_id, ticket.month, ticket.cap, price, now)
+        used = await quota.used_in_month(ticket.account_id, ticket.month)
+        self.quota_snapshot.known(ticket.account_id, ticket.month, used)
+        pending = [
+            t
+            for t in alerts.due(used, ticket.quota)
+            if f"{ticket.account_id}:{t.kind.value}:{ticket.month}" not in self._alerted
+        ]
+        if not pending:
+            return
+        await alerts.check_quota_alerts(
+            ticket.account_id, used, ticket.quota, ticket.month, now, self.mailer
+        )
+        for t in pending:
+            self._alerted.put(f"{ticket.account_id}:{t.kind.value}:{ticket.month}", None)
+
+    async def release(self, ticket: RenderTicket, now: datetime | None = None) -> None:
+        """The render failed: give the reservation back (failed requests never count), and
+        return an overage charge as a `refund` entry."""
+        if ticket.reservation is not None:
+            self._rendering.discard(ticket.reservation)
+        if ticket.reservation is None or await quota.release(ticket.reservation) is None:
+            return  # already given back (a sweep that thought its worker gone)
+        self.quota_snapshot.moved(ticket.account_id, ticket.month, -1)
+        if ticket.overage is not None:
+            await ledger.reverse(
+                ticket.overage, now or datetime.now(UTC), "Overage charge returned: render failed"
+            )
+
+    async def release_stale(self, older_than: float = RESERVATION_TIMEOUT) -> int:
+        """Give back the reservations a worker left behind when it died mid-render: not marked
+        alive for `older_than` seconds, and not this worker's own (any worker may run this:
+        each reservation is given back once). Returns how many."""
+        released = 0
+        for reservation_id in await quota.stale_reservations(older_than, exclude=self._rendering):
+            row = await quota.release(reservation_id)
+            if row is None:
+                continue
+            released += 1
+            self.quota_snapshot.moved(row.account_id, row.month, -1)
+            if row.overage_entry_id is not None:
+                entry = await LedgerEntry.get_or_none(id=row.overage_entry_id)
+                if entry is not None:
+                    reason = "Overage charge returned: render not finished"
+                    await ledger.reverse(entry, datetime.now(UTC), reason)
+        if released:
+            log.warning(
+                "gave back %d quota reservation(s) left by a worker that stopped mid-render",
+                released,
+            )
+        return released
+
+    async def run_sweeper(self, older_than: float = RESERVATION_TIMEOUT) -> None:
+        """Mark this worker's renders in progress alive, then `release_stale`, every
+        `SWEEP_EVERY` seconds (at least four times per `older_than`, so a busy worker misses
+        several marks before its renders look orphaned; once at start) until cancelled."""
+        while True:
+            try:
+                await quota.keep_alive(set(self._rendering))
+                await self.release_stale(older_than)
+            except Exception as exc:  # the database is away: next time
+                log.warning("quota reservation sweep failed: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(min(SWEEP_EVERY, older_than / 4))

@@ -10,8 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 import render.templates
-from resolvers.images import renders
-from resolvers.templates import store
+from resolvers.templates import catalog, store
 from resolvers.templates.fields import field_list
 from resolvers.templates.store import Saved
 from schema.context import Info
@@ -81,7 +80,7 @@ class Template:
 class TemplateQuery:
     @strawberry.field(description="The built-ins, then the caller's own templates.")
     async def templates(self, info: Info) -> list[Template]:
-        out = [Template.from_model(t) for t in renders.templates()]
+        out = [Template.from_model(t) for t in catalog.templates()]
         account = info.context.account
         if account is not None:
             own = await store.list_own(account.id)

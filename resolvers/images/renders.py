@@ -25,7 +25,7 @@ from typing import Protocol
 from models.db import unreachable
 from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
-from render.templates import TEMPLATES, Template
+from render.templates import TEMPLATES
 from resolvers.accounts.key_owner import KeySnapshot
 from resolvers.accounts.keys import usable_account
 from resolvers.errors import AppError
@@ -255,31 +255,3 @@ async def preview(name: str, *, cache: ImageCache, pool: Renderer) -> CachedImag
 
     image, _ = await cache.get_or_create("preview:" + req.cache_key, create)
     return image
-
-
-def templates() -> list[Template]:
-    """The card templates, in catalog order: GET /api/templates and GraphQL `templates`."""
-    return list(TEMPLATES.values())
-
-
-def template_list() -> list[dict]:
-    """The body of GET /api/templates (without preview URLs, which the web layer adds)."""
-    return [
-        {
-            "id": t.name,
-            "name": t.name,
-            "custom": False,
-            "description": t.description,
-            "fields": [
-                {
-                    "name": f.name,
-                    "type": f.type,
-                    "required": f.required,
-                    "max_length": f.max_length,
-                }
-                for f in t.fields
-            ],
-            "colors": t.colors(),
-        }
-        for t in templates()
-    ]

@@ -7,8 +7,7 @@ from urllib.parse import urlencode
 
 from models import Template
 from render import builtins
-from resolvers.images import renders
-from resolvers.templates import store
+from resolvers.templates import catalog, store
 from resolvers.templates.fields import field_list
 from resolvers.templates.store import Saved
 from resolvers.timefmt import iso_utc
@@ -54,7 +53,7 @@ async def own_list(account_id: int, base_url: str) -> list[dict[str, object]]:
 def builtin(name: str, base_url: str) -> dict[str, object] | None:
     """A built-in template's entry with its design (None for another name). Posting the
     design back as a custom template renders the same card (a fork)."""
-    entry = next((t for t in renders.template_list() if t["name"] == name), None)
+    entry = next((t for t in catalog.template_list() if t["name"] == name), None)
     if entry is None:
         return None
     return {

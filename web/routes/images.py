@@ -18,7 +18,7 @@ from resolvers.errors import InvalidParameter
 from resolvers.images import renders, signing
 from resolvers.images.cache import CachedImage
 from resolvers.images.params import ImageRequest, QueryMemo, parse_params
-from resolvers.templates import drawn
+from resolvers.templates import catalog, drawn
 from resolvers.templates import views as template_views
 from web.appkeys import (
     clock_key,
@@ -234,7 +234,7 @@ async def signed_image(request: web.Request) -> web.Response:
 async def templates(request: web.Request) -> web.Response:
     """The built-ins (public); with an `X-API-Key`, the caller's own templates after them."""
     base = request.app[settings_key].base_url
-    body = renders.template_list()
+    body = catalog.template_list()
     for t in body:
         t["preview_url"] = f"{base}/api/templates/{t['name']}/preview.png"
     if "X-API-Key" not in request.headers:

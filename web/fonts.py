@@ -12,7 +12,7 @@ from resolvers.errors import AppError
 from resolvers.origin import allowed_origins, check_same_site
 from resolvers.templates import fonts
 from web.appkeys import clock_key, render_pool_key, settings_key
-from web.http.callers import key_snapshot
+from web.http.callers import key_owner
 from web.routes.auth import require_session, session_account
 
 routes = web.RouteTableDef()
@@ -32,7 +32,7 @@ TOO_LARGE = f"A font is at most {fonts.MAX_FONT_BYTES >> 20} MB."
 async def _caller(request: web.Request) -> tuple[int, datetime]:
     """The API key's owner (one API call), or the session's account (same-site)."""
     if "X-API-Key" in request.headers:
-        owner, now = await key_snapshot(request)
+        owner, now = await key_owner(request)
         return owner.id, now
     if request.method not in ("GET", "HEAD"):
         base = request.app[settings_key].base_url

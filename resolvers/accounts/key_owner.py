@@ -1,4 +1,4 @@
-"""The owner of a live API key as the image hot path needs it (`KeySnapshot`), read in one
+"""The owner of a live API key as the image hot path needs it (`KeyOwner`), read in one
 indexed query. resolvers.accounts.keycache keeps these in memory; resolvers.accounts.keys reads
 through it.
 """
@@ -14,7 +14,7 @@ from models import AccountStatus, PlanId, SubscriptionStatus
 
 
 @dataclass(frozen=True, slots=True)
-class KeySnapshot:
+class KeyOwner:
     """The owner of a live key, as read from the database at `loaded` (time.monotonic())."""
 
     id: int  # the account's id (named like Account.id: quota and rate helpers take either)
@@ -35,7 +35,7 @@ _SQL = (
 )
 
 
-async def read_owner(column: str, value: str) -> KeySnapshot | None:
+async def read_owner(column: str, value: str) -> KeyOwner | None:
     """The owner of the live key whose `column` (key_hash or kid) is `value`, or None. One
     indexed query, in SQL: the ORM's query building costs ~10x the query itself."""
     conn = connections.get("default")
@@ -44,7 +44,7 @@ async def read_owner(column: str, value: str) -> KeySnapshot | None:
     if not rows:
         return None
     r = rows[0]
-    return KeySnapshot(
+    return KeyOwner(
         id=r["id"],
         plan=PlanId(r["plan"]),
         custom_quota=r["custom_quota"],

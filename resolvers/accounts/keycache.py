@@ -1,6 +1,6 @@
 """API keys in process memory: the image hot path authenticates without a database round trip.
 
-A `KeyCache` maps a key's SHA-256 (X-API-Key) and its `kid` (signed URLs) to a `KeySnapshot`
+A `KeyCache` maps a key's SHA-256 (X-API-Key) and its `kid` (signed URLs) to a `KeyOwner`
 (resolvers.accounts.key_owner) of the owner: account id, plan, custom quota, statuses, key id, kid.
 Never a negative answer: an unknown or revoked key is looked up every time
 (`keys.looks_like_key` turns garbage away before that). Invalidation, so that a regenerated key
@@ -35,7 +35,7 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.key_owner import read_owner as _load  # tests replace `_load` to count reads
 from resolvers.accounts.sqlite_changes import SqliteChanges
 from resolvers.memo import BoundedMap, SingleFlight
@@ -62,26 +62,26 @@ class KeyCache:
         # Without Redis there is no other worker to hear from: usable at once. With Redis, only
         # once subscribed (see `run`).
         self.connected = redis is None
-        self._by_hash: BoundedMap[str, KeySnapshot] = BoundedMap(MAX_ENTRIES)
-        self._by_kid: BoundedMap[str, KeySnapshot] = BoundedMap(MAX_ENTRIES)
+        self._by_hash: BoundedMap[str, KeyOwner] = BoundedMap(MAX_ENTRIES)
+        self._by_kid: BoundedMap[str, KeyOwner] = BoundedMap(MAX_ENTRIES)
         self._generation = 0
         # (column, value, generation): a read started before an invalidation is not shared.
-        self._reads: SingleFlight[tuple[str, str, int], KeySnapshot | None] = SingleFlight()
+        self._reads: SingleFlight[tuple[str, str, int], KeyOwner | None] = SingleFlight()
         self._publisher: _Publisher | None = _Publisher(redis) if redis is not None else None
         self.started = False  # between run() and close(): the app is serving
         _CACHES.add(self)
 
-    async def by_hash(self, key_hash: str) -> KeySnapshot | None:
+    async def by_hash(self, key_hash: str) -> KeyOwner | None:
         """The owner of the live key with this SHA-256 hex, or None."""
         snap = self._fresh(self._by_hash, key_hash)
         return snap if snap is not None else await self._fetch("key_hash", key_hash)
 
-    async def by_kid(self, kid: str) -> KeySnapshot | None:
+    async def by_kid(self, kid: str) -> KeyOwner | None:
         """The owner of the live key `kid` (signed URLs), or None."""
         snap = self._fresh(self._by_kid, kid)
         return snap if snap is not None else await self._fetch("kid", kid)
 
-    def _fresh(self, index: BoundedMap[str, KeySnapshot], value: str) -> KeySnapshot | None:
+    def _fresh(self, index: BoundedMap[str, KeyOwner], value: str) -> KeyOwner | None:
         """The entry of `value` in `index` if it may be used without a database read."""
         if self._changes is not None and self._changes.changed():
             self.clear()
@@ -90,12 +90,12 @@ class KeyCache:
             return snap
         return None
 
-    async def _fetch(self, column: str, value: str) -> KeySnapshot | None:
+    async def _fetch(self, column: str, value: str) -> KeyOwner | None:
         """Read from the database; concurrent lookups of one key share the read when it starts
         after the last invalidation (so an entry's expiry is not a burst of queries)."""
         generation = self._generation
 
-        async def read() -> KeySnapshot | None:
+        async def read() -> KeyOwner | None:
             snap = await _load(column, value)
             if snap is None:
                 self._forget(column, value)

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from models import Account, AccountStatus, ApiKey, SubscriptionStatus
 from resolvers.accounts import keycache
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keycache import KeyCache
 from resolvers.crypto import SecretBox, random_token, sha256_hex
 from resolvers.errors import AppError, Unauthorized
@@ -75,12 +75,15 @@ def reveal(key: ApiKey, box: SecretBox) -> str | None:
 
 
 @dataclass(frozen=True)
-class KeyOwner:
+class KeyRows:
+    """A key's database rows, its account and the `ApiKey` (`authenticate`). The image hot
+    path's cached owner of a key is `KeyOwner` (resolvers/accounts/key_owner.py)."""
+
     account: Account
     key: ApiKey
 
 
-def check_account_usable(account: Account | KeySnapshot) -> None:
+def check_account_usable(account: Account | KeyOwner) -> None:
     """Suspended or unpaid accounts may not use the API (docs/rest-api.md, Errors)."""
     if account.status == AccountStatus.SUSPENDED:
         raise AppError(
@@ -105,8 +108,8 @@ def _checked(raw: str | None) -> str:
     return raw
 
 
-async def authenticate_cached(raw: str | None, cache: KeyCache) -> KeySnapshot:
-    """`authenticate` for the image hot path: the owner as a `KeySnapshot`, from the process's
+async def authenticate_cached(raw: str | None, cache: KeyCache) -> KeyOwner:
+    """`authenticate` for the image hot path: the owner as a `KeyOwner`, from the process's
     key cache (resolvers.accounts.keycache) when it holds a fresh entry, else from the database."""
     snap = await cache.by_hash(sha256_hex(_checked(raw)))
     if snap is None:
@@ -122,7 +125,7 @@ async def usable_account(account_id: int) -> Account:
     return account
 
 
-async def authenticate(raw: str | None) -> KeyOwner:
+async def authenticate(raw: str | None) -> KeyRows:
     """Resolve an `X-API-Key` value to its full account (read from the database), or raise the
     401/403 of docs/rest-api.md (Errors)."""
     raw = _checked(raw)
@@ -132,4 +135,4 @@ async def authenticate(raw: str | None) -> KeyOwner:
     if key is None:
         raise Unauthorized("Invalid API key.")
     check_account_usable(key.account)
-    return KeyOwner(key.account, key)
+    return KeyRows(key.account, key)

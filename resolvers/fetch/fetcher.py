@@ -72,7 +72,7 @@ USER_AGENT = "OGImageAPI/1.0 (+image fetcher)"
 MAX_REASONS = 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 FAILURE_TTL = 5.0  # seconds a failed URL is not retried (a card with its placeholder is kept as
-# briefly: resolvers.images.cache.DEGRADED_TTL)
+# briefly: resolvers.images.cache.PARTIAL_TTL)
 # (host, vetted addresses) for the hop the current task is requesting.
 _PINNED: contextvars.ContextVar[tuple[str, list[ResolveResult]] | None] = contextvars.ContextVar(
     "ogapi_fetch_pinned", default=None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.errors import AppError, InvalidParameter
 from resolvers.fetch.fetcher import RemoteImageFetcher
 from resolvers.images import renders
@@ -123,7 +123,7 @@ def _failed(item: BatchItem, exc: AppError) -> ItemResult:
 
 
 async def run(
-    owner: KeySnapshot,
+    owner: KeyOwner,
     items: Iterable[BatchItem],
     *,
     meter: Meter,
@@ -213,7 +213,7 @@ def replayed(items: list[BatchItem], stored: dict[str, Any]) -> list[ItemResult]
 
 
 async def replay_images(
-    owner: KeySnapshot,
+    owner: KeyOwner,
     results: list[ItemResult],
     *,
     cache: ImageCache,

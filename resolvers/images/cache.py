@@ -13,7 +13,7 @@ to aiocache.
 
 A key names its content for ever (a hash of the canonical spec and RENDER_VERSION, under the
 owning account: see `image_key`), so no tier ever goes stale. A card drawn with a placeholder
-because a remote image failed (`CachedImage.partial`) is kept `DEGRADED_TTL` seconds, in this
+because a remote image failed (`CachedImage.partial`) is kept `PARTIAL_TTL` seconds, in this
 process's memory only; previews and the fallback card are never stored.
 
 Identical concurrent misses in one process are coalesced (resolvers/memo.py): one
@@ -49,7 +49,7 @@ log = logging.getLogger("ogapi.cache")
 REDIS_TTL = 3600  # seconds an image stays in Redis (the store keeps it for good)
 REDIS_MAX_BYTES = 1 << 20  # larger images skip Redis (memory and the store still keep them)
 DEFAULT_MEMORY_MB = 256
-DEGRADED_TTL = 5.0  # seconds a card with a placeholder for a failed remote image is kept
+PARTIAL_TTL = 5.0  # seconds a card with a placeholder for a failed remote image is kept
 
 
 def image_key(account_id: int, content_key: str) -> str:
@@ -64,7 +64,7 @@ class CachedImage:
     content_type: str
     etag: str  # quoted, as sent in the ETag header
     render_ms: float = 0.0
-    # A remote image failed and a placeholder was drawn instead: kept DEGRADED_TTL seconds in
+    # A remote image failed and a placeholder was drawn instead: kept PARTIAL_TTL seconds in
     # memory only (never packed into the shared backend).
     partial: bool = False
     # The render's X-Render-Warnings (docs/templates.md, The render report): kept with the
@@ -195,7 +195,7 @@ class ImageCache:
     async def set(self, key: str, image: CachedImage, *, durable: bool = False) -> None:
         """Into memory and Redis; a `durable` key's complete render into the store too."""
         if image.partial:  # not kept as if complete: briefly, and in this process only
-            self.memory.put(key, image, DEGRADED_TTL)
+            self.memory.put(key, image, PARTIAL_TTL)
             return
         self.memory.put(key, image)
         self._memory_stats.bytes_written += len(image.body)

@@ -26,7 +26,7 @@ from models.db import unreachable
 from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
 from render.templates import TEMPLATES
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keys import usable_account
 from resolvers.errors import AppError
 from resolvers.fetch.fetcher import RemoteImageFetcher
@@ -74,7 +74,7 @@ def generation_failed() -> AppError:
 
 
 @asynccontextmanager
-async def rate_token_on_failure(owner: KeySnapshot, meter: Meter) -> AsyncIterator[None]:
+async def rate_token_on_failure(owner: KeyOwner, meter: Meter) -> AsyncIterator[None]:
     """Around reading and parsing an authenticated caller's parameters: a request that fails
     there (bad JSON, a bad field) still spends a rate-limit token (docs/metering.md), so floods
     of bad requests are limited too."""
@@ -86,7 +86,7 @@ async def rate_token_on_failure(owner: KeySnapshot, meter: Meter) -> AsyncIterat
 
 
 async def generate(
-    owner: KeySnapshot,
+    owner: KeyOwner,
     req: ImageRequest,
     *,
     meter: Meter,
@@ -181,7 +181,7 @@ async def with_images(
 
 
 async def redraw(
-    owner: KeySnapshot,
+    owner: KeyOwner,
     req: ImageRequest,
     *,
     cache: ImageCache,

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keycache import KeyCache
 from resolvers.accounts.keys import check_account_usable
 from resolvers.crypto import SecretBox, constant_time_equals
@@ -115,7 +115,7 @@ class SignatureVerifier:
         # that key is live (checked on every request) the same string verifies the same way.
         self._verified: BoundedMap[str, None] = BoundedMap(max_keys)
 
-    def _key_for(self, key: KeySnapshot) -> bytes | None:
+    def _key_for(self, key: KeyOwner) -> bytes | None:
         derived = self._derived.get(key.kid)
         if derived is None:
             plain = self.box.open(key.key_encrypted)
@@ -127,7 +127,7 @@ class SignatureVerifier:
 
     async def verify(
         self, params: Mapping[str, str], now: datetime, query_string: str | None = None
-    ) -> KeySnapshot:
+    ) -> KeyOwner:
         """The owner of a correctly signed, unexpired URL; else INVALID_SIGNATURE /
         SIGNATURE_EXPIRED (and the owner's SUBSCRIPTION_CANCELED / PAYMENT_PAST_DUE).
 

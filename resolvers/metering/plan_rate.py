@@ -17,12 +17,12 @@ from resolvers.limits.per_second import RateDecision, RateLimiter
 from resolvers.plans import get_plan
 
 if TYPE_CHECKING:
-    from resolvers.accounts.key_owner import KeySnapshot
+    from resolvers.accounts.key_owner import KeyOwner
 
 RATE_WAIT = 2.0  # seconds a signed render over the rate limit waits for its turn
 
 
-def _rate_key(account: Account | KeySnapshot) -> str:
+def _rate_key(account: Account | KeyOwner) -> str:
     return f"acct:{account.id}"
 
 
@@ -39,7 +39,7 @@ class RateGate:
         self.limiter = limiter
 
     async def standing(
-        self, account: Account | KeySnapshot, decision: RateDecision | None
+        self, account: Account | KeyOwner, decision: RateDecision | None
     ) -> tuple[int, int]:
         """(limit, remaining) of a metered response: after the token the request spent, or, for
         a request that spent none (a cache hit), read without spending one."""
@@ -53,7 +53,7 @@ class RateGate:
         message = f"Rate limit exceeded: {decision.limit} requests per second on your plan."
         return rate_limited(decision, message)
 
-    async def check(self, account: Account | KeySnapshot, cost: int = 1) -> RateDecision:
+    async def check(self, account: Account | KeyOwner, cost: int = 1) -> RateDecision:
         """Spend one request of the account's per-second budget (`cost` of them for a batch:
         resolvers/images/batch.py), or raise RATE_LIMITED."""
         rate = get_plan(account.plan).requests_per_second
@@ -63,7 +63,7 @@ class RateGate:
         return decision
 
     async def wait(
-        self, account: Account | KeySnapshot, max_wait: float = RATE_WAIT
+        self, account: Account | KeyOwner, max_wait: float = RATE_WAIT
     ) -> RateDecision:
         """`check` for a caller that had rather wait than be refused (signed URLs, fetched by
         crawlers: docs/signed-urls.md): over the limit, wait for the turn the limiter names,

@@ -23,7 +23,7 @@ from resolvers.plans import quota_for
 from resolvers.timefmt import iso_utc
 
 if TYPE_CHECKING:
-    from resolvers.accounts.key_owner import KeySnapshot
+    from resolvers.accounts.key_owner import KeyOwner
 
 
 def month_key(now: datetime) -> str:
@@ -37,7 +37,7 @@ def next_reset(now: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC)
 
 
-def account_quota(account: Account | KeySnapshot) -> int:
+def account_quota(account: Account | KeyOwner) -> int:
     return quota_for(account.plan, account.custom_quota)
 
 

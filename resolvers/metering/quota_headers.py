@@ -18,7 +18,7 @@ from resolvers.memo import BoundedMap, SingleFlight
 from resolvers.metering import quota
 
 if TYPE_CHECKING:
-    from resolvers.accounts.key_owner import KeySnapshot
+    from resolvers.accounts.key_owner import KeyOwner
 
 USED_TTL = 1.0  # seconds the quota-header snapshot of `used` is trusted
 
@@ -56,7 +56,7 @@ class QuotaSnapshot:
 
         return await self._used_reads.run((account_id, month), read)
 
-    async def usage(self, account: Account | KeySnapshot, now: datetime) -> tuple[int, int]:
+    async def usage(self, account: Account | KeyOwner, now: datetime) -> tuple[int, int]:
         """(quota, used) of `account` this month: `used` exact right after this process
         rendered for it (the commit reads it), otherwise at most `USED_TTL` seconds old."""
         return quota.account_quota(account), await self._used_now(account.id, now)

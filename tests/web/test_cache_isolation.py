@@ -81,7 +81,7 @@ async def flaky_image(aiohttp_server):
 async def test_a_card_with_a_failed_image_is_kept_only_briefly(
     aiohttp_client, make_app, clock, flaky_image, monkeypatch
 ):
-    monkeypatch.setattr(cache_module, "DEGRADED_TTL", 0.3, raising=False)  # 5 s in production
+    monkeypatch.setattr(cache_module, "PARTIAL_TTL", 0.3, raising=False)  # 5 s in production
     monkeypatch.setattr(fetcher_module, "FAILURE_TTL", 0.3, raising=False)
     clock.set(T0)
     pool = CountingPool()

@@ -8,7 +8,7 @@ from datetime import datetime
 from aiohttp import web
 
 from resolvers.accounts import keys
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from web.appkeys import clock_key, key_cache_key, meter_key
 
 
@@ -18,7 +18,7 @@ async def _counted(request: web.Request, account_id: int) -> datetime:
     return now
 
 
-async def key_snapshot(request: web.Request) -> tuple[KeySnapshot, datetime]:
+async def key_owner(request: web.Request) -> tuple[KeyOwner, datetime]:
     """The caller from the process's key cache (the image hot path: no database read when
     warm), and the request's `now`."""
     owner = await keys.authenticate_cached(
@@ -27,7 +27,7 @@ async def key_snapshot(request: web.Request) -> tuple[KeySnapshot, datetime]:
     return owner, await _counted(request, owner.id)
 
 
-async def key_owner(request: web.Request) -> tuple[keys.KeyOwner, datetime]:
+async def key_rows(request: web.Request) -> tuple[keys.KeyRows, datetime]:
     """The caller with its full account and key, read from the database, and `now`."""
     owner = await keys.authenticate(request.headers.get("X-API-Key"))
     return owner, await _counted(request, owner.account.id)

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from resolvers import idempotency
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.images import batch, renders, signing
 from resolvers.images.batch import ItemResult
 from web.appkeys import (
@@ -26,7 +26,7 @@ from web.appkeys import (
 )
 from web.headers import quota_headers, rate_limit_headers
 from web.http.bodies import read_json
-from web.http.callers import key_snapshot
+from web.http.callers import key_owner
 from web.http.zipstream import ZipStream
 
 routes = web.RouteTableDef()
@@ -55,7 +55,7 @@ def wants_json(accept: str) -> bool:
 @routes.post("/api/batch")
 async def post_batch(request: web.Request) -> web.StreamResponse:
     app = request.app
-    owner, now = await key_snapshot(request)
+    owner, now = await key_owner(request)
     meter = app[meter_key]
     async with renders.rate_token_on_failure(owner, meter):
         raw = request.headers.get("Idempotency-Key")
@@ -107,7 +107,7 @@ async def _remember(
 
 
 def _replay_images(
-    request: web.Request, owner: KeySnapshot, results: list[ItemResult]
+    request: web.Request, owner: KeyOwner, results: list[ItemResult]
 ) -> AsyncGenerator[ItemResult, None]:
     app = request.app
     return batch.replay_images(
@@ -121,7 +121,7 @@ def _replay_images(
 
 
 def _json(
-    request: web.Request, owner: KeySnapshot, results: list[ItemResult], headers: dict[str, str]
+    request: web.Request, owner: KeyOwner, results: list[ItemResult], headers: dict[str, str]
 ) -> web.Response:
     """`{"results": [...]}` with a signed URL (no expiry) per successful item."""
     base = request.app[settings_key].base_url

@@ -27,7 +27,7 @@ from web.appkeys import (
     window_limiter_key,
 )
 from web.http.bodies import GRAPHQL_TOO_LARGE, MAX_GRAPHQL_BYTES
-from web.http.callers import key_owner
+from web.http.callers import key_rows
 from web.routes.auth import session_account
 
 MAX_GET_QUERY = 8190  # GET carries short queries; longer documents are POSTed
@@ -97,7 +97,7 @@ class OgGraphQLView(GraphQLView[Context, None]):
         )
         if request.headers.get("X-API-Key") is not None:
             try:
-                owner, _ = await key_owner(request)
+                owner, _ = await key_rows(request)
             except AppError as exc:
                 context.auth_error = exc
                 return context

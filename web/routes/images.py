@@ -13,7 +13,7 @@ from datetime import datetime
 from aiohttp import web
 
 from resolvers import render_report as report
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.errors import InvalidParameter
 from resolvers.images import renders, signing
 from resolvers.images.cache import CachedImage
@@ -32,17 +32,17 @@ from web.appkeys import (
 )
 from web.headers import decision_headers, quota_headers, rate_limit_headers
 from web.http.bodies import read_json
-from web.http.callers import key_snapshot
+from web.http.callers import key_owner
 
 log = logging.getLogger("ogapi.images")
 routes = web.RouteTableDef()
 DAY = 86400
 PRIVATE_CACHE = f"private, max-age={DAY}"
 PUBLIC_DAY = f"public, max-age={DAY}"
-DEGRADED_MAX_AGE = 300  # the fallback card, and a card with a placeholder for a failed image
+PARTIAL_MAX_AGE = 300  # a card with a placeholder for a failed remote image (`result.partial`)
 # max-age of the fallback card by `RenderResult.degraded` (docs/signed-urls.md): over the rate
 # limit a crawler should come back soon
-FALLBACK_MAX_AGE = {"quota": DEGRADED_MAX_AGE, "rate": 60}
+FALLBACK_MAX_AGE = {"quota": 300, "rate": 60}
 # Parsed query strings (parsing is pure; a cache hit should not redo it), per allow_http. Keyed
 # on the raw query exactly as sent: yarl's decoded `query_string` maps %2526 and %26 (and %253D
 # and %3D, ...) to one string, so it cannot name what was asked (docs/caching.md).
@@ -93,7 +93,7 @@ def _allow_http(request: web.Request) -> bool:
 
 
 async def _render(
-    request: web.Request, owner: KeySnapshot, now: datetime, req: ImageRequest
+    request: web.Request, owner: KeyOwner, now: datetime, req: ImageRequest
 ) -> web.Response:
     """Render (or serve from cache) `req` for an API-key caller, with its response headers."""
     app = request.app
@@ -110,7 +110,7 @@ async def _render(
     headers = quota_headers(*await meter.quota_snapshot.usage(owner, now))
     headers["Cache-Control"] = PRIVATE_CACHE
     if result.partial:
-        headers["Cache-Control"] = f"private, max-age={DEGRADED_MAX_AGE}"
+        headers["Cache-Control"] = f"private, max-age={PARTIAL_MAX_AGE}"
     headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
     headers["X-Render-Ms"] = _render_ms(result.render_ms)
     if result.image.warnings:
@@ -121,7 +121,7 @@ async def _render(
 
 @routes.post("/api/generate")
 async def generate_post(request: web.Request) -> web.Response:
-    owner, now = await key_snapshot(request)
+    owner, now = await key_owner(request)
     async with renders.rate_token_on_failure(owner, request.app[meter_key]):
         raw = await read_json(request)
         design = await drawn.resolve(owner.id, raw)
@@ -132,7 +132,7 @@ async def generate_post(request: web.Request) -> web.Response:
 @routes.post("/api/render-report")
 async def render_report(request: web.Request) -> web.Response:
     """What a render of the body (as for POST /api/generate) would draw: docs/templates.md."""
-    owner, _ = await key_snapshot(request)
+    owner, _ = await key_owner(request)
     app = request.app
     async with renders.rate_token_on_failure(owner, app[meter_key]):
         raw = await read_json(request)
@@ -147,7 +147,7 @@ async def render_report(request: web.Request) -> web.Response:
 
 @routes.get("/api/generate")
 async def generate_get(request: web.Request) -> web.Response:
-    owner, now = await key_snapshot(request)
+    owner, now = await key_owner(request)
     memo = (_allow_http(request), request.rel_url.raw_query_string)
     req = _GENERATE_QUERIES.get(memo)
     if req is None:
@@ -162,7 +162,7 @@ async def generate_get(request: web.Request) -> web.Response:
 
 @routes.get("/api/signed/generate")
 async def signed_generate(request: web.Request) -> web.Response:
-    owner, now = await key_snapshot(request)
+    owner, now = await key_owner(request)
     api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
     raw = _query(request)
     design = await drawn.resolve(owner.id, raw)
@@ -210,7 +210,7 @@ async def signed_image(request: web.Request) -> web.Response:
         if "exp" in raw:
             max_age = max(0, min(DAY, int(raw["exp"]) - int(now.timestamp())))
         if result.partial:
-            max_age = min(max_age, DEGRADED_MAX_AGE)
+            max_age = min(max_age, PARTIAL_MAX_AGE)
         headers = {"Cache-Control": PUBLIC_DAY if max_age == DAY else f"public, max-age={max_age}"}
     if not result.degraded:  # the fallback card is neither a hit nor a render of this image
         headers["X-Cache"] = "HIT" if result.cache_hit else "MISS"
@@ -241,7 +241,7 @@ async def templates(request: web.Request) -> web.Response:
         return web.json_response(
             {"templates": body}, headers={"Cache-Control": "public, max-age=3600"}
         )
-    owner, _ = await key_snapshot(request)
+    owner, _ = await key_owner(request)
     body.extend(await template_views.own_list(owner.id, base))
     return web.json_response({"templates": body}, headers={"Cache-Control": "private, no-store"})
 

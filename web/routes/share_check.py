@@ -14,7 +14,7 @@ from resolvers.insight.share_check import share_check
 from web.appkeys import clock_key, fetcher_key, meter_key
 from web.headers import decision_headers
 from web.http.bodies import read_json
-from web.http.callers import key_owner
+from web.http.callers import key_rows
 from web.routes.auth import guard_browser_post, require_session
 
 routes = web.RouteTableDef()
@@ -24,7 +24,7 @@ async def _caller(request: web.Request) -> Account:
     """The key's account (counted as an API call by web.http.callers), or the session's (counted
     here: the check is an API call whoever asks)."""
     if "X-API-Key" in request.headers:
-        owner, _ = await key_owner(request)
+        owner, _ = await key_rows(request)
         return owner.account
     guard_browser_post(request)
     account = await require_session(request)

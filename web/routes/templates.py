@@ -14,7 +14,7 @@ from resolvers.images.params import whole_number
 from resolvers.templates import store, views
 from web.appkeys import clock_key, settings_key
 from web.http.bodies import read_json
-from web.http.callers import key_snapshot
+from web.http.callers import key_owner
 from web.routes.auth import guard_browser_post, require_session
 
 routes = web.RouteTableDef()
@@ -34,7 +34,7 @@ async def design_schema(request: web.Request) -> web.Response:
 async def caller(request: web.Request) -> tuple[int, datetime]:
     """The account acting: the API key's owner (one API call), or the session's."""
     if "X-API-Key" in request.headers:
-        owner, now = await key_snapshot(request)
+        owner, now = await key_owner(request)
         return owner.id, now
     if request.method not in ("GET", "HEAD"):
         guard_browser_post(request)

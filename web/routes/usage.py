@@ -10,14 +10,14 @@ from aiohttp import web
 
 from resolvers.metering import quota
 from web.headers import quota_headers
-from web.http.callers import key_owner
+from web.http.callers import key_rows
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/api/user/usage")
 async def user_usage(request: web.Request) -> web.Response:
-    owner, now = await key_owner(request)
+    owner, now = await key_rows(request)
     summary = await quota.usage_summary(owner.account, now)
     headers = {**quota_headers(summary.quota, summary.used), "Cache-Control": "no-store"}
     return web.json_response(summary.as_json(), headers=headers)

@@ -6,20 +6,13 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
 
-from models.db import database, is_sqlite, migrate
+from models.db import is_sqlite, migrate
 from resolvers.accounts import accounts
 from resolvers.errors import AppError
 from resolvers.plans import parse_plan
+from web.cli.commands import Command, fail, non_negative, with_db
 from web.settings import ConfigError, Settings
-
-Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
-
-
-def _fail(message: str, status: int = 1) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return status
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,9 +20,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     when they die, graceful SIGTERM/SIGINT."""
     host, port, workers = args.host or settings.host, args.port or settings.port, args.workers
     if workers < 1:
-        return _fail("--workers must be at least 1", 2)
+        return fail("--workers must be at least 1", 2)
     if problem := settings.workers_problem(workers):
-        return _fail(problem, 2)
+        return fail(problem, 2)
     # Workers build their Settings from the environment: hand them the flags, so that
     # BASE_URL (when unset) and signed URLs follow --host/--port.
     os.environ["HOST"], os.environ["PORT"] = host, str(port)
@@ -56,29 +49,7 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _with_db(fn: Command) -> Callable[[argparse.Namespace, Settings], int]:
-    """Run an async admin command with the database open; AppErrors become clean exits."""
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        async def main() -> int:
-            from resolvers.accounts.keycache import publishing
-
-            if is_sqlite(settings.database_url):
-                await migrate(settings.database_url)
-            # With REDIS_URL, account changes reach the servers' key caches at once; without
-            # it (the embedded default) within resolvers.accounts.keycache.TTL seconds.
-            async with database(settings.database_url), publishing(settings.redis_url):
-                try:
-                    return await fn(args, settings)
-                except AppError as exc:
-                    return _fail(exc.message)
-
-        return asyncio.run(main())
-
-    return run
-
-
-@_with_db
+@with_db
 async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     from resolvers.accounts.keys import active_key, reveal
     from resolvers.crypto import SecretBox
@@ -100,7 +71,7 @@ async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@_with_db
+@with_db
 async def cmd_set_plan(args: argparse.Namespace, settings: Settings) -> int:
     account = await accounts.set_plan(args.email, args.plan, args.quota)
     quota = f", custom quota {account.custom_quota}" if account.custom_quota is not None else ""
@@ -112,7 +83,7 @@ def cmd_stripe_sync(args: argparse.Namespace, settings: Settings) -> int:
     """Create or verify the Stripe product and monthly price of each paid plan."""
     key = settings.stripe_secret_key
     if not key:
-        return _fail("STRIPE_SECRET_KEY is not set: there is no Stripe account to sync", 2)
+        return fail("STRIPE_SECRET_KEY is not set: there is no Stripe account to sync", 2)
     from resolvers.billing.stripe_api import StripeGateway
     from resolvers.billing.stripe_sync import sync
 
@@ -121,7 +92,7 @@ def cmd_stripe_sync(args: argparse.Namespace, settings: Settings) -> int:
         try:
             steps = await sync(gateway)
         except AppError as exc:
-            return _fail(exc.message)
+            return fail(exc.message)
         finally:
             await gateway.close()
         for step in steps:
@@ -149,16 +120,6 @@ def _plan_arg(value: str):
         return parse_plan(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _non_negative(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("must be zero or more")
-    return n
 
 
 def version() -> str:
@@ -211,17 +172,17 @@ def build_parser() -> argparse.ArgumentParser:
     set_plan = admin.add_parser("set-plan", help="change an account's plan or custom quota")
     set_plan.add_argument("email")
     set_plan.add_argument("plan", type=_plan_arg)
-    set_plan.add_argument("--quota", type=_non_negative, help="custom monthly quota (enterprise)")
+    set_plan.add_argument("--quota", type=non_negative, help="custom monthly quota (enterprise)")
     set_plan.set_defaults(func=cmd_set_plan)
 
     for name, status in (("suspend", "suspended"), ("unsuspend", "active")):
         p = admin.add_parser(name, help=f"mark an account {status}")
         p.add_argument("email")
-        p.set_defaults(func=_with_db(_status_command(status)))
+        p.set_defaults(func=with_db(_status_command(status)))
 
     from web.cli.metering import add_commands  # credits, usage and demo commands
 
-    add_commands(sub, admin, _with_db, _non_negative)
+    add_commands(sub, admin)
     from web.cli import store as cli_store  # the image store's sweep
 
     cli_store.add_commands(admin)
@@ -233,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        return _fail(str(exc), 2)
+        return fail(str(exc), 2)
     return args.func(args, settings)
 
 

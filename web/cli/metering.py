@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from resolvers.accounts import accounts
 from resolvers.crypto import SecretBox
 from resolvers.ledger import entries as ledger
+from web.cli.commands import non_negative, with_db
 from web.settings import Settings
 
 
@@ -77,7 +78,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_commands(sub, admin, with_db, non_negative) -> None:
+def add_commands(sub, admin) -> None:
     """Add the commands to `ogapi` (sub) and `ogapi admin` (admin) subparsers."""
     rebuild = admin.add_parser(
         "rebuild-totals",

@@ -14,9 +14,7 @@ from aiohttp import web
 
 from resolvers import render_report as report
 from resolvers.accounts.key_owner import KeyOwner
-from resolvers.errors import InvalidParameter
 from resolvers.images import renders, signing
-from resolvers.images.cache import CachedImage
 from resolvers.images.params import ImageRequest, QueryMemo, parse_params
 from resolvers.templates import catalog, drawn
 from resolvers.templates import views as template_views
@@ -33,6 +31,7 @@ from web.appkeys import (
 from web.headers import decision_headers, quota_headers, rate_limit_headers
 from web.http.bodies import read_json
 from web.http.callers import key_owner
+from web.http.image_responses import image_query, image_response, repeated_param
 
 log = logging.getLogger("ogapi.images")
 routes = web.RouteTableDef()
@@ -50,37 +49,8 @@ _GENERATE_QUERIES: QueryMemo[ImageRequest] = QueryMemo()
 _SIGNED_QUERIES: QueryMemo[tuple[dict[str, str], ImageRequest]] = QueryMemo()
 
 
-def _repeated(query) -> str | None:
-    """The first parameter name given more than once (never meaningful here), if any."""
-    if len(query) == len(set(query)):
-        return None
-    return next(k for k in query if len(query.getall(k)) > 1)
-
-
-def _query(request: web.Request) -> dict[str, str]:
-    if name := _repeated(request.query):
-        raise InvalidParameter(f"{name} was given more than once")
-    return dict(request.query)
-
-
 def _now(request: web.Request) -> datetime:
     return request.app[clock_key]()
-
-
-def _image_response(
-    request: web.Request, image: CachedImage, headers: dict[str, str]
-) -> web.Response:
-    headers["ETag"] = image.etag
-    tags = request.headers.get("If-None-Match", "")
-    if tags and (
-        tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/") for t in tags.split(","))
-    ):
-        return web.Response(status=304, headers=headers)
-    # Type and length set here, as aiohttp would (it otherwise parses the type for a charset
-    # and checks the body against its Payload ABC): the cache-hit path runs this every time.
-    headers["Content-Type"] = image.content_type
-    headers["Content-Length"] = str(len(image.body))
-    return web.Response(body=image.body, headers=headers)
 
 
 def _render_ms(ms: float) -> str:
@@ -116,7 +86,7 @@ async def _render(
     if result.image.warnings:
         headers["X-Render-Warnings"] = result.image.warnings
     headers.update(rate_limit_headers(*await meter.rate.standing(owner, result.rate)))
-    return _image_response(request, result.image, headers)
+    return image_response(request, result.image, headers)
 
 
 @routes.post("/api/generate")
@@ -152,7 +122,7 @@ async def generate_get(request: web.Request) -> web.Response:
     req = _GENERATE_QUERIES.get(memo)
     if req is None:
         async with renders.rate_token_on_failure(owner, request.app[meter_key]):
-            raw = _query(request)
+            raw = image_query(request)
             design = await drawn.resolve(owner.id, raw)
             req = parse_params(raw, allow_http=memo[0], design=design)
         if design is None:  # a custom template is the caller's own, and its latest version
@@ -164,7 +134,7 @@ async def generate_get(request: web.Request) -> web.Response:
 async def signed_generate(request: web.Request) -> web.Response:
     owner, now = await key_owner(request)
     api_key = request.headers["X-API-Key"].strip()  # authenticated: the owner's live key
-    raw = _query(request)
+    raw = image_query(request)
     design = await drawn.resolve(owner.id, raw)
     site = request.app[settings_key]
     body = signing.mint(
@@ -180,7 +150,7 @@ async def signed_image(request: web.Request) -> web.Response:
     memo = (not app[settings_key].production, query_string)
     known = _SIGNED_QUERIES.get(memo)
     if known is None:
-        if _repeated(request.query):
+        if repeated_param(request.query):
             raise signing.invalid()  # a repeated name is never something we signed
         raw = dict(request.query)
     else:
@@ -217,7 +187,7 @@ async def signed_image(request: web.Request) -> web.Response:
         headers["X-Render-Ms"] = _render_ms(result.render_ms)
         if result.image.warnings:
             headers["X-Render-Warnings"] = result.image.warnings
-    response = _image_response(request, result.image, headers)
+    response = image_response(request, result.image, headers)
     app[fetch_log_key].record(
         owner.id,
         request.headers.get("User-Agent", ""),
@@ -252,4 +222,4 @@ async def template_preview(request: web.Request) -> web.Response:
     image = await renders.preview(
         request.match_info["name"], cache=app[image_cache_key], pool=app[render_pool_key]
     )
-    return _image_response(request, image, {"Cache-Control": PUBLIC_DAY})
+    return image_response(request, image, {"Cache-Control": PUBLIC_DAY})

@@ -35,8 +35,8 @@ from web.appkeys import (
 )
 from web.headers import decision_headers
 from web.http.bodies import read_json
+from web.http.image_responses import image_query, image_response
 from web.routes.auth import guard_browser_post, require_session
-from web.routes.images import _image_response, _query
 
 routes = web.RouteTableDef()
 
@@ -46,7 +46,7 @@ async def preview(request: web.Request) -> web.Response:
     account = await require_session(request)
     app = request.app
     budget = await previews.spend_preview(account, app[meter_key].limiter, app[window_limiter_key])
-    raw = _query(request)
+    raw = image_query(request)
     design = await drawn.resolve(account.id, raw)
     return await _draft(request, account, raw, design, budget)
 
@@ -88,7 +88,7 @@ async def _draft(
         account, req, pool=app[render_pool_key], fetcher=app[preview_fetcher_key]
     )
     headers = {"Cache-Control": "private, no-store", **decision_headers(budget)}
-    return _image_response(request, image, headers)
+    return image_response(request, image, headers)
 
 
 @routes.post("/api/dashboard/sign")

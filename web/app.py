@@ -30,7 +30,7 @@ from resolvers.mail import Mailer, SmtpConfig
 from resolvers.metering.meter import Meter
 from resolvers.notify.delivery import Deliverer
 from resolvers.redisconn import connect
-from web import fonts, webhook_endpoints
+from web import routes
 from web.appkeys import (
     clock_key,
     deliverer_key,
@@ -42,7 +42,6 @@ from web.appkeys import (
     mailer_key,
     meter_key,
     metrics_key,
-    not_found_page_key,
     preview_fetcher_key,
     redis_key,
     render_pool_key,
@@ -57,22 +56,6 @@ from web.http import logs, metrics
 from web.http.bodies import MAX_JSON_BYTES
 from web.http.clientip import startup_warnings
 from web.http.middleware import error_middleware, request_id_on_prepare
-from web.routes import (
-    admin,
-    apidoc,
-    auth,
-    batch,
-    billing,
-    exports,
-    graphql,
-    health,
-    images,
-    pages,
-    playground,
-    share_check,
-    templates,
-    usage,
-)
 from web.settings import ConfigError, Settings
 
 log = logging.getLogger("ogapi")
@@ -297,24 +280,7 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app[metrics_key].tiers.watch(cache.stats, lambda: cache.memory.size)
     app.cleanup_ctx.append(metrics.process_ctx)  # the per-worker process metrics
     app.cleanup_ctx.append(gcpause.gc_pauses_ctx)  # garbage-collector pauses, timed
-    app.add_routes(health.routes)
-    app.add_routes(auth.routes)
-    app.add_routes(usage.routes)
-    app.add_routes(exports.routes)
-    app.add_routes(admin.routes)
-    app.add_routes(billing.routes)
-    app.add_routes(fonts.routes)
-    app.add_routes(templates.routes)  # before images: /api/templates/schema.json is no name
-    app.add_routes(images.routes)
-    app.add_routes(batch.routes)
-    app.add_routes(apidoc.routes)
-    graphql.setup(app)
-    metrics.add_routes(app)
-    app.add_routes(playground.routes)
-    app.add_routes(share_check.routes)
-    app.add_routes(webhook_endpoints.routes)
-    app[not_found_page_key] = pages.not_found  # the styled 404 of HTML paths
-    pages.setup(app)  # Jinja (web/html), /static and the HTML routes
+    routes.setup(app)  # every handler, in order (web/routes/__init__.py)
     return app
 
 

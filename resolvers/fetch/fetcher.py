@@ -9,8 +9,9 @@ the same rules (the share check's pages and images, resolvers/insight/share_chec
 
 Each hop (the first URL and every redirect) resolves its host once, rejects the whole host if
 any address is not public, and pins the connection to exactly the vetted addresses through
-`_PinnedResolver` - aiohttp never performs a lookup of its own, so DNS rebinding between the
-check and the connect is impossible, while the Host header and TLS SNI still carry the name.
+`PinnedResolver` (resolvers/fetch/pinning.py) - aiohttp never performs a lookup of its own, so
+DNS rebinding between the check and the connect is impossible, while the Host header and TLS
+SNI still carry the name.
 
 Fairness: each account (the `owner` of a fetch) has its own share of the download slots,
 `per_owner` of the connector's `max_connections`, so one account's slow image URLs queue behind
@@ -25,7 +26,6 @@ decoding; at most `max_decodes` decode at once).
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import ipaddress
 import logging
@@ -33,7 +33,7 @@ import socket
 from collections.abc import Callable, Hashable
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.abc import ResolveResult
 from yarl import URL
 
 from resolvers.errors import InvalidParameter
@@ -47,6 +47,7 @@ from resolvers.fetch.limits import (
     fetched_images,
     lookup_addresses,
 )
+from resolvers.fetch.pinning import PINNED, PinnedResolver
 from resolvers.fetch.policy import (
     IPAddress,
     is_ip,
@@ -72,28 +73,9 @@ USER_AGENT = "OGImageAPI/1.0 (+image fetcher)"
 MAX_REASONS = 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 FAILURE_TTL = 5.0  # seconds a failed URL is not retried (a card with its placeholder is kept as
+
+
 # briefly: resolvers.images.cache.PARTIAL_TTL)
-# (host, vetted addresses) for the hop the current task is requesting.
-_PINNED: contextvars.ContextVar[tuple[str, list[ResolveResult]] | None] = contextvars.ContextVar(
-    "ogapi_fetch_pinned", default=None
-)
-
-
-class _PinnedResolver(AbstractResolver):
-    """Hands aiohttp the addresses the fetcher vetted for this hop; never looks anything up."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        pinned = _PINNED.get()
-        if pinned is None or pinned[0].rstrip(".") != host.rstrip("."):
-            raise OSError(f"{host} was not vetted by the image fetcher")
-        return [{**result, "port": port} for result in pinned[1]]
-
-    async def close(self) -> None:
-        return None
-
-
 class RemoteImageFetcher:
     """Downloads remote images safely; one per app (`async with` or `start()`/`close()`)."""
 
@@ -128,7 +110,7 @@ class RemoteImageFetcher:
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
-            resolver=_PinnedResolver(),
+            resolver=PinnedResolver(),
             use_dns_cache=False,
             limit=self.max_connections,
             limit_per_host=4,
@@ -317,7 +299,7 @@ class RemoteImageFetcher:
         refuse a response (raise Rejected) from its head, before its body is read."""
         assert self._session is not None
         for _ in range(max_redirects + 1):
-            token = _PINNED.set((url.raw_host or "", await self.vet(url)))
+            token = PINNED.set((url.raw_host or "", await self.vet(url)))
             method = "GET" if data is None else "POST"
             try:
                 async with self._session.request(
@@ -340,7 +322,7 @@ class RemoteImageFetcher:
                     body, truncated = await self._read_body(resp, max_bytes, truncate)
                     return Fetched(head, body, truncated)
             finally:
-                _PINNED.reset(token)
+                PINNED.reset(token)
         raise Rejected(f"more than {max_redirects} redirects" if max_redirects else "redirected")
 
     def _redirect_target(self, current: URL, location: str | None) -> URL:

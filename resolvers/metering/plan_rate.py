@@ -62,9 +62,7 @@ class RateGate:
             raise self._rate_limited(decision)
         return decision
 
-    async def wait(
-        self, account: Account | KeyOwner, max_wait: float = RATE_WAIT
-    ) -> RateDecision:
+    async def wait(self, account: Account | KeyOwner, max_wait: float = RATE_WAIT) -> RateDecision:
         """`check` for a caller that had rather wait than be refused (signed URLs, fetched by
         crawlers: docs/signed-urls.md): over the limit, wait for the turn the limiter names,
         for at most `max_wait` seconds in all, then raise RATE_LIMITED. A refused try spends

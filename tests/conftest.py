@@ -66,7 +66,7 @@ def settings(
     request: pytest.FixtureRequest, stack: str, tmp_path: Path, migrated_db: Path
 ) -> Iterator[Settings]:
     # Tests sign up many accounts from one address: the sign-up throttle is off unless a test
-    # turns it on (tests/web/test_signup_throttle.py).
+    # turns it on (tests/web/routes/test_signup_throttle.py).
     store = f"file://{tmp_path / 'images'}"  # the default kind of image store
     base = Settings(secret_key=TEST_SECRET, base_url="http://testserver", render_workers=0,
                     allow_private_fetch=True, signups_per_hour=0, image_store=store)  # fmt: skip
@@ -112,6 +112,39 @@ class User:
     api_key: str
 
 
+async def set_account(user_id: int, **values):
+    """Change account columns and announce it, as the resolvers that change accounts do (the
+    key caches forget the account; see resolvers/accounts/keycache.py)."""
+    from models import Account
+    from resolvers.accounts import keycache
+
+    account = await Account.get(id=user_id)
+    for name, value in values.items():
+        setattr(account, name, value)
+    await account.save(update_fields=list(values))
+    await keycache.account_changed(user_id)
+    return account
+
+
+async def new_user(
+    client, email: str, password: str = PASSWORD, plan: str | None = None, **account
+) -> User:
+    """The one user factory: sign `email` up through the real endpoint (its session stays in
+    `client`), set `plan` and other account columns (`set_account`), return it with its key."""
+    from models import Account, PlanId
+    from resolvers.accounts.keys import active_key, reveal
+    from web.appkeys import secret_box_key
+
+    resp = await client.post("/api/auth/signup", json={"email": email, "password": password})
+    assert resp.status == 201, await resp.text()
+    acct = await Account.get(email=email)
+    values = {**({"plan": PlanId(plan)} if plan else {}), **account}
+    if values:
+        acct = await set_account(acct.id, **values)
+    key = await active_key(acct)
+    return User(acct.id, email, password, reveal(key, client.app[secret_box_key]))
+
+
 @pytest.fixture
 def signup(client):
     """Sign up through the real endpoint; returns the user with its API key (session in client)."""
@@ -120,26 +153,9 @@ def signup(client):
     async def make(
         email: str | None = None, password: str = PASSWORD, plan: str | None = None
     ) -> User:
-        from models import Account, PlanId
-        from resolvers.accounts.keys import active_key, reveal
-
-        email = email or f"user{next(counter)}@example.com"
-        resp = await client.post("/api/auth/signup", json={"email": email, "password": password})
-        assert resp.status == 201, await resp.text()
-        account = await Account.get(email=email)
-        if plan:
-            account.plan = PlanId(plan)
-            await account.save(update_fields=["plan"])
-        key = await active_key(account)
-        return User(account.id, email, password, reveal(key, client.app[_box_key()]))
+        return await new_user(client, email or f"user{next(counter)}@example.com", password, plan)
 
     return make
-
-
-def _box_key():
-    from web.appkeys import secret_box_key
-
-    return secret_box_key
 
 
 class Inbox:

@@ -78,3 +78,12 @@ def test_text_files_get_dotted_names_and_paths() -> None:
     )
     assert rh.rewrite(doc, ".md") == new
     assert rh.rewrite(new, ".md") == new
+
+
+def test_import_linter_module_lists_are_left_alone() -> None:
+    rh = rehouse.Rehouse(ROOT)
+    toml = 'forbidden_modules = ["web.cli"]\nignore_imports = ["resolvers.fetcher -> aiohttp"]\n'
+    new = (
+        'forbidden_modules = ["web.cli"]\nignore_imports = ["resolvers.fetch.fetcher -> aiohttp"]\n'
+    )
+    assert rh.rewrite(toml, ".toml") == new

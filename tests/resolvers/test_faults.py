@@ -1,5 +1,5 @@
 """Faults with measured recovery, against real servers: Redis killed mid-run, PostgreSQL
-restarted. (A worker SIGKILLed under load: tests/web/test_serve.py.)"""
+restarted. (A worker SIGKILLed under load: tests/web/cli/test_serve.py.)"""
 
 from __future__ import annotations
 

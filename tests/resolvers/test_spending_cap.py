@@ -25,7 +25,7 @@ from resolvers.mail import Mailer
 from resolvers.metering import quota
 from resolvers.metering.meter import Meter, RenderTicket
 from tests.resolvers.conftest import on_database
-from tests.resolvers.test_ledger_totals import _fresh_url
+from tests.resolvers.ledger.test_ledger_totals import _fresh_url
 
 NOW = datetime(2026, 4, 30, 23, 0, tzinfo=UTC)
 CAP_MESSAGE = "Monthly spending cap reached. Cap: $0.10 of overage."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.web.test_custom_templates import BLUE, make_design
+from tests.web.routes.test_custom_templates import BLUE, make_design
 
 CREATE = """mutation($name: String!, $design: JSON!) {
   createTemplate(name: $name, description: "Ours", design: $design) {

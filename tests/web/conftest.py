@@ -9,11 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models import Account, PlanId
-from resolvers.accounts.keys import active_key, reveal
-from tests.conftest import PASSWORD, User
-from tests.web.imaging import CountingPool, client_with_pool, set_account
-from web.appkeys import secret_box_key
+from tests.conftest import User, new_user
+from tests.web.imaging import CountingPool, client_with_pool
 
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 
@@ -35,13 +32,7 @@ def user_factory(api):
     counter = iter(range(1000))
 
     async def make(plan: str = "publishing", **account) -> User:
-        email = f"user{next(counter)}@example.com"
-        resp = await api.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-        assert resp.status == 201
-        acct = await Account.get(email=email)
-        await set_account(acct.id, plan=PlanId(plan), **account)
-        key = reveal(await active_key(acct), api.app[secret_box_key])
-        return User(acct.id, email, PASSWORD, key)
+        return await new_user(api, f"user{next(counter)}@example.com", plan=plan, **account)
 
     return make
 
@@ -64,5 +55,4 @@ def reset_token(message, link: str) -> str:
 
 async def sign_up(client, email: str) -> None:
     """Sign up `email` (with PASSWORD) on `client`; its session stays in the client."""
-    resp = await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201
+    await new_user(client, email)

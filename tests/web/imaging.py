@@ -9,14 +9,11 @@ from datetime import UTC, datetime
 import numpy as np
 from PIL import Image
 
-from models import Account, PlanId
 from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
-from resolvers.accounts import keycache
-from resolvers.accounts.keys import active_key, reveal
 from resolvers.metering import quota
-from tests.conftest import PASSWORD, User
-from web.appkeys import render_pool_key, secret_box_key
+from tests.conftest import User, new_user
+from web.appkeys import render_pool_key
 
 
 class CountingPool:
@@ -76,17 +73,6 @@ async def client_with_pool(aiohttp_client, make_app, pool: CountingPool, **setti
     return await aiohttp_client(app)
 
 
-async def set_account(user_id: int, **values) -> Account:
-    """Change account columns and announce it, as the resolvers that change accounts do (the
-    key caches forget the account; see resolvers/accounts/keycache.py)."""
-    account = await Account.get(id=user_id)
-    for name, value in values.items():
-        setattr(account, name, value)
-    await account.save(update_fields=list(values))
-    await keycache.account_changed(user_id)
-    return account
-
-
 async def used(user_id: int, now: datetime | None = None) -> int:
     return await quota.used_this_month(user_id, now or datetime.now(UTC))
 
@@ -115,15 +101,8 @@ class Host:
 
 
 async def api_user(client, email: str, plan: str = "publishing") -> User:
-    """Sign up `email` on `client` (tests/web/conftest.py `sign_up`) on `plan`, with its key."""
-    from tests.web.conftest import sign_up
-
-    await sign_up(client, email)
-    acct = await Account.get(email=email)
-    await set_account(acct.id, plan=PlanId(plan))
-    return User(
-        acct.id, email, PASSWORD, reveal(await active_key(acct), client.app[secret_box_key])
-    )
+    """Sign up `email` on `client` on `plan`, with its key (tests/conftest.py `new_user`)."""
+    return await new_user(client, email, plan=plan)
 
 
 async def card(client, user: User, **params) -> tuple[str, bytes]:

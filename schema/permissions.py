@@ -6,8 +6,8 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
+from resolvers.accounts.origin import allowed_origins, check_same_site
 from resolvers.errors import Forbidden
-from resolvers.origin import allowed_origins, check_same_site
 from schema.context import Context, Info
 
 
@@ -34,7 +34,7 @@ class IsSessionUser(BasePermission):
 
 
 def check_same_origin(context: Context) -> None:
-    """CSRF: refuse mutations a browser says come from another site (resolvers.origin)."""
+    """CSRF: refuse mutations a browser says come from another site (resolvers.accounts.origin)."""
     request = context.request
     allowed = allowed_origins(context.settings.base_url, request.scheme, request.host)
     check_same_site(request.headers, allowed)

@@ -44,6 +44,7 @@ _R = {
     "sessions": "accounts.sessions",
     "passwords": "accounts.passwords",
     "throttle": "accounts.auth_throttle",  # logins and sign-ups
+    "origin": "accounts.origin",  # CSRF: allowed origins, the same-site check
     # ledger
     "ledger": "ledger.entries",
     "posting": "ledger.posting",
@@ -166,6 +167,7 @@ _TW = {
         "signup_throttle",
         "sqlite_write_locks",
         "stripe_webhooks",
+        "studio_preview",
         "templates_api",
         "usage_api",
     ),

@@ -10,8 +10,8 @@ from aiohttp import web
 from models import Account
 from resolvers.accounts import accounts, sessions
 from resolvers.accounts import auth_throttle as throttle
+from resolvers.accounts.origin import allowed_origins, check_same_site
 from resolvers.errors import AppError
-from resolvers.origin import allowed_origins, check_same_site
 from web.appkeys import (
     clock_key,
     mailer_key,

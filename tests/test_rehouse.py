@@ -87,3 +87,8 @@ def test_import_linter_module_lists_are_left_alone() -> None:
         'forbidden_modules = ["web.cli"]\nignore_imports = ["resolvers.fetch.fetcher -> aiohttp"]\n'
     )
     assert rh.rewrite(toml, ".toml") == new
+
+
+def test_the_repository_is_on_the_new_paths() -> None:
+    """Nothing left on an old path: run `.venv/bin/python scripts/rehouse.py` if this fails."""
+    assert rehouse.main(["--check"]) == 0

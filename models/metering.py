@@ -39,7 +39,8 @@ class MonthlyUsage(Model):
     month = fields.CharField(max_length=7)  # "YYYY-MM"
     used = fields.IntField(default=0)
     # Dollars of overage charged for this month's images, net of charges returned: what the
-    # spending cap counts (resolvers/spending_cap.py; changed only by resolvers/ledger/posting.py).
+    # spending cap counts (resolvers/ledger/spending_cap.py; changed only by
+    # resolvers/ledger/posting.py).
     overage_spend = fields.DecimalField(max_digits=18, decimal_places=6, default=0, db_default=0)
 
     class Meta:

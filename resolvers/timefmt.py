@@ -10,3 +10,8 @@ def iso_utc(value: datetime) -> str:
     # isoformat() of a UTC time ends in "+00:00" and drops zero microseconds, like the two
     # strftime patterns this replaces, at half the cost (a page of 100 rows formats 100 times).
     return value.astimezone(UTC).isoformat()[:-6] + "Z"
+
+
+def month_key(now: datetime) -> str:
+    """The calendar month (UTC) of `now`, `2026-12`: the key of a month's quota and spend."""
+    return now.astimezone(UTC).strftime("%Y-%m")

@@ -9,8 +9,9 @@ import strawberry
 
 from models import Account as AccountModel
 from models import PlanId, SubscriptionStatus
-from resolvers import plans, spending_cap
+from resolvers import plans
 from resolvers.accounts import accounts, keys
+from resolvers.ledger import spending_cap
 from resolvers.plans import PLANS, get_plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated, IsSessionUser

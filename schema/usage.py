@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import strawberry
 
-from resolvers import reports, spending_cap
-from resolvers.metering.quota import UsageSummary, month_key
+from resolvers import reports
+from resolvers.ledger import spending_cap
+from resolvers.metering.quota import UsageSummary
 from resolvers.plans import get_plan
+from resolvers.timefmt import month_key
 from schema.account import Plan
 from schema.context import Info
 from schema.permissions import IsAuthenticated

@@ -49,6 +49,7 @@ _R = {
     "ledger": "ledger.entries",
     "posting": "ledger.posting",
     "exports": "ledger.exports",
+    "spending_cap": "ledger.spending_cap",  # overage per month never passes the account's cap
     # metering
     "metering": "metering.meter",
     "quota": "metering.quota",
@@ -127,12 +128,12 @@ MODULES: dict[str, str] = {
 
 # Test files that moved with their domain (paths only: tests are not imported by module).
 _T = {
-    "accounts": ("keycache", "keys", "throttle_address"),
+    "accounts": ("keycache", "keys", "sqlite_changes", "throttle_address"),
     "billing": ("billing_db", "billing_states"),
     "fetch": ("fetcher",),
     "images": ("imagestore_s3", "params", "signing"),
     "insight": ("crawlers", "share_check_fuzz"),
-    "ledger": ("exports", "ledger", "ledger_states", "ledger_totals"),
+    "ledger": ("exports", "ledger", "ledger_states", "ledger_totals", "spending_cap"),
     "limits": ("ratelimit",),
     "metering": ("alerts", "quota"),
     "reports": ("fetch_rows", "reports_databases"),
@@ -150,6 +151,7 @@ _TW = {
         "billing_one_subscription",
         "billing_state_rules",
         "billing_stripe_budget",
+        "spending_cap",
         "cache_isolation",
         "crawler_rate",
         "custom_templates",

@@ -10,12 +10,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, AccountStatus, PasswordReset, PlanId
-from resolvers import spending_cap
 from resolvers.accounts import auth_throttle as throttle
 from resolvers.accounts import keycache, passwords, sessions
 from resolvers.accounts.keys import issue_key
 from resolvers.crypto import SecretBox, sha256_hex
 from resolvers.errors import AppError, Conflict, InvalidParameter, NotFound
+from resolvers.ledger import spending_cap
 from resolvers.mail import Mailer
 
 RESET_LIFETIME = timedelta(hours=1)

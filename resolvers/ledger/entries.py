@@ -21,8 +21,8 @@ from typing import TypedDict, Unpack
 from models import Account, LedgerEntry, TransactionType
 from resolvers.errors import InvalidParameter, NotFound
 from resolvers.ledger.posting import LOW_BALANCE, InsufficientCredits, Posting, post
-from resolvers.metering.quota import month_key
 from resolvers.pricing import MONEY, PURCHASE_REFUND_SERVICE, money, usage_cost
+from resolvers.timefmt import month_key
 
 __all__ = [
     "LOW_BALANCE",

@@ -1,7 +1,7 @@
 """The one write path of the ledger: lock the account, compare-and-set its balance, write the
 entry, its totals, its roll-up and a low-balance notice, all in one transaction; replay an
 `external_ref`. Postings of the overage service also move the month's overage spend, within
-the spending cap (resolvers/spending_cap.py).
+the spending cap (resolvers/ledger/spending_cap.py).
 resolvers/ledger/entries.py builds the postings (grant, charge, refunds); nothing else calls `post`.
 """
 
@@ -15,10 +15,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, LedgerEntry, Notification, NotificationKind, TransactionType
-from resolvers import rollups, spending_cap
+from resolvers import rollups
 from resolvers.errors import AppError, Conflict, NotFound, ServiceUnavailable
-from resolvers.metering.quota import month_key
+from resolvers.ledger import spending_cap
 from resolvers.pricing import OVERAGE_SERVICE, money
+from resolvers.timefmt import month_key
 
 LOW_BALANCE = Decimal("1.00")
 

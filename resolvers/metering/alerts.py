@@ -20,8 +20,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, Notification, NotificationKind
+from resolvers.ledger.spending_cap import dollars
 from resolvers.mail import Mailer
-from resolvers.spending_cap import dollars
 
 log = logging.getLogger("ogapi.alerts")
 
@@ -120,7 +120,7 @@ async def check_quota_alerts(
 async def check_cap_alert(
     account_id: int, cap: Decimal, spend: Decimal, month: str, now: datetime, mailer: Mailer
 ) -> bool:
-    """The month's overage `spend` reached the spending cap (resolvers/spending_cap.py): one
+    """The month's overage `spend` reached the spending cap (resolvers/ledger/spending_cap.py): one
     `SPENDING_CAP_100` notification and mail per month. True when this call sent it."""
     kind = NotificationKind.SPENDING_CAP_100
     subject = "You have reached your monthly OG Image API spending cap"

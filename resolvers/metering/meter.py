@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from models import Account, LedgerEntry, NotificationKind
-from resolvers import spending_cap
 from resolvers.errors import AppError, ServiceUnavailable
 from resolvers.ledger import entries as ledger
+from resolvers.ledger import spending_cap
 from resolvers.limits.per_second import RateLimiter
 from resolvers.mail import Mailer
 from resolvers.memo import BoundedMap
@@ -180,7 +180,7 @@ class Meter:
         self, account_id: int, month: str, cap: Decimal, price: Decimal, now: datetime
     ) -> None:
         """Send the spending-cap alert once the month's overage leaves no room for one more
-        image (resolvers/spending_cap.py)."""
+        image (resolvers/ledger/spending_cap.py)."""
         seen = f"{account_id}:{NotificationKind.SPENDING_CAP_100.value}:{month}"
         if seen in self._alerted:
             return

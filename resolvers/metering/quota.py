@@ -20,14 +20,10 @@ from tortoise.transactions import in_transaction
 
 from models import Account, MonthlyUsage, PlanId, QuotaReservation
 from resolvers.plans import quota_for
-from resolvers.timefmt import iso_utc
+from resolvers.timefmt import iso_utc, month_key
 
 if TYPE_CHECKING:
     from resolvers.accounts.key_owner import KeyOwner
-
-
-def month_key(now: datetime) -> str:
-    return now.astimezone(UTC).strftime("%Y-%m")
 
 
 def next_reset(now: datetime) -> datetime:

@@ -16,10 +16,10 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from models import Account, LedgerEntry, Notification, OutboxMail, PlanId
 from models.db import migrate, tortoise_config
-from resolvers import spending_cap
 from resolvers.accounts import accounts
 from resolvers.errors import AppError
 from resolvers.ledger import entries as ledger
+from resolvers.ledger import spending_cap
 from resolvers.limits.per_second import MemoryRateLimiter
 from resolvers.mail import Mailer
 from resolvers.metering import quota

@@ -74,6 +74,7 @@ _R = {
     "store_tier": "images.store_tier",
     "batch": "images.batch",
     "previews": "images.previews",
+    "render_report": "images.render_report",
     # billing
     "billing": "billing.checkout_flow",
     "stripe_api": "billing.stripe_api",
@@ -163,6 +164,7 @@ _TW = {
         "pages",
         "password_reset",
         "preview",
+        "render_report",
         "reservation_sweep",
         "share_check",
         "signed",

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from resolvers import render_report as report
 from resolvers.accounts.key_owner import KeyOwner
+from resolvers.images import render_report as report
 from resolvers.images import renders, signing
 from resolvers.images.params import ImageRequest, QueryMemo, parse_params
 from resolvers.templates import catalog, drawn

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers.accounts.key_owner import KeySnapshot
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keys import usable_account
 from resolvers.errors import AppError
 from resolvers.fetch.fetcher import RemoteImageFetcher
@@ -18,7 +18,7 @@ from resolvers.metering.meter import Meter
 
 
 async def render_report(
-    owner: KeySnapshot,
+    owner: KeyOwner,
     req: ImageRequest,
     *,
     meter: Meter,

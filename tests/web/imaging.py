@@ -13,6 +13,7 @@ from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
 from resolvers.metering import quota
 from tests.conftest import User, new_user
+from tests.conftest import set_account as set_account  # tests import it from here too
 from web.appkeys import render_pool_key
 
 

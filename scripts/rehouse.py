@@ -248,6 +248,9 @@ class Rehouse:
             else:
                 target_mod, name = self.resolve(mod), a.name
             local = a.asname or (a.name if name != a.name else None)
+            if a.asname:  # an explicit alias stays, `x as x` (a re-export) too
+                groups.setdefault(target_mod, []).append(f"{name} as {a.asname}")
+                continue
             groups.setdefault(target_mod, []).append(
                 name if local in (None, name) else f"{name} as {local}"
             )

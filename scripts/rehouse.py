@@ -102,14 +102,15 @@ _HTTP = (
     "bodies",
     "callers",
     "clientip",
+    "headers",
     "logs",
     "metrics",
     "tiermetrics",
     "zipstream",
 )
 _ROUTES = (
-    "admin", "apidoc", "auth", "batch", "billing", "exports", "graphql", "health", "images",
-    "pages", "playground", "share_check", "templates", "usage",
+    "admin", "apidoc", "auth", "batch", "billing", "exports", "fonts", "graphql", "health",
+    "images", "pages", "playground", "share_check", "templates", "usage", "webhook_endpoints",
 )  # fmt: skip
 _W = {
     **{m: f"http.{m}" for m in _HTTP},
@@ -137,11 +138,20 @@ _T = {
     "ledger": ("exports", "ledger", "ledger_states", "ledger_totals", "spending_cap"),
     "limits": ("ratelimit",),
     "metering": ("alerts", "quota"),
+    "notify": ("webhook_delivery",),
     "reports": ("fetch_rows", "reports_databases"),
 }
 _TW = {
     "cli": ("cli", "cli_admin", "cli_stripe", "serve", "serve_boot"),
-    "http": ("clientip", "fuzz_http", "hostile_input", "http_edges", "logs", "metrics"),
+    "http": (
+        "clientip",
+        "fuzz_http",
+        "hostile_input",
+        "http_edges",
+        "logs",
+        "metrics",
+        "usage_headers",
+    ),
     "routes": (
         "account_hardening",
         "admin_api",
@@ -174,6 +184,8 @@ _TW = {
         "studio_preview",
         "templates_api",
         "usage_api",
+        "fonts",
+        "webhooks_api",
     ),
 }
 TEST_PATHS: dict[str, str] = {

@@ -15,8 +15,8 @@ from aiohttp import web
 from models.db import unreachable
 from resolvers.errors import HTTP_CODES, AppError, TooManyRequests
 from web.appkeys import error_code_key, json_access_key, not_found_page_key, request_id_key
-from web.headers import rate_limit_headers
 from web.http.bodies import JSON_TOO_LARGE
+from web.http.headers import rate_limit_headers
 from web.http.metrics import record as record_metrics
 
 log = logging.getLogger("ogapi.web")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import fonts, webhook_endpoints
 from web.appkeys import not_found_page_key
 from web.http import metrics
 from web.routes import (
@@ -14,6 +13,7 @@ from web.routes import (
     batch,
     billing,
     exports,
+    fonts,
     graphql,
     health,
     images,
@@ -22,6 +22,7 @@ from web.routes import (
     share_check,
     templates,
     usage,
+    webhook_endpoints,
 )
 
 

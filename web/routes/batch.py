@@ -24,9 +24,9 @@ from web.appkeys import (
     render_pool_key,
     settings_key,
 )
-from web.headers import quota_headers, rate_limit_headers
 from web.http.bodies import read_json
 from web.http.callers import key_owner
+from web.http.headers import quota_headers, rate_limit_headers
 from web.http.zipstream import ZipStream
 
 routes = web.RouteTableDef()

@@ -28,9 +28,9 @@ from web.appkeys import (
     settings_key,
     signer_key,
 )
-from web.headers import decision_headers, quota_headers, rate_limit_headers
 from web.http.bodies import read_json
 from web.http.callers import key_owner
+from web.http.headers import decision_headers, quota_headers, rate_limit_headers
 from web.http.image_responses import image_query, image_response, repeated_param
 
 log = logging.getLogger("ogapi.images")

@@ -33,8 +33,8 @@ from web.appkeys import (
     settings_key,
     window_limiter_key,
 )
-from web.headers import decision_headers
 from web.http.bodies import read_json
+from web.http.headers import decision_headers
 from web.http.image_responses import image_query, image_response
 from web.routes.auth import guard_browser_post, require_session
 

@@ -12,9 +12,9 @@ from models import Account
 from resolvers.accounts import keys
 from resolvers.insight.share_check import share_check
 from web.appkeys import clock_key, fetcher_key, meter_key
-from web.headers import decision_headers
 from web.http.bodies import read_json
 from web.http.callers import key_rows
+from web.http.headers import decision_headers
 from web.routes.auth import guard_browser_post, require_session
 
 routes = web.RouteTableDef()

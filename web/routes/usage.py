@@ -9,8 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from resolvers.metering import quota
-from web.headers import quota_headers
 from web.http.callers import key_rows
+from web.http.headers import quota_headers
 
 routes = web.RouteTableDef()
 

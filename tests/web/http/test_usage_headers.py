@@ -1,11 +1,11 @@
-"""The usage headers have one home (web/headers.py), written from the numbers resolvers return:
+"""The usage headers have one home (web/http/headers.py), written from the numbers resolvers return:
 a request refused by the plan's rate limit carries X-RateLimit-* as a served one does."""
 
 from __future__ import annotations
 
 import pytest
 
-from web.headers import decision_headers, quota_headers, rate_limit_headers
+from web.http.headers import decision_headers, quota_headers, rate_limit_headers
 
 pytestmark = pytest.mark.timeout(60)
 

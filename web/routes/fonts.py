@@ -8,8 +8,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from resolvers.errors import AppError
 from resolvers.accounts.origin import allowed_origins, check_same_site
+from resolvers.errors import AppError
 from resolvers.templates import fonts
 from web.appkeys import clock_key, render_pool_key, settings_key
 from web.http.callers import key_owner

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from tests.web.imaging import decode
 
 pytestmark = pytest.mark.timeout(180)
-FONTS = Path(__file__).resolve().parents[2] / "render" / "fonts"
+FONTS = Path(__file__).resolve().parents[3] / "render" / "fonts"
 SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")  # fonts-dejavu-core
 TEXT = "Hello Wörld 123 ሀ"
 

@@ -205,6 +205,8 @@ SKIP = {"scripts/rehouse.py", "tests/test_rehouse.py"}  # they hold the old name
 
 _ROOTS = ("resolvers", "web", "tests")
 _DOTTED = re.compile(r"(?<![\w.])((?:resolvers|web|tests)(?:\.\w+)+)")
+_IMPORT_LINE = re.compile(r"\s*(from \S+ import |import )")
+_LITERAL = re.compile(r"([rRuU]?)(\"\"\"|\'\'\')(.*)\2", re.S)
 _CONTRACT_LIST = re.compile(r"\s*(source_modules|forbidden_modules|containers|modules)\s*=")
 _PATH = re.compile(r"(?<![\w/.-])((?:resolvers|web|tests)(?:/\w+)+\.py)\b")
 
@@ -335,6 +337,21 @@ class Rehouse:
 
         return _PATH.sub(one, text)
 
+    def _dotted_text(self, text: str) -> str:
+        """Dotted names, but not in import lines (`_snippet` did those: `web.cli` there is the
+        package already)."""
+        return "".join(
+            ln if _IMPORT_LINE.match(ln) else self._dotted(_DOTTED, ln)
+            for ln in text.splitlines(keepends=True)
+        )
+
+    def _snippet(self, literal: str) -> str:
+        """Imports in a string literal that is itself Python (`python -c` code in a test)."""
+        m = _LITERAL.fullmatch(literal)
+        if not m or "import" not in m.group(3):
+            return literal
+        return m.group(1) + m.group(2) + self._imports(m.group(3)) + m.group(2)
+
     def _python_tokens(self, text: str) -> str:
         """Dotted names and file paths in strings and comments (code is left to `_imports`)."""
         try:
@@ -354,7 +371,7 @@ class Rehouse:
         out, pos = [], 0
         for a, b in spans:
             out.append(text[pos:a])
-            out.append(self._path(self._dotted(_DOTTED, text[a:b])))
+            out.append(self._path(self._dotted_text(self._snippet(text[a:b]))))
             pos = b
         out.append(text[pos:])
         return "".join(out)

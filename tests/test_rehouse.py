@@ -92,3 +92,13 @@ def test_import_linter_module_lists_are_left_alone() -> None:
 def test_the_repository_is_on_the_new_paths() -> None:
     """Nothing left on an old path: run `.venv/bin/python scripts/rehouse.py` if this fails."""
     assert rehouse.main(["--check"]) == 0
+
+
+def test_python_code_in_a_string_gets_its_imports_rewritten() -> None:
+    rh = rehouse.Rehouse(ROOT)
+    old = 'CODE = """\nfrom web import gcpause\nfrom resolvers import ledger\n"""\n'
+    new = 'CODE = """\nfrom web.cli import gcpause\n' + (
+        'from resolvers.ledger import entries as ledger\n"""\n'
+    )
+    assert rh.rewrite(old) == new
+    assert rh.rewrite(new) == new

@@ -68,7 +68,7 @@ async def test_garbage_collector_pauses_are_timed_by_generation(client):
 GC_UNDER_MULTIPROCESS = """
 import asyncio, gc, os, sys
 from aiohttp import web
-from web import gcpause
+from web.cli import gcpause
 from web.appkeys import metrics_key
 from web.http.metrics import Metrics
 

@@ -31,7 +31,7 @@ import uvloop
 from aiohttp import web
 sys.path.insert(1, sys.argv[3])  # this bench's checkout, for bench.http_bench._settings
 from bench.http_bench import _settings
-from web import gcpause
+from web.cli import gcpause
 from web.app import create_app
 logging.basicConfig(level=logging.WARNING)
 uvloop.install()

@@ -28,8 +28,9 @@ def image_response(
 ) -> web.Response:
     headers["ETag"] = image.etag
     tags = request.headers.get("If-None-Match", "")
-    if tags and (tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/")
-                                                       for t in tags.split(","))):  # fmt: skip
+    if tags and (
+        tags.strip() == "*" or image.etag in (t.strip().removeprefix("W/") for t in tags.split(","))
+    ):
         return web.Response(status=304, headers=headers)
     # Type and length set here, as aiohttp would (it otherwise parses the type for a charset
     # and checks the body against its Payload ABC): the cache-hit path runs this every time.

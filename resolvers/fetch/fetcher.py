@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import logging
-import socket
 from collections.abc import Callable, Hashable
 
 import aiohttp
@@ -37,6 +35,7 @@ from aiohttp.abc import ResolveResult
 from yarl import URL
 
 from resolvers.errors import InvalidParameter
+from resolvers.fetch.hops import read_body, redirect_target, vetted
 from resolvers.fetch.image_check import CONTENT_TYPES, check_image, check_image_head
 from resolvers.fetch.limits import (
     Blocked,
@@ -50,8 +49,6 @@ from resolvers.fetch.limits import (
 from resolvers.fetch.pinning import PINNED, PinnedResolver
 from resolvers.fetch.policy import (
     IPAddress,
-    is_ip,
-    is_legacy_numeric_host,
     is_public_address,
     validate_image_url,
 )
@@ -208,33 +205,7 @@ class RemoteImageFetcher:
         """Resolve the hop's host once and check every address; the results get pinned.
         Raises `Blocked` for a non-public address, `Rejected` when the host does not resolve
         (also a webhook endpoint's check when it is added: resolvers/notify/endpoints.py)."""
-        host, port = url.raw_host or "", url.port or 0
-        if is_legacy_numeric_host(host):
-            raise Blocked(f"blocked: {host} is a non-canonical IP address")
-        if is_ip(host):  # aiohttp connects to a literal directly; it is its own resolution
-            addresses = [host]
-        else:
-            addresses = await lookup_addresses(host, port)
-        if not addresses:
-            raise Rejected(f"{host} did not resolve")
-        pinned: list[ResolveResult] = []
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-            if not self._address_allowed(ip, port):
-                raise Blocked(f"blocked: {host} resolves to non-public address {ip}")
-            family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-            flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
-            pinned.append(
-                {
-                    "hostname": host,
-                    "host": address,
-                    "port": port,
-                    "family": family,
-                    "proto": socket.IPPROTO_TCP,
-                    "flags": flags,
-                }
-            )
-        return pinned
+        return await vetted(url, self._address_allowed, lookup_addresses)
 
     async def get(
         self,
@@ -319,30 +290,11 @@ class RemoteImageFetcher:
                     )
                     if check is not None:
                         check(head)
-                    body, truncated = await self._read_body(resp, max_bytes, truncate)
+                    body, truncated = await read_body(resp, max_bytes, truncate)
                     return Fetched(head, body, truncated)
             finally:
                 PINNED.reset(token)
         raise Rejected(f"more than {max_redirects} redirects" if max_redirects else "redirected")
 
     def _redirect_target(self, current: URL, location: str | None) -> URL:
-        if not location:
-            raise Rejected("redirect without a Location")
-        try:
-            target = str(current.join(URL(location)))
-            return URL(validate_image_url("redirect", target, allow_http=self.allow_http))
-        except (ValueError, InvalidParameter) as exc:
-            raise Rejected(f"bad redirect Location {location!r}: {exc}") from None
-
-    @staticmethod
-    async def _read_body(
-        resp: aiohttp.ClientResponse, max_bytes: int, truncate: bool
-    ) -> tuple[bytes, bool]:
-        body = bytearray()
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            body += chunk
-            if len(body) > max_bytes:  # the header may be missing or lying
-                if not truncate:
-                    raise Rejected(f"body exceeds {max_bytes} bytes")
-                return bytes(body[:max_bytes]), True
-        return bytes(body), False
+        return redirect_target(current, location, allow_http=self.allow_http)

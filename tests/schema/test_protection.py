@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from models import Account
-from resolvers.images import renders
+from resolvers.templates import catalog
 from tests.schema.conftest import GQL, codes
 
 SET_DOMAIN = 'mutation { updateAccount(domain: "evil.example") { domain } }'
@@ -110,7 +110,7 @@ async def test_unexpected_errors_are_masked_and_logged(gql, monkeypatch, caplog)
     def boom():
         raise RuntimeError("secret database detail")
 
-    monkeypatch.setattr(renders, "templates", boom)
+    monkeypatch.setattr(catalog, "templates", boom)
     with caplog.at_level(logging.ERROR):
         body = await gql("{ plans { id } templates { name } }")
     assert body["data"] is None

@@ -16,7 +16,6 @@ Image fields the chosen built-in template does not draw are not fetched at all.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Protocol
 
 from models import Account
@@ -27,7 +26,7 @@ from resolvers.errors import TooManyRequests
 from resolvers.fetch.fetcher import RemoteImageFetcher
 from resolvers.images.cache import CachedImage
 from resolvers.images.params import ImageRequest
-from resolvers.images.renders import generation_failed
+from resolvers.images.renders import generation_failed, with_images
 from resolvers.limits.per_second import RateDecision, RateLimiter
 from resolvers.limits.per_window import WindowLimiter
 from resolvers.metering.plan_rate import rate_limited
@@ -97,10 +96,7 @@ async def draft(
 ) -> CachedImage:
     """The watermarked draft of `req` for `account` (its remote images fetched on the account's
     own share of `fetcher`, the previews' own: `make_fetcher`, docs/remote-images.md)."""
-    spec = req.spec
-    if urls := drawn_urls(req):
-        images = await fetcher.fetch_many(urls, owner=account.id)
-        spec = replace(spec, images=tuple(sorted(images.items())))
+    spec, _ = await with_images(req, fetcher, account.id, drawn_urls(req))
     try:
         body = await pool.render_draft(spec)
     except Exception as exc:

@@ -170,12 +170,17 @@ async def _draw(
 
 
 async def with_images(
-    req: ImageRequest, fetcher: RemoteImageFetcher, account_id: int
+    req: ImageRequest,
+    fetcher: RemoteImageFetcher,
+    account_id: int,
+    urls: dict[str, str] | None = None,
 ) -> tuple[CardSpec, bool]:
-    """(the spec with its remote images fetched, whether one failed)."""
-    if not req.urls:
+    """(the spec with its remote images fetched, whether one failed): `urls`, or all of
+    `req`'s (the playground's drafts fetch only those their template draws)."""
+    urls = req.urls if urls is None else urls
+    if not urls:
         return req.spec, False
-    images = await fetcher.fetch_many(req.urls, owner=account_id)
+    images = await fetcher.fetch_many(urls, owner=account_id)
     spec = replace(req.spec, images=tuple(sorted(images.items())))
     return spec, any(data is None for data in images.values())
 

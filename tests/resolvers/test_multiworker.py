@@ -22,6 +22,7 @@ from resolvers.accounts.keys import active_key, reveal
 from resolvers.crypto import SecretBox
 from resolvers.ledger import entries as ledger
 from resolvers.metering import quota
+from tests import services
 from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
 from tests.services import free_port, wait_http_ok
@@ -31,7 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.asynccontextmanager
 async def _serving(pg: str, redis_url: str, tmp_path: Path, **extra: str):
-    """Two `ogapi serve` processes on their own ports (as behind a load balancer)."""
+    """Two `ogapi serve` processes on their own ports (as behind a load balancer).
+
+    Redis is emptied first: the database was just reset, so its ids start again, and cards
+    cached for an earlier test's account 1 would be free hits for this test's account 1."""
+    services.flush_redis(redis_url)
     env = {
         **os.environ,
         "DATABASE_URL": pg,

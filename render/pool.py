@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 __all__ = ["RenderError", "RenderPool"]
 
 DRAFT_NICE = 10  # the draft process's niceness above the render processes' (19 at most)
-FONT_CHECK_SECONDS = 20.0  # an uploaded font's check (render/fontcheck.py) at most
+FONT_CHECK_SECONDS = 5.0  # an uploaded font's check (render/fontcheck.py) at most
 
 
 class RenderPool:
@@ -33,7 +33,8 @@ class RenderPool:
     (when the cores are busy the scheduler serves paid renders first), and are handed to it
     one at a time (the others wait here, so a draft that times out waiting costs nothing).
     Inline (0 processes), drafts share the one thread, still one at a time: a paid render then
-    waits behind at most one draft.
+    waits behind at most one draft. Uploaded fonts are checked (`inspect_font`) in a third
+    lane built the same way, so a check that hangs and is killed costs only its own process.
 
     Workers start with the "forkserver" method (no fork of a threaded asyncio process) and
     preload fonts. Use `async with RenderPool() as pool:` or call `close()`.
@@ -72,8 +73,10 @@ class RenderPool:
                 self._ctx.set_forkserver_preload(["render.card"])
         self._executor: Executor = self._new_executor()
         self._draft_executor = self._new_executor(draft=True)
+        self._font_executor = self._new_executor(draft=True)  # uploaded fonts' checks
 
     def _new_executor(self, draft: bool = False) -> Executor:
+        """The paid renders' executor, or (`draft`) a one-process lane of lower priority."""
         if self._ctx is None:
             if draft:
                 return self._executor  # inline: the one render thread
@@ -86,14 +89,16 @@ class RenderPool:
     def _rebuild(self, broken: Executor) -> None:
         """Replace `broken` unless another render already did (synchronous: no await, so
         concurrent failures on one event loop cannot interleave here)."""
-        if self._closed or broken not in (self._executor, self._draft_executor):
+        lanes = {"render": self._executor, "draft": self._draft_executor}
+        lanes["font"] = self._font_executor
+        lane = next((name for name, executor in lanes.items() if executor is broken), None)
+        if self._closed or lane is None:
             return
-        draft = broken is self._draft_executor
-        log.warning(
-            "render pool: a %s process died; starting a new pool", "draft" if draft else "render"
-        )
-        if draft:
+        log.warning("render pool: a %s process died; starting a new pool", lane)
+        if lane == "draft":
             self._draft_executor = self._new_executor(draft=True)
+        elif lane == "font":
+            self._font_executor = self._new_executor(draft=True)
         else:
             self._executor = self._new_executor()
         self.rebuilds += 1
@@ -123,10 +128,12 @@ class RenderPool:
         except RenderError:
             return False
 
-    def _lane(self, draft: bool) -> Executor:
+    def _lane(self, draft: bool | str) -> Executor:
+        if draft == "font":
+            return self._font_executor
         return self._draft_executor if draft else self._executor
 
-    async def _run(self, fn, *args, seconds: float | None = None, draft: bool = False):
+    async def _run(self, fn, *args, seconds: float | None = None, draft: bool | str = False):
         call, seconds = functools.partial(fn, *args), seconds or self.timeout
         executor = self._lane(draft)
         try:
@@ -168,8 +175,9 @@ class RenderPool:
 
     async def inspect_font(self, data: bytes) -> tuple[str, Any, Any]:
         """An uploaded font checked (render/worker.py `_inspect_font`): ("ok", sfnt, info) or
-        ("bad", why, None). RenderError when the check killed or hung its process."""
-        return await self._run(_inspect_font, data, seconds=FONT_CHECK_SECONDS)
+        ("bad", why, None). RenderError when the check killed or hung its process. In its own
+        one-process lane: a check killed on timeout never takes a paid render with it."""
+        return await self._run(_inspect_font, data, seconds=FONT_CHECK_SECONDS, draft="font")
 
     async def render_draft(self, spec: CardSpec) -> bytes:
         """The watermarked JPEG preview of `spec` (render/draft.py), in the drafts' lane."""
@@ -212,6 +220,7 @@ class RenderPool:
 
     def close(self) -> None:
         self._closed = True
+        self._font_executor.shutdown(wait=True, cancel_futures=True)
         self._draft_executor.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -219,10 +228,11 @@ class RenderPool:
         """Stop at once, waiting for nothing (the server stops while it is still starting): the
         render processes, perhaps still starting themselves, are killed."""
         self._closed = True
-        processes = getattr(self._executor, "_processes", None) or {}  # ProcessPoolExecutor's
-        for process in list(processes.values()):
-            process.terminate()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in (self._executor, self._font_executor):
+            processes = getattr(executor, "_processes", None) or {}  # ProcessPoolExecutor's
+            for process in list(processes.values()):
+                process.terminate()
+            executor.shutdown(wait=False, cancel_futures=True)
 
     async def __aenter__(self) -> RenderPool:
         return self

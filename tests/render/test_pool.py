@@ -4,14 +4,17 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from bench.samples import STANDARD
+from render import pool as pool_module
 from render.pool import RenderError, RenderPool
 from render.spec import CardSpec
 from tests.render.conftest import decode
 
+SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")  # fonts-dejavu-core
 BAD = CardSpec(title=12345)  # type: ignore[arg-type]  # not a str: the render raises
 
 
@@ -128,3 +131,20 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+async def test_a_font_check_that_hangs_is_killed_without_the_paid_renders(monkeypatch):
+    """An uploaded font's check has its own process: killed on timeout, it takes no paid
+    render's process with it, and a render in flight meanwhile finishes at its first try."""
+    monkeypatch.setattr(pool_module, "FONT_CHECK_SECONDS", 0.01)
+    font = SERIF.read_bytes()  # noqa: ASYNC240 - a local file, once
+    async with RenderPool(1) as pool:
+        await pool.warm_up()
+        pids = _worker_pids(pool)
+        render = asyncio.ensure_future(pool.render(STANDARD))
+        with pytest.raises(RenderError, match="timed out"):
+            await pool.inspect_font(font)
+        assert decode(await render).size == (1200, 630)
+        assert _worker_pids(pool) == pids and all(map(_alive, pids)) and pool.rebuilds == 1
+        monkeypatch.setattr(pool_module, "FONT_CHECK_SECONDS", 30.0)
+        assert (await pool.inspect_font(font))[0] == "ok"  # the lane serves again

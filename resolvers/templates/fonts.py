@@ -16,16 +16,18 @@ from tortoise.transactions import in_transaction
 
 from models import Account, Font
 from render import fonts as bundled
-from resolvers.errors import AppError
+from resolvers.errors import AppError, TooManyRequests
 from resolvers.timefmt import iso_utc
 
 MAX_FONTS = 20
 MAX_FONT_BYTES = 5 << 20
 MAX_FAMILY = 64
+CHECK_RETRY = 5  # seconds (Retry-After) when the account's previous upload is still checked
 ID_PREFIX = "font_"
 _ALPHABET = string.ascii_lowercase + string.digits
 # what a render process answers for a font: ("ok", sfnt, info) or ("bad", why, None)
 Checker = Callable[[bytes], Awaitable[tuple[str, Any, Any]]]
+_checking: set[int] = set()  # accounts with an upload being checked (in this process)
 _LISTED = ("id", "family", "weight", "style", "glyphs", "scripts", "format", "size", "created_at")
 
 
@@ -69,13 +71,21 @@ async def _full(account_id: int) -> None:
 async def create(
     account_id: int, data: bytes, family: str | None, check: Checker, now: datetime
 ) -> dict[str, Any]:
-    """Check `data` in a render process and keep it: 201's body. INVALID_FONT, FONT_LIMIT."""
+    """Check `data` in a render process and keep it: 201's body. INVALID_FONT, FONT_LIMIT;
+    RATE_LIMITED while another upload of the account is being checked."""
     family = _family(family)
     await _full(account_id)  # before the check: a full account costs no parsing
+    if account_id in _checking:
+        raise TooManyRequests(
+            "Another font of this account is being checked: upload one at a time.", CHECK_RETRY
+        )
+    _checking.add(account_id)
     try:
         status, sfnt, info = await check(data)
     except Exception as exc:  # the check killed or hung its process: hostile, or broken
         raise InvalidFont("The font could not be checked (its parser failed on it).") from exc
+    finally:
+        _checking.discard(account_id)
     if status != "ok":
         raise InvalidFont(f"Not a usable font: {sfnt}.")
     row = {**info, "family": family or info["family"], "size": len(data), "created_at": now}

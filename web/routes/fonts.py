@@ -1,6 +1,7 @@
 """REST handlers for uploaded fonts (docs/templates.md, Fonts): `POST /api/fonts` with the
 raw file, `GET /api/fonts`, `DELETE /api/fonts/{id}`. `X-API-Key`, or the dashboard session
-(same-site only; a font body is never a type an HTML form on another site can send)."""
+(same-site only; a font body is never a type an HTML form on another site can send). An upload
+spends one request of the account's rate limit, and one check per account runs at a time."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from datetime import datetime
 
 from aiohttp import web
 
+from models import Account
+from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.origin import allowed_origins, check_same_site
 from resolvers.errors import AppError
 from resolvers.templates import fonts
-from web.appkeys import clock_key, render_pool_key, settings_key
+from web.appkeys import clock_key, meter_key, render_pool_key, settings_key
 from web.http.callers import key_owner
+from web.http.headers import decision_headers
 from web.routes.auth import require_session, session_account
 
 routes = web.RouteTableDef()
@@ -29,16 +33,15 @@ TYPES = {
 TOO_LARGE = f"A font is at most {fonts.MAX_FONT_BYTES >> 20} MB."
 
 
-async def _caller(request: web.Request) -> tuple[int, datetime]:
+async def _caller(request: web.Request) -> tuple[Account | KeyOwner, datetime]:
     """The API key's owner (one API call), or the session's account (same-site)."""
     if "X-API-Key" in request.headers:
-        owner, now = await key_owner(request)
-        return owner.id, now
+        return await key_owner(request)
     if request.method not in ("GET", "HEAD"):
         base = request.app[settings_key].base_url
         check_same_site(request.headers, allowed_origins(base, request.scheme, request.host))
     account = await require_session(request)
-    return account.id, request.app[clock_key]()
+    return account, request.app[clock_key]()
 
 
 async def _body(request: web.Request) -> bytes:
@@ -63,11 +66,12 @@ async def _body(request: web.Request) -> bytes:
 
 @routes.post("/api/fonts")
 async def upload(request: web.Request) -> web.Response:
-    account_id, now = await _caller(request)
+    account, now = await _caller(request)
+    decision = await request.app[meter_key].rate.check(account)  # before reading the body
     data = await _body(request)
     pool = request.app[render_pool_key]
-    font = await fonts.create(account_id, data, request.query.get("family"), pool.inspect_font, now)
-    return web.json_response(font, status=201, headers=NO_STORE)
+    font = await fonts.create(account.id, data, request.query.get("family"), pool.inspect_font, now)
+    return web.json_response(font, status=201, headers={**NO_STORE, **decision_headers(decision)})
 
 
 @routes.get("/api/fonts")
@@ -76,12 +80,12 @@ async def list_fonts(request: web.Request) -> web.Response:
     body = fonts.bundled_list()
     if "X-API-Key" not in request.headers and await session_account(request) is None:
         return web.json_response({"fonts": body}, headers={"Cache-Control": "public, max-age=3600"})
-    account_id, _ = await _caller(request)
-    return web.json_response({"fonts": body + await fonts.list_own(account_id)}, headers=NO_STORE)
+    account, _ = await _caller(request)
+    return web.json_response({"fonts": body + await fonts.list_own(account.id)}, headers=NO_STORE)
 
 
 @routes.delete("/api/fonts/{id}")
 async def delete(request: web.Request) -> web.Response:
-    account_id, _ = await _caller(request)
-    await fonts.delete(account_id, request.match_info["id"])
+    account, _ = await _caller(request)
+    await fonts.delete(account.id, request.match_info["id"])
     return web.Response(status=204, headers=NO_STORE)

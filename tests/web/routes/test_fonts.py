@@ -312,3 +312,46 @@ async def test_a_render_process_that_dies_answers_generation_failed_and_the_pool
     assert await used(user.id) == 0 and pool.rebuilds >= 2
     resp = await a.get("/api/generate", params={"template": tpl, "title": "Boom"}, headers=h)
     assert resp.status == 200 and resp.headers["X-Cache"] == "MISS", await resp.text()
+
+
+async def test_each_upload_spends_a_token_of_the_rate_limit(api, user_factory):
+    """A refused upload spends its token too: on the free plan (1 request per second) a bad
+    file, then at once another, answers 429 RATE_LIMITED with Retry-After."""
+    user = await user_factory("free")
+    resp = await upload(api, user.api_key, b"not a font at all")
+    assert resp.status == 400 and (await resp.json())["code"] == "INVALID_FONT"
+    resp = await upload(api, user.api_key, sample("ttf"))
+    body = await resp.json()
+    assert resp.status == 429 and body["code"] == "RATE_LIMITED" and body["error"], body
+    assert int(resp.headers["Retry-After"]) >= 1
+
+
+async def test_one_check_per_account_at_a_time(api, user_factory, monkeypatch):
+    """A second upload while the account's first is being checked answers 429 RATE_LIMITED
+    with Retry-After (another account's is not held up); once the first is done, it goes."""
+    import asyncio
+
+    from web.appkeys import render_pool_key
+
+    alice, bob = await user_factory(), await user_factory()
+    pool = api.app[render_pool_key]
+    checking, release = asyncio.Event(), asyncio.Event()
+    real = pool.inspect_font
+
+    async def held(data: bytes):
+        if not checking.is_set():
+            checking.set()
+            await release.wait()
+        return await real(data)
+
+    monkeypatch.setattr(pool, "inspect_font", held)
+    first = asyncio.ensure_future(upload(api, alice.api_key, sample("ttf")))
+    await asyncio.wait_for(checking.wait(), 30)
+    resp = await upload(api, alice.api_key, sample("woff2"), "font/woff2")
+    body = await resp.json()
+    assert resp.status == 429 and body["code"] == "RATE_LIMITED", body
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert (await upload(api, bob.api_key, sample("ttf"))).status == 201
+    release.set()
+    assert (await first).status == 201
+    assert (await upload(api, alice.api_key, sample("woff2"), "font/woff2")).status == 201

@@ -7,6 +7,8 @@ the plain sfnt the renderer will draw with and what the font is:
 1. the container: TTF, OTF, WOFF or WOFF2 by its signature (collections are refused);
 2. WOFF and WOFF2 are decompressed with bounded output first (a few KB that claim or inflate
    to gigabytes are refused before fontTools, which decompresses without a bound, sees them);
+   then, from the table directory and `maxp` alone, a font too costly to read in full is
+   refused (`_cost`: its glyph count, its outline table's size, how far it inflates);
 3. fontTools reads every table (`lazy=False`); the tables a renderer needs must be there and
    sane (units per em, glyph count, a Unicode cmap);
 4. FreeType (through Pillow, with raqm when present) opens the sfnt and draws a sample of the
@@ -31,6 +33,9 @@ from PIL import ImageFont
 MAX_SFNT = 16 << 20  # the font decompressed (what the renderer keeps and opens)
 MAX_TABLES = 64
 MAX_GLYPHS = 50_000
+MAX_OUTLINES = 3 << 20  # the glyf, CFF or CFF2 table's bytes (what the full read costs)
+MAX_RATIO = 12  # a WOFF or WOFF2 inflates to at most this many times its size
+OUTLINES = ("glyf", "CFF ", "CFF2")
 SAMPLE = 48  # characters drawn by the FreeType check
 FORMATS = {
     b"\x00\x01\x00\x00": "ttf",
@@ -60,8 +65,9 @@ def sniff(data: bytes) -> str:
     return kind
 
 
-def _woff_sizes(data: bytes) -> None:
-    """WOFF 1: every table inflates to exactly its declared size, the sum within MAX_SFNT."""
+def _woff_sizes(data: bytes) -> tuple[dict[str, int], bytes]:
+    """WOFF 1: every table inflates to exactly its declared size, the sum within MAX_SFNT.
+    ({tag: size in the sfnt}, the maxp table)."""
     try:
         num_tables = struct.unpack_from(">H", data, 12)[0]
         entries = [struct.unpack_from(">4sIIII", data, 44 + 20 * i) for i in range(num_tables)]
@@ -70,8 +76,9 @@ def _woff_sizes(data: bytes) -> None:
     _table_count(num_tables)
     if sum(e[3] for e in entries) > MAX_SFNT:
         raise FontProblem(f"the font decompresses to more than {MAX_SFNT >> 20} MB")
-    for _tag, offset, comp, orig, _sum in entries:
-        chunk = data[offset : offset + comp]
+    maxp = b""
+    for tag, offset, comp, orig, _sum in entries:
+        chunk = out = data[offset : offset + comp]
         if len(chunk) != comp or comp > orig:
             raise FontProblem("a WOFF table lies outside the file or grows when stored")
         if comp < orig:
@@ -81,19 +88,26 @@ def _woff_sizes(data: bytes) -> None:
                 raise FontProblem("a WOFF table is not valid zlib data") from None
             if len(out) != orig:
                 raise FontProblem("a WOFF table does not decompress to its declared size")
+        if tag == b"maxp":
+            maxp = out
+    return {e[0].decode("latin-1"): e[3] for e in entries}, maxp
 
 
-def _woff2_sizes(data: bytes) -> None:
-    """WOFF2: the one Brotli stream inflates to the tables' declared total, within MAX_SFNT."""
+def _woff2_sizes(data: bytes) -> tuple[dict[str, int], bytes]:
+    """WOFF2: the one Brotli stream inflates to the tables' declared total, within MAX_SFNT.
+    ({tag: size in the sfnt}, the maxp table: never transformed, so read from the stream)."""
     f = io.BytesIO(data)
     head: Any = type("Head", (), {})()
     try:
         sstruct.unpack(woff2DirectoryFormat, f.read(woff2DirectorySize), head)
         _table_count(head.numTables)
-        total = 0
+        total, sizes, where = 0, {}, (0, 0)
         for _ in range(head.numTables):
             entry = WOFF2DirectoryEntry()
             entry.fromFile(f)
+            if entry.tag == "maxp":
+                where = (total, entry.length)
+            sizes[entry.tag] = entry.origLength
             total += entry.length
     except FontProblem:
         raise
@@ -110,6 +124,37 @@ def _woff2_sizes(data: bytes) -> None:
         raise FontProblem("the WOFF2 data is not valid Brotli") from None
     if len(out) != total or not finished:
         raise FontProblem("the WOFF2 data does not decompress to its declared size")
+    return sizes, out[where[0] : where[0] + where[1]]
+
+
+def _sfnt_tables(data: bytes) -> tuple[dict[str, int], bytes]:
+    """A plain TTF/OTF's ({tag: size}, the maxp table), from its table directory."""
+    try:
+        num_tables = struct.unpack_from(">H", data, 4)[0]
+        entries = [struct.unpack_from(">4s4xII", data, 12 + 16 * i) for i in range(num_tables)]
+    except struct.error:
+        raise FontProblem("truncated table directory") from None
+    _table_count(num_tables)
+    maxp = next((data[o : o + n] for tag, o, n in entries if tag == b"maxp"), b"")
+    return {tag.decode("latin-1"): n for tag, _o, n in entries}, maxp
+
+
+def _cost(kind: str, size: int, tables: dict[str, int], maxp: bytes) -> None:
+    """Refuse, before the full read, a font whose full read would cost too much: more than
+    MAX_GLYPHS glyphs, an outline table over MAX_OUTLINES bytes, a WOFF/WOFF2 inflating more
+    than MAX_RATIO times (a few KB of repeated glyphs that parse for minutes)."""
+    if len(maxp) < 6:
+        raise FontProblem("missing tables: maxp")
+    glyphs = struct.unpack_from(">H", maxp, 4)[0]
+    if glyphs > MAX_GLYPHS:
+        raise FontProblem(f"a font has 2 to {MAX_GLYPHS} glyphs, this one {glyphs}")
+    outlines = max((tables.get(tag, 0) for tag in OUTLINES), default=0)
+    if outlines > MAX_OUTLINES:
+        raise FontProblem(
+            f"the outlines take {outlines / (1 << 20):.1f} MB, more than {MAX_OUTLINES >> 20} MB"
+        )
+    if kind in ("woff", "woff2") and sum(tables.values()) > MAX_RATIO * size:
+        raise FontProblem(f"the font inflates more than {MAX_RATIO} times its compressed size")
 
 
 def _table_count(n: int) -> None:
@@ -187,9 +232,12 @@ def inspect_font(data: bytes) -> tuple[bytes, dict[str, Any]]:
     """(the sfnt to draw with, {format, family, weight, style, glyphs, scripts})."""
     kind = sniff(data)
     if kind == "woff":
-        _woff_sizes(data)
+        tables, maxp = _woff_sizes(data)
     elif kind == "woff2":
-        _woff2_sizes(data)
+        tables, maxp = _woff2_sizes(data)
+    else:
+        tables, maxp = _sfnt_tables(data)
+    _cost(kind, len(data), tables, maxp)
     font = _parse(data)
     if kind == "ttf" and "glyf" not in font:
         kind = "otf"

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from render.design import engine, refs
 from render.design import paint as pt
 from render.design.engine import Layer, Placed
+from render.design.variant import chosen
 
 if TYPE_CHECKING:
     from render.design.engine import Scene
@@ -34,10 +35,11 @@ def is_static(layer: Layer) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def static_prefix(source: str) -> int:
-    """How many of the design's first layers are static decorations (render.design.decor)."""
+def static_prefix(source: str, width: int, height: int) -> int:
+    """How many of the first layers drawn at width x height (the design's, or its variant's)
+    are static decorations (render.design.decor)."""
     n = 0
-    for layer in engine.load(source)["layers"]:
+    for layer in chosen(engine.load(source), width, height)["layers"]:
         if not is_static(layer):
             break
         n += 1

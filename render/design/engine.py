@@ -14,6 +14,7 @@ from PIL import Image
 from render import fonts, layout, report
 from render.design import lettering, palette, refs
 from render.design import paint as pt
+from render.design.variant import chosen
 from render.draw import Canvas, background, decode_image
 from render.layout import Block
 
@@ -110,7 +111,7 @@ class Scene:
         layers = self.design["layers"]
         from render.design.decor import static_prefix
 
-        n = static_prefix(self.source) if self.source is not None else 0
+        n = static_prefix(self.source, self.width, self.height) if self.source is not None else 0
         # With leading static decorations: the background with them, per theme and colours.
         look = (self.source, tuple(self.tokens.items())) if n else (bg,)
         key = ("design", *look, self.width, self.height)
@@ -291,4 +292,6 @@ def draw_design(
         name: str(spec["default"]) for name, spec in design["fields"].items() if "default" in spec
     }
     full.update({k: v for k, v in values.items() if v is not None and str(v).strip()})
-    return Scene(design, full, images, theme, width, height, source, faces or {}).draw()
+    return Scene(
+        chosen(design, width, height), full, images, theme, width, height, source, faces or {}
+    ).draw()

@@ -11,6 +11,7 @@ MAX_LAYERS = 50  # every layer, those inside stacks included
 MAX_FIELDS = 30
 MAX_IMAGE_LAYERS = 4
 MAX_STACK_DEPTH = 3
+MAX_VARIANTS = 4  # layouts besides the design's own
 MAX_COORD = 10_000  # |x|, |y|, w, h in design pixels
 RESERVED = ("template", "format", "width", "height", "quality", "theme")
 FIELD_TYPES = ("string", "url", "color", "number")
@@ -72,6 +73,10 @@ def _int(low: int, high: int, default: int | None = None) -> dict[str, Any]:
     return {**_num(low, high, default), "type": "integer"}
 
 
+def _pair(low: float, high: float) -> dict[str, Any]:
+    return {"type": "array", "prefixItems": [_num(low, high)] * 2, "minItems": 2, "maxItems": 2}
+
+
 COORD = _num(-MAX_COORD, MAX_COORD)
 BOX: dict[str, Any] = {
     "type": "array",
@@ -80,20 +85,10 @@ BOX: dict[str, Any] = {
     "minItems": 4,
     "maxItems": 4,
 }
-SIZE: dict[str, Any] = {
-    "type": "array",
-    "description": "[width, height] of a layer inside a stack.",
-    "prefixItems": [_num(0, MAX_COORD), _num(0, MAX_COORD)],
-    "minItems": 2,
-    "maxItems": 2,
-}
-CONDITION: dict[str, Any] = {
-    "type": ["string", "array"],
-    "pattern": f"^{NAME}$",
-    "items": {"type": "string", "pattern": f"^{NAME}$"},
-    "minItems": 1,
-    "maxItems": 8,
-}
+SIZE: dict[str, Any] = {**_pair(0, MAX_COORD), "description": "[width, height] in a stack."}
+_NAMED = {"type": "string", "pattern": f"^{NAME}$"}
+CONDITION: dict[str, Any] = {**_NAMED, "type": ["string", "array"], "items": _NAMED}
+CONDITION.update(minItems=1, maxItems=8)
 CONTAINS: dict[str, Any] = {
     "type": "object",
     "required": ["fields", "any"],
@@ -172,12 +167,7 @@ LAYERS: dict[str, dict[str, Any]] = {
     "pill": {
         **TEXT_STYLE,
         "fill": PAINT,
-        "padding": {
-            "type": "array",
-            "prefixItems": [_num(0, 200), _num(0, 200)],
-            "minItems": 2,
-            "maxItems": 2,
-        },
+        "padding": _pair(0, 200),
         "radius": _num(0, MAX_COORD),
     },
     "rating": {
@@ -204,12 +194,7 @@ LAYERS: dict[str, dict[str, Any]] = {
         "justify": {"enum": ["start", "center", "end"], "default": "start"},
         "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "maxItems": 50},
         "fill": PAINT,
-        "padding": {
-            "type": "array",
-            "prefixItems": [_num(0, 500), _num(0, 500)],
-            "minItems": 2,
-            "maxItems": 2,
-        },
+        "padding": _pair(0, 500),
         "radius": _num(0, MAX_COORD, 0),
     },
 }
@@ -227,18 +212,15 @@ REQUIRED: dict[str, list[str]] = {
 
 def _layer_schema() -> dict[str, Any]:
     """One `if type == X then X's properties` per layer type: errors name the real property."""
-    branches = []
-    for kind, props in LAYERS.items():
-        branches.append(
-            {
-                "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-                "then": {
-                    "properties": {**COMMON, **props},
-                    "required": REQUIRED[kind],
-                    "additionalProperties": False,
-                },
-            }
-        )
+
+    def then(kind: str) -> dict[str, Any]:
+        props = {**COMMON, **LAYERS[kind]}
+        return {"properties": props, "required": REQUIRED[kind], "additionalProperties": False}
+
+    branches = [
+        {"if": {"properties": {"type": {"const": k}}, "required": ["type"]}, "then": then(k)}
+        for k in LAYERS
+    ]
     return {
         "type": "object",
         "required": ["type"],
@@ -257,6 +239,18 @@ FIELD: dict[str, Any] = {
         "max_length": _int(1, 1000),
         "default": {"type": ["string", "number"], "maxLength": 2048},
         "description": {"type": "string", "maxLength": 200},
+    },
+}
+
+VARIANT: dict[str, Any] = {
+    "type": "object",
+    "required": ["aspect", "width", "height", "layers"],
+    "additionalProperties": False,
+    "properties": {
+        "aspect": {**_pair(0, 100), "description": "[low, high): width / height in it."},
+        "width": _num(200, 2400),
+        "height": _num(200, 2400),
+        "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "maxItems": MAX_LAYERS},
     },
 }
 
@@ -295,6 +289,13 @@ DESIGN_SCHEMA: dict[str, Any] = {
             "additionalProperties": FIELD,
         },
         "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "maxItems": MAX_LAYERS},
+        "variants": {
+            "type": "array",
+            "description": "Other layouts for other shapes of card: the first whose aspect "
+            "range holds width / height is drawn, at its own reference size.",
+            "maxItems": MAX_VARIANTS,
+            "items": VARIANT,
+        },
     },
     "$defs": {"layer": _layer_schema()},
 }

@@ -103,18 +103,31 @@ class _Semantics:
         )
         self.tokens = set.intersection(*(set(t) for t in themes)) if themes else set()
         self.problems: list[Problem] = []
-        self.layers = self.images = 0
         if isinstance(colors, dict):
             self._mixes(colors)
         self._fields()
         self._paint(design.get("background"), ("background",))
-        layers = design.get("layers")
+        self._layout(design, ())
+        variants = design.get("variants")
+        for i, variant in enumerate(variants if isinstance(variants, list) else []):
+            if isinstance(variant, dict):
+                self._layout(variant, ("variants", i))
+
+    def _layout(self, layout: dict[str, Any], path: tuple[object, ...]) -> None:
+        """The design's layers, or a variant's: each layout within the counts on its own."""
+        self.layers = self.images = 0
+        layers, where = layout.get("layers"), (*path, "layers")
         if isinstance(layers, list):
-            self._layers(layers, ("layers",), 1)
+            self._layers(layers, where, 1)
         if self.layers > MAX_LAYERS:
-            self.add(("layers",), f"{self.layers} layers in all; at most {MAX_LAYERS}")
+            self.add(where, f"{self.layers} layers in all; at most {MAX_LAYERS}")
         if self.images > MAX_IMAGE_LAYERS:
-            self.add(("layers",), f"{self.images} image layers; at most {MAX_IMAGE_LAYERS}")
+            self.add(where, f"{self.images} image layers; at most {MAX_IMAGE_LAYERS}")
+        aspect = layout.get("aspect")
+        if not isinstance(aspect, list) or len(aspect) != 2:
+            return
+        if all(isinstance(a, int | float) for a in aspect) and not aspect[0] < aspect[1]:
+            self.add((*path, "aspect"), "the aspect range is [low, high) with low < high")
 
     def add(self, path: tuple[object, ...], message: str) -> None:
         self.problems.append(Problem(pointer(path), message))

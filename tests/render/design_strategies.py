@@ -94,12 +94,24 @@ def layers(in_stack: bool, depth: int = 1):
     return st.one_of(kinds)
 
 
+aspects = st.tuples(st.floats(0, 50), st.floats(0, 50)).map(sorted).filter(lambda a: a[0] < a[1])
+variants = st.lists(
+    st.fixed_dictionaries(
+        {
+            "aspect": aspects.map(list),
+            "width": st.integers(200, 2400),
+            "height": st.integers(200, 2400),
+            "layers": st.lists(layers(False), max_size=4),
+        }
+    ),
+    max_size=2,
+)
 designs = st.fixed_dictionaries(
     {"fields": st.just(FIELDS), "layers": st.lists(layers(False), min_size=1, max_size=6),
      "colors": st.just({"dark": {"ink": "#ffffff", "bg": "#000"},
                         "light": {"ink": {"mix": ["$bg", "#3b82f6", 0.5]}, "bg": "#fff"}})},
     optional={"width": st.integers(200, 2400), "height": st.integers(200, 2400),
-              "background": paint},
+              "background": paint, "variants": variants},
 )  # fmt: skip
 
 
@@ -109,4 +121,6 @@ def count_images(layer_list: list) -> int:
     )
 
 
-valid_designs = designs.filter(lambda d: count_images(d["layers"]) <= 4)
+valid_designs = designs.filter(
+    lambda d: all(count_images(v["layers"]) <= 4 for v in [d, *d.get("variants", [])])
+)

@@ -283,6 +283,17 @@ def test_every_valid_design_draws(d, theme, width):
     assert decode(render_card(spec)).size == (width, 300)
 
 
+def test_the_variant_for_the_cards_shape_is_drawn_at_its_own_reference_size():
+    wide = {"type": "rect", "box": [0, 0, 300, 300], "fill": "#ff0000"}
+    tall = {"type": "rect", "box": [0, 0, 100, 100], "fill": "#0000ff"}
+    d = design(wide, variants=[{"aspect": [0, 0.8], "width": 200, "height": 400,
+                                "layers": [tall]}])  # fmt: skip
+    assert ink(draw(d)) == (0, 0, 300, 300)  # 600x300: the design's own layers
+    portrait = draw(d, width=400, height=800)  # 0.5: the variant, scaled by 2 from 200x400
+    assert ink(portrait) == (0, 0, 200, 200) and tuple(portrait[10, 10]) == BLUE
+    assert ink(draw(d, width=800, height=1000)) == (0, 0, 400, 1000)  # 0.8: not in [0, 0.8)
+
+
 def test_condition_lists_overlay_initials_and_max_height():
     both = design(
         {"type": "rect", "box": [0, 0, 100, 100], "fill": "#ff0000", "if": ["a", "b"]},

@@ -60,6 +60,20 @@ def test_the_documented_example_and_the_extensions_are_valid():
     assert check_design(rich) == []
 
 
+def test_variants_are_checked_like_the_layers_with_their_pointers():
+    ok = copy.deepcopy(EXAMPLE)
+    ok["variants"] = [{"aspect": [0.8, 1.3], "width": 870, "height": 870,
+                       "layers": copy.deepcopy(EXAMPLE["layers"])}]  # fmt: skip
+    assert check_design(ok) == []
+    bad = copy.deepcopy(ok)
+    bad["variants"][0]["layers"][1]["text"] = "{{author}}"
+    bad["variants"][0]["aspect"] = [2, 1]
+    bad["variants"].append({"aspect": [0, 1], "width": 100, "layers": [{"type": "rect"}]})
+    assert paths(check_design(bad)) == {
+        "/variants/0/layers/1/text", "/variants/0/aspect", "/variants/1",
+        "/variants/1/width", "/variants/1/layers/0", }  # fmt: skip
+
+
 def test_every_problem_is_listed_with_its_pointer():
     bad = copy.deepcopy(EXAMPLE)
     bad["fields"]["Title"] = {"type": "text"}

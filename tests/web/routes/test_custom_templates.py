@@ -304,7 +304,7 @@ async def test_fuzzed_designs_never_answer_500_on_save_or_render(api, user_facto
 @pytest.mark.parametrize("theme", ["dark", "light"])
 async def test_a_fork_of_a_builtin_renders_the_same_card(api, user_factory, name, theme):
     """Every built-in's published design, posted back, draws the built-in's card: the same
-    pixels, with the built-in's colour parameters too."""
+    pixels, with the built-in's colour parameters too, and on a square card (its variants)."""
     from bench.samples import sample
     from tests.render.test_builtin_designs import pixels
 
@@ -314,6 +314,7 @@ async def test_a_fork_of_a_builtin_renders_the_same_card(api, user_factory, name
     assert published.status == 200
     body = await published.json()
     assert body["custom"] is False and body["id"] == name and body["design"]
+    assert [v["aspect"] for v in body["design"]["variants"]] == [[0, 0.8], [0.8, 1.3], [2.5, 100]]
     fork = await api.post(
         "/api/templates", json={"name": f"My {name}", "design": body["design"]}, headers=h
     )
@@ -323,7 +324,8 @@ async def test_a_fork_of_a_builtin_renders_the_same_card(api, user_factory, name
     params = {"title": spec.title, "theme": theme, **dict(spec.fields)}
     if spec.subtitle:
         params["subtitle"] = spec.subtitle
-    for colours in ({}, {"bg_color": "#7c2d12", "accent_color": "#10b981"}):
+    square = {"width": 1080, "height": 1080}  # drawn from a variant (docs/templates.md)
+    for colours in ({}, {"bg_color": "#7c2d12", "accent_color": "#10b981"}, square):
         ours = await api.post(
             "/api/generate", json={**params, **colours, "template": name}, headers=h
         )

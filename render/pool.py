@@ -61,6 +61,7 @@ class RenderPool:
         self.nice = nice  # added to the render processes' niceness (lower CPU priority)
         self.rebuilds = 0  # executors replaced after a worker died
         self._drafts = asyncio.Semaphore(1)
+        self._font_checks = asyncio.Semaphore(1)  # handed to the font lane one at a time
         self._drafts_started = False
         self._background: set[asyncio.Task] = set()
         self._closed = False
@@ -176,8 +177,18 @@ class RenderPool:
     async def inspect_font(self, data: bytes) -> tuple[str, Any, Any]:
         """An uploaded font checked (render/worker.py `_inspect_font`): ("ok", sfnt, info) or
         ("bad", why, None). RenderError when the check killed or hung its process. In its own
-        one-process lane: a check killed on timeout never takes a paid render with it."""
-        return await self._run(_inspect_font, data, seconds=FONT_CHECK_SECONDS, draft="font")
+        one-process lane: a check killed on timeout never takes a paid render with it. Checks
+        are handed to it one at a time, so waiting for a turn never counts against (and never
+        kills) the check that holds it."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._font_checks.acquire()
+        except TimeoutError:
+            raise RenderError(f"no turn for a font check within {self.timeout:g} s") from None
+        try:
+            return await self._run(_inspect_font, data, seconds=FONT_CHECK_SECONDS, draft="font")
+        finally:
+            self._font_checks.release()
 
     async def render_draft(self, spec: CardSpec) -> bytes:
         """The watermarked JPEG preview of `spec` (render/draft.py), in the drafts' lane."""

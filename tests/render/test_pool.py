@@ -148,3 +148,17 @@ async def test_a_font_check_that_hangs_is_killed_without_the_paid_renders(monkey
         assert _worker_pids(pool) == pids and all(map(_alive, pids)) and pool.rebuilds == 1
         monkeypatch.setattr(pool_module, "FONT_CHECK_SECONDS", 30.0)
         assert (await pool.inspect_font(font))[0] == "ok"  # the lane serves again
+
+
+async def test_font_checks_waiting_for_their_turn_do_not_time_out(monkeypatch):
+    """Checks are handed to the font process one at a time: four at once each get the whole
+    time limit for themselves (queued in the executor, the last would time out and kill the
+    process running another account's check)."""
+    font = SERIF.read_bytes()  # noqa: ASYNC240 - a local file, once
+    async with RenderPool(1) as pool:
+        await pool.inspect_font(font)  # the process started
+        started = time.monotonic()
+        assert (await pool.inspect_font(font))[0] == "ok"
+        monkeypatch.setattr(pool_module, "FONT_CHECK_SECONDS", 2 * (time.monotonic() - started))
+        results = await asyncio.gather(*(pool.inspect_font(font) for _ in range(4)))
+        assert [r[0] for r in results] == ["ok"] * 4 and pool.rebuilds == 0

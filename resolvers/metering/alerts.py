@@ -117,12 +117,23 @@ async def check_quota_alerts(
     return fired
 
 
+@dataclass(frozen=True)
+class CapUsage:
+    """The month's images when the spending cap is reached: the quota.threshold fields."""
+
+    used: int
+    quota: int
+    month: str
+
+
 async def check_cap_alert(
-    account_id: int, cap: Decimal, spend: Decimal, month: str, now: datetime, mailer: Mailer
+    account_id: int, cap: Decimal, spend: Decimal, usage: CapUsage, now: datetime, mailer: Mailer
 ) -> bool:
     """The month's overage `spend` reached the spending cap (resolvers/ledger/spending_cap.py): one
-    `SPENDING_CAP_100` notification and mail per month. True when this call sent it."""
-    kind = NotificationKind.SPENDING_CAP_100
+    `SPENDING_CAP_100` notification and mail per month. True when this call sent it. Its event
+    is a quota.threshold with every field the quota's own has (threshold, used, quota, month)
+    and `kind: "spending_cap"` with the cap and the spend, to tell the two apart."""
+    kind, month = NotificationKind.SPENDING_CAP_100, usage.month
     subject = "You have reached your monthly OG Image API spending cap"
     text = (
         f"Overage charged for {month} has reached your spending cap of {dollars(cap)} "
@@ -130,7 +141,15 @@ async def check_cap_alert(
         "fallback card) until the quota resets on the 1st (00:00 UTC), or until you raise or "
         "clear the cap in the dashboard."
     )
-    data = {"threshold": 100, "month": month, "spending_cap": str(cap), "overage_spend": str(spend)}
+    data = {
+        "threshold": 100,
+        "used": usage.used,
+        "quota": usage.quota,
+        "month": month,
+        "kind": "spending_cap",
+        "spending_cap": str(cap),
+        "overage_spend": str(spend),
+    }
     if not await notify(
         account_id, kind, f"{kind.value}:{month}", subject, text, now, mailer, data=data
     ):

@@ -127,7 +127,8 @@ class Meter:
             except ledger.InsufficientCredits:
                 raise quota_exceeded(limit) from None
             except spending_cap.SpendingCapReached as exc:
-                await self._cap_alert(account.id, quota.month_key(now), exc.cap, price, now)
+                month = quota.month_key(now)
+                await self._cap_alert(account.id, month, limit, exc.cap, price, now)
                 raise
             try:
                 reservation, used = await quota.force_reserve(account.id, now, entry.id)
@@ -177,17 +178,19 @@ class Meter:
         )
 
     async def _cap_alert(
-        self, account_id: int, month: str, cap: Decimal, price: Decimal, now: datetime
+        self, account_id: int, month: str, limit: int, cap: Decimal, price: Decimal, now: datetime
     ) -> None:
         """Send the spending-cap alert once the month's overage leaves no room for one more
-        image (resolvers/ledger/spending_cap.py)."""
+        image (resolvers/ledger/spending_cap.py), with the month's images and quota `limit`."""
         seen = f"{account_id}:{NotificationKind.SPENDING_CAP_100.value}:{month}"
         if seen in self._alerted:
             return
         try:
             spend = await spending_cap.spent(account_id, month)
             if spending_cap.reached(cap, spend, price):
-                await alerts.check_cap_alert(account_id, cap, spend, month, now, self.mailer)
+                used = await quota.used_in_month(account_id, month)
+                usage = alerts.CapUsage(used, limit, month)
+                await alerts.check_cap_alert(account_id, cap, spend, usage, now, self.mailer)
                 self._alerted.put(seen, None)
         except Exception:  # the image's fate does not depend on its alert
             log.exception("spending cap alert failed for account %s", account_id)
@@ -195,7 +198,8 @@ class Meter:
     async def _alerts(self, ticket: RenderTicket, now: datetime) -> None:
         if ticket.overage is not None and ticket.cap is not None:
             price = Decimal(ticket.overage.amount)
-            await self._cap_alert(ticket.account_id, ticket.month, ticket.cap, price, now)
+            month, limit = ticket.month, ticket.quota
+            await self._cap_alert(ticket.account_id, month, limit, ticket.cap, price, now)
         used = await quota.used_in_month(ticket.account_id, ticket.month)
         self.quota_snapshot.known(ticket.account_id, ticket.month, used)
         pending = [

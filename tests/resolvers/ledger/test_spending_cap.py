@@ -172,7 +172,12 @@ async def test_a_refused_image_alerts_when_the_cap_was_lowered_below_the_spend(d
     await accounts.update_account(account, overage_cap="0.01")
     with pytest.raises(AppError, match=r"Cap: \$0\.01 of overage"):
         await meter.reserve(account, NOW)
-    assert await Notification.exists(account_id=account.id, kind="SPENDING_CAP_100")
+    note = await Notification.get(account_id=account.id, kind="SPENDING_CAP_100")
+    # Its webhook is a quota.threshold: the fields every one has (docs/webhooks.md), and a kind.
+    data = dict(note.data)
+    assert Decimal(data.pop("spending_cap")) == Decimal("0.01")
+    assert data == {"threshold": 100, "used": 4, "quota": 2, "month": "2026-04",
+                    "kind": "spending_cap", "overage_spend": "0.040000"}  # fmt: skip
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

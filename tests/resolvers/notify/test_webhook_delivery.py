@@ -209,7 +209,8 @@ async def test_a_subscription_change_goes_out_once(db, aiohttp_server, workers):
 
 async def test_the_spending_cap_alert_goes_out_with_its_mail(db, aiohttp_server, workers):
     """The notification path the quota alerts share (resolvers/metering/alerts.py `notify`): the
-    cap's SPENDING_CAP_100 is a quota.threshold at 100 naming the cap, once per month."""
+    cap's SPENDING_CAP_100 is a quota.threshold at 100 (threshold, used, quota, month, as the
+    quota's own) with `kind: "spending_cap"` and the cap, once per month."""
     from decimal import Decimal
 
     from resolvers.metering import alerts
@@ -217,14 +218,17 @@ async def test_the_spending_cap_alert_goes_out_with_its_mail(db, aiohttp_server,
     receiver = await start_receiver(aiohttp_server)
     [worker] = await workers()
     account, _, secret = await _endpoint(worker, receiver.url)
+    usage = alerts.CapUsage(used=1000, quota=500, month="2026-12")
     for _ in range(2):
-        await alerts.check_cap_alert(account.id, Decimal("5"), Decimal("5.000000"), "2026-12",
+        await alerts.check_cap_alert(account.id, Decimal("5"), Decimal("5.000000"), usage,
                                      T0, worker.mailer)  # fmt: skip
     assert await worker.retry_due(T0) == 1
     [got] = receiver.received
     assert got.event["type"] == "quota.threshold"
-    assert got.event["data"] == {"threshold": 100, "month": "2026-12", "spending_cap": "5",
-                                 "overage_spend": "5.000000"}  # fmt: skip
+    # Every field of the quota's own quota.threshold, then what tells the cap's apart.
+    assert got.event["data"] == {"threshold": 100, "used": 1000, "quota": 500,
+                                 "month": "2026-12", "kind": "spending_cap",
+                                 "spending_cap": "5", "overage_spend": "5.000000"}  # fmt: skip
     assert verify_with_python_recipe(secret, got)
     assert await OutboxMail.filter(to=account.email).count() == 1
 

@@ -9,6 +9,10 @@ at most 8 h between tries) until 24 h after the event, always under the same eve
 An endpoint whose attempts have failed for 24 h since its last success is disabled, once (a
 conditional UPDATE), and its owner told by mail and on the dashboard; its pending deliveries
 then fail. A test ping that succeeds enables it again.
+
+A test ping is attempted once, by the request that sent it, and never retried (it answers
+with its outcome), and an endpoint has at most one ping pending: a test sent while another
+is under way is refused (`Conflict`), so a test can make one POST and one row, no more.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from models import (
 )
 from resolvers import outbox
 from resolvers.crypto import SecretBox
-from resolvers.errors import InvalidParameter
+from resolvers.errors import Conflict, InvalidParameter
 from resolvers.fetch.fetcher import RemoteImageFetcher
 from resolvers.fetch.limits import Rejected
 from resolvers.mail import Mailer
@@ -46,6 +50,18 @@ DISABLE_AFTER = timedelta(hours=24)  # of failures since the endpoint's last suc
 PURGE_EVERY = 3600.0  # seconds between forgetting old events
 POLL = 2.0  # seconds between looks for due deliveries (sooner when this worker emits)
 USER_AGENT = "OGImageAPI-Webhooks/1.0 (+docs/webhooks.md)"
+
+
+def _ping_pending() -> Conflict:
+    return Conflict("A test ping to this endpoint is already under way; try again shortly.")
+
+
+def _pending_pings(endpoint: WebhookEndpoint, *, tried: bool = False):
+    """Its pings not yet attempted (under way), or (`tried`) left waiting for a retry by a
+    version of this module that retried pings."""
+    return WebhookDelivery.filter(
+        endpoint_id=endpoint.id, status=DeliveryStatus.PENDING, event__type=events.PING
+    ).filter(**({"attempts__gte": 1} if tried else {"attempts": 0}))
 
 
 class Deliverer:
@@ -89,13 +105,25 @@ class Deliverer:
     async def send_now(
         self, endpoint: WebhookEndpoint, type_: str, data: dict, now: datetime
     ) -> WebhookDelivery:
-        """Emit to `endpoint` alone and make the first attempt here (a test ping)."""
+        """Emit to `endpoint` alone and make its one attempt here (a test ping). Conflict
+        while another ping to it is pending: of two written at once, the later row backs off
+        (each counts after writing its own, so one of them always sees both)."""
         lease = now + timedelta(seconds=LEASE)
+        if waiting := await _pending_pings(endpoint, tried=True).values_list("id", flat=True):
+            failed = {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+            await WebhookDelivery.filter(id__in=waiting, attempts__gte=1).update(**failed)
+        if await _pending_pings(endpoint).exists():
+            raise _ping_pending()
         made = await events.emit(
             endpoint.account_id, type_, data, now, endpoint=endpoint, claimed_until=lease
         )
         assert made is not None
-        delivery = made[1][0]
+        event, [delivery] = made
+        first = await _pending_pings(endpoint).order_by("id").first()
+        if first is not None and first.id != delivery.id:
+            await WebhookDelivery.filter(id=delivery.id).delete()
+            await WebhookEvent.filter(id=event.id).delete()
+            raise _ping_pending()
         await self.attempt(delivery, now)
         return await WebhookDelivery.get(id=delivery.id)
 
@@ -139,7 +167,7 @@ class Deliverer:
             }
             await WebhookEndpoint.filter(id=endpoint.id).update(**reset)
             return
-        final = now >= event.created_at + RETRY_FOR
+        final = event.type == events.PING or now >= event.created_at + RETRY_FOR
         await self._record(
             d, now, status, error, final=final, deadline=event.created_at + RETRY_FOR
         )

@@ -94,9 +94,10 @@ def test_webhooks_section(page_factory, live, receivers, width, scheme, tmp_path
     section.get_by_role("button", name="Done").click()
     bad = section.locator(".wh-endpoint").nth(1)
     bad.get_by_role("button", name=f"Send a test to {failing.url}").click()
-    expect(page.locator("#toast")).to_contain_text("Test failed: HTTP 500. It will be retried.")
-    expect(bad.get_by_role("table")).to_contain_text("Retrying")
-    expect(bad.get_by_role("table")).to_contain_text("HTTP 500 · next try")
+    expect(page.locator("#toast")).to_contain_text("Test failed: HTTP 500. Fix the endpoint")
+    expect(bad.get_by_role("table")).to_contain_text("Failed")  # a ping is never retried
+    expect(bad.get_by_role("table")).to_contain_text("HTTP 500")
+    expect(bad.get_by_role("table")).not_to_contain_text("next try")
     expect(bad).to_contain_text("Failing")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     section.screenshot(path=str(tmp_path / f"webhooks-log-{width}-{scheme}.png"))

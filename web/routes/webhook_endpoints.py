@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from models import Account
 from resolvers.notify import endpoints, events
 from resolvers.notify.delivery import Deliverer
 from resolvers.timefmt import iso_utc
-from web.appkeys import deliverer_key, fetcher_key, secret_box_key
+from web.appkeys import deliverer_key, fetcher_key, meter_key, secret_box_key
 from web.http.bodies import read_json
+from web.http.headers import decision_headers
 from web.routes.templates import NO_STORE, caller
 
 routes = web.RouteTableDef()
@@ -45,8 +47,12 @@ async def delete_endpoint(request: web.Request) -> web.Response:
 
 @routes.post("/api/webhook-endpoints/{id}/test")
 async def test_endpoint(request: web.Request) -> web.Response:
-    """A `ping` to this endpoint, attempted before answering (later tries as any event's)."""
+    """A `ping` to this endpoint, attempted once before answering and never retried. It
+    spends a request of the account's rate limit (as an image does), and is refused while
+    another ping to the endpoint is under way (409 CONFLICT). A disabled endpoint takes it:
+    a ping that succeeds is how an endpoint is enabled again (docs/webhooks.md)."""
     account_id, now = await caller(request)
+    decision = await request.app[meter_key].rate.check(await Account.get(id=account_id))
     endpoint = await endpoints.get_own(account_id, request.match_info["id"])
     deliverer: Deliverer = request.app[deliverer_key]
     d = await deliverer.send_now(endpoint, events.PING, {"endpoint": endpoint.id}, now)
@@ -61,4 +67,4 @@ async def test_endpoint(request: web.Request) -> web.Response:
             "next_attempt_at": iso_utc(d.next_attempt_at) if d.next_attempt_at else None,
         },
     }
-    return web.json_response(answer, headers=NO_STORE)
+    return web.json_response(answer, headers={**NO_STORE, **decision_headers(decision)})

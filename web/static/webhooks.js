@@ -161,7 +161,7 @@ async function act(button) {
 				toast(
 					d.status === "delivered"
 						? `Test delivered: HTTP ${d.last_status}.`
-						: `Test failed: ${d.last_error}. It will be retried.`,
+						: `Test failed: ${d.last_error}. Fix the endpoint, then send another test.`,
 				);
 			}
 			await reload();

@@ -107,7 +107,8 @@ async def _rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def _background(coro) -> AsyncIterator[None]:
     """Run `coro` as a task while open; cancel it (and let it finish its cleanup) on exit."""
-    task = asyncio.create_task(coro)
+    # Named, so logs, debuggers and tests can tell the app's loops from request handling.
+    task = asyncio.create_task(coro, name=f"background:{coro.__qualname__}")
     try:
         yield
     finally:

@@ -291,8 +291,7 @@ DESIGN_SCHEMA: dict[str, Any] = {
         "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "maxItems": MAX_LAYERS},
         "variants": {
             "type": "array",
-            "description": "Other layouts for other shapes of card: the first whose aspect "
-            "range holds width / height is drawn, at its own reference size.",
+            "description": "Layouts for other shapes: the first whose aspect holds w/h is drawn.",
             "maxItems": MAX_VARIANTS,
             "items": VARIANT,
         },

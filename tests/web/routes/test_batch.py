@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import shutil
+import time
 import zipfile
 
 import pytest
@@ -188,12 +189,18 @@ async def test_idempotent_replay_counts_nothing_again(api, user_factory, pool):
 
 
 async def test_one_rate_token_per_ten_items(api, user_factory):
-    user = await user_factory(plan="starter")  # 5 requests per second
-    resp = await post(api, user, [{"subtitle": "x"}] * 21, JSON)  # 3 tokens, nothing rendered
-    assert resp.status == 200 and resp.headers["X-RateLimit-Remaining"] == "2"
-    resp = await post(api, user, [{"subtitle": "x"}] * 30, JSON)  # 3 more: over the burst, let in
-    assert resp.status == 200 and resp.headers["X-RateLimit-Remaining"] == "0"
-    refused = await post(api, user, [{"subtitle": "x"}], JSON)
+    # The counts are exact only if the three requests fall within one token's refill (0.2 s at
+    # 5 a second); a loaded machine can be slower, so a slow attempt is tried again afresh.
+    for _attempt in range(10):
+        user = await user_factory(plan="starter")  # 5 requests per second
+        start = time.monotonic()
+        first = await post(api, user, [{"subtitle": "x"}] * 21, JSON)  # 3 tokens, nothing drawn
+        second = await post(api, user, [{"subtitle": "x"}] * 30, JSON)  # 3 more: over the burst
+        refused = await post(api, user, [{"subtitle": "x"}], JSON)
+        if time.monotonic() - start < 0.2:
+            break
+    assert first.status == 200 and first.headers["X-RateLimit-Remaining"] == "2"
+    assert second.status == 200 and second.headers["X-RateLimit-Remaining"] == "0"
     assert refused.status == 429 and (await refused.json())["code"] == "RATE_LIMITED"
     assert int(refused.headers["Retry-After"]) >= 1
 

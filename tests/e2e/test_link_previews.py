@@ -85,6 +85,7 @@ def test_link_previews_panel_and_share_check(page_factory, live, shared_page, tm
     state, page_url = shared_page
     state["og_image"] = minted["url"]
     page.get_by_label("Page address").fill(page_url)
+    page.wait_for_timeout(1100)  # a free plan's one request a second, spent by Refresh Data
     page.get_by_role("button", name="Check", exact=True).click()
     verdicts = panel.get_by_role("list", name="What each platform shows")
     expect(verdicts.locator("> li")).to_have_count(5)

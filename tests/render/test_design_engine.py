@@ -7,6 +7,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -266,6 +267,7 @@ def test_rtl_text_starts_on_the_right_and_cjk_emoji_draw():
     assert colourful.sum() > 50  # the rocket is a colour glyph, not tofu
 
 
+@pytest.mark.timeout(600)  # 60 renders of up to 50 layers: past 120 s once on CI's loaded cores
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(valid_designs, st.sampled_from(["dark", "light"]), st.integers(200, 700))
 def test_every_valid_design_draws(d, theme, width):

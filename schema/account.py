@@ -14,6 +14,7 @@ from resolvers.accounts import accounts, keys
 from resolvers.ledger import spending_cap
 from resolvers.plans import PLANS, get_plan
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.permissions import IsAuthenticated, IsSessionUser
 
 
@@ -30,14 +31,7 @@ class Plan:
 
     @classmethod
     def from_model(cls, plan: plans.Plan) -> Plan:
-        return cls(
-            id=plan.id,
-            name=plan.name,
-            monthly_quota=plan.monthly_quota,
-            price_monthly=plan.price_monthly,
-            overage_price=plan.overage_price,
-            requests_per_second=plan.requests_per_second,
-        )
+        return copy_fields(cls, plan)
 
 
 @strawberry.type(description="The signed-in account.")
@@ -69,15 +63,13 @@ class Account:
 
     @classmethod
     def from_model(cls, account: AccountModel) -> Account:
-        return cls(
+        return copy_fields(
+            cls,
+            account,
             id=strawberry.ID(str(account.id)),
-            email=account.email,
-            domain=account.domain,
             plan=Plan.from_model(get_plan(account.plan)),
             member_since=account.created_at,
-            overage_enabled=account.overage_enabled,
             overage_cap=spending_cap.cap_of(account),
-            subscription_status=account.subscription_status,
             account_id=account.id,
         )
 

@@ -12,6 +12,7 @@ from models import PlanId
 from resolvers import reports
 from resolvers.billing import checkout_flow as billing
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.pagination import Connection, PageInfo, edges
 from schema.permissions import IsAuthenticated, IsSessionUser
 
@@ -29,16 +30,7 @@ class Invoice:
 
     @classmethod
     def from_model(cls, invoice: InvoiceModel) -> Invoice:
-        return cls(
-            id=strawberry.ID(str(invoice.id)),
-            number=invoice.number,
-            date=invoice.date,
-            amount=invoice.amount,
-            currency=invoice.currency,
-            status=invoice.status,
-            pdf_url=invoice.pdf_url,
-            hosted_url=invoice.hosted_url,
-        )
+        return copy_fields(cls, invoice, id=strawberry.ID(str(invoice.id)))
 
 
 @strawberry.type

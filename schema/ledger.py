@@ -10,6 +10,7 @@ import strawberry
 from models import TransactionType
 from resolvers import reports
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.pagination import Connection, PageInfo, edges
 from schema.permissions import IsAuthenticated
 from schema.scalars import BigInt
@@ -24,12 +25,7 @@ class Estimate:
 
     @classmethod
     def from_model(cls, e: reports.Estimate) -> Estimate:
-        return cls(
-            service=e.service,
-            unit=e.unit,
-            unit_price=e.unit_price,
-            remaining_units=BigInt(e.remaining_units),
-        )
+        return copy_fields(cls, e)
 
 
 @strawberry.type(description="Usage entries of one service, all time.")
@@ -42,13 +38,7 @@ class ServiceUsage:
 
     @classmethod
     def from_model(cls, s: reports.ServiceTotals) -> ServiceUsage:
-        return cls(
-            service=s.service,
-            transactions=s.transactions,
-            amount=s.amount,
-            tokens=BigInt(s.tokens),
-            images=BigInt(s.images),
-        )
+        return copy_fields(cls, s)
 
 
 @strawberry.type(description="The prepaid credit balance and all-time statistics (dollars).")
@@ -76,18 +66,9 @@ class Balance:
     def from_model(
         cls, stats: reports.BalanceStats, estimates: list[reports.Estimate], now: datetime
     ) -> Balance:
-        return cls(
-            current=stats.current,
-            total_purchased=stats.total_purchased,
-            total_refunded=stats.total_refunded,
-            total_spent=stats.total_spent,
-            credits_used=stats.credits_used,
-            api_calls=BigInt(stats.api_calls),
-            tokens_used=BigInt(stats.tokens_used),
-            images_processed=BigInt(stats.images_processed),
-            transactions=stats.transactions,
-            average_per_transaction=stats.average_per_transaction,
-            low=stats.low,
+        return copy_fields(
+            cls,
+            stats,
             estimates=[Estimate.from_model(e) for e in estimates],
             services=[ServiceUsage.from_model(s) for s in stats.services],
             last_updated=now,
@@ -108,17 +89,7 @@ class Transaction:
 
     @classmethod
     def from_model(cls, entry: reports.TransactionRow) -> Transaction:
-        return cls(
-            id=strawberry.ID(str(entry.id)),
-            created_at=entry.created_at,
-            type=entry.type,
-            service=entry.service,
-            amount=entry.amount,
-            tokens=BigInt(entry.tokens),
-            images=entry.images,
-            description=entry.description,
-            balance_after=entry.balance_after,
-        )
+        return copy_fields(cls, entry, id=strawberry.ID(str(entry.id)))
 
 
 @strawberry.type

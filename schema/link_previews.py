@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers.reports import link_previews as lp
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.permissions import IsAuthenticated
 
 
@@ -21,7 +22,7 @@ class PlatformFetches:
 
     @classmethod
     def from_model(cls, p: lp.PlatformTotal) -> PlatformFetches:
-        return cls(platform=p.platform, fetches=p.fetches, last_seen=p.last_seen)
+        return copy_fields(cls, p)
 
 
 @strawberry.type(description="Fetches by one platform on one day (UTC).")
@@ -32,7 +33,7 @@ class DailyFetches:
 
     @classmethod
     def from_model(cls, d: lp.PlatformDay) -> DailyFetches:
-        return cls(date=d.day, platform=d.platform, fetches=d.fetches)
+        return copy_fields(cls, d, date=d.day)
 
 
 @strawberry.type(description="A signed-card fetch (at most one kept per card, platform, minute).")
@@ -46,14 +47,7 @@ class CardFetch:
 
     @classmethod
     def from_model(cls, f: lp.RecentFetch) -> CardFetch:
-        return cls(
-            at=f.at,
-            platform=f.platform,
-            user_agent=f.user_agent,
-            title=f.title,
-            status=f.status,
-            cache_hit=f.cache_hit,
-        )
+        return copy_fields(cls, f)
 
 
 @strawberry.type(description="Who fetched the account's signed cards over the last `days` days.")

@@ -10,6 +10,7 @@ from models import Notification as NotificationModel
 from models import NotificationKind
 from resolvers import reports
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.permissions import IsAuthenticated
 
 
@@ -23,13 +24,7 @@ class Notification:
 
     @classmethod
     def from_model(cls, n: NotificationModel) -> Notification:
-        return cls(
-            id=strawberry.ID(str(n.id)),
-            created_at=n.created_at,
-            kind=n.kind,
-            message=n.message,
-            read=n.read,
-        )
+        return copy_fields(cls, n, id=strawberry.ID(str(n.id)))
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from resolvers.templates import catalog, store
 from resolvers.templates.fields import field_list
 from resolvers.templates.store import Saved
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.permissions import IsSessionUser
 
 
@@ -26,7 +27,7 @@ class TemplateField:
 
     @classmethod
     def from_model(cls, f: render.templates.FieldSpec) -> TemplateField:
-        return cls(name=f.name, type=f.type, required=f.required, max_length=f.max_length)
+        return copy_fields(cls, f)
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from resolvers.plans import get_plan
 from resolvers.timefmt import month_key
 from schema.account import Plan
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.permissions import IsAuthenticated
 
 
@@ -26,9 +27,7 @@ class DayUsage:
 
     @classmethod
     def from_model(cls, point: reports.DayPoint) -> DayUsage:
-        return cls(
-            date=point.day, images=point.images, api_calls=point.api_calls, spend=point.spend
-        )
+        return copy_fields(cls, point, date=point.day)
 
 
 @strawberry.type(description="One calendar month (UTC) of usage.")
@@ -39,7 +38,7 @@ class MonthUsage:
 
     @classmethod
     def from_model(cls, point: reports.MonthPoint) -> MonthUsage:
-        return cls(month=point.month, images=point.images, spend=point.spend)
+        return copy_fields(cls, point)
 
 
 @strawberry.type(description="This month's quota; resets on the 1st at 00:00 UTC.")
@@ -77,17 +76,8 @@ class Usage:
 
     @classmethod
     def from_model(cls, summary: UsageSummary, account_id: int, today: date) -> Usage:
-        return cls(
-            plan=Plan.from_model(get_plan(summary.plan)),
-            quota=summary.quota,
-            used=summary.used,
-            remaining=summary.remaining,
-            percent_used=summary.percent_used,
-            reset_date=summary.reset_date,
-            days_until_reset=summary.days_until_reset,
-            account_id=account_id,
-            today=today,
-        )
+        plan = Plan.from_model(get_plan(summary.plan))
+        return copy_fields(cls, summary, plan=plan, account_id=account_id, today=today)
 
 
 @strawberry.type

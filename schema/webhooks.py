@@ -12,6 +12,7 @@ from models import DeliveryStatus
 from models import WebhookEndpoint as EndpointModel
 from resolvers.notify import endpoints
 from schema.context import Info
+from schema.copying import copy_fields
 from schema.permissions import IsAuthenticated
 
 strawberry.enum(
@@ -56,14 +57,12 @@ class WebhookEndpoint:
 
     @classmethod
     def from_model(cls, e: EndpointModel) -> WebhookEndpoint:
-        return cls(
+        return copy_fields(
+            cls,
+            e,
             id=strawberry.ID(e.id),
-            url=e.url,
             events=list(e.events),
             enabled=e.disabled_at is None,
-            created_at=e.created_at,
-            disabled_at=e.disabled_at,
-            failing_since=e.failing_since,
         )
 
     @strawberry.field(description="Newest first; at most 50.")

@@ -131,8 +131,9 @@ def _int(name: str, value: object) -> int:
     return number
 
 
-def _core(given: dict[str, str], width: int, height: int):
-    """theme, format, width, height, quality and their normal forms (defaults filled in)."""
+def _core(given: dict[str, str], width: int, height: int) -> tuple[dict, dict[str, str]]:
+    """theme, format, width, height and quality, as `CardSpec` arguments and in their normal
+    forms (defaults filled in)."""
     theme = given.get("theme", "dark").strip().lower()
     if theme not in ("dark", "light"):
         raise _bad("INVALID_THEME", "theme must be dark or light")
@@ -146,39 +147,33 @@ def _core(given: dict[str, str], width: int, height: int):
         quality = _int("quality", given["quality"])
     if fmt == "png":
         quality = None  # lossless: the same image whatever was asked
-    normal = {
-        "theme": theme,
-        "format": fmt,
-        "width": str(width),
-        "height": str(height),
-        "quality": str(quality) if quality else "",
-    }
-    return theme, fmt, width, height, quality, normal
+    core = {"theme": theme, "format": fmt, "width": width, "height": height, "quality": quality}
+    normal = {name: "" if value is None else str(value) for name, value in core.items()}
+    return core, normal
+
+
+def _given_params(given: dict[str, str], normal: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """`ImageRequest.params`: the names given, each in its normal form, empty ones left out."""
+    return tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
 
 
 def _custom(given: dict[str, str], drawn: DrawnDesign, allow_http: bool) -> ImageRequest:
     """A custom template's request: its declared fields; the design's own size by default."""
     d = drawn.design
-    theme, fmt, width, height, quality, normal = _core(
-        given, d.get("width", 1200), d.get("height", 630)
-    )
+    core, normal = _core(given, d.get("width", 1200), d.get("height", 630))
     normal["template"] = given.get("template", "").strip().lower()
     title, values, urls = design_values(given, drawn, allow_http=allow_http)
     normal.update(values)
     spec = CardSpec.build(
         title,
         template=drawn.label,
-        theme=theme,
-        format=fmt,
-        width=width,
-        height=height,
-        quality=quality,
         fields=values,
         design=drawn.text,
         fonts=drawn.fonts,
+        **core,
     )
-    params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
     fonts = tuple(path.rsplit("/", 1)[-1] for _, path, _ in drawn.fonts)
+    params = _given_params(given, normal)
     return ImageRequest(spec, urls, params, template_version=drawn.version, fonts=fonts)
 
 
@@ -220,7 +215,7 @@ def parse_params(
             "INVALID_TEMPLATE",
             f"Unknown template {template[:50]!r}. Templates: " + ", ".join(TEMPLATES),
         )
-    theme, fmt, width, height, quality, normal = _core(given, 1200, 630)
+    core, normal = _core(given, 1200, 630)
     normal["template"] = template
 
     limits = {f.name: f.max_length for f in TEMPLATES[template].fields}
@@ -245,18 +240,13 @@ def parse_params(
         title,
         subtitle=subtitle,
         template=template,
-        theme=theme,
-        format=fmt,
-        width=width,
-        height=height,
-        quality=quality,
         fields=texts,
         bg_color=colours.get("bg_color"),
         text_color=colours.get("text_color"),
         accent_color=colours.get("accent_color"),
+        **core,
     )
-    params = tuple(sorted((k, normal.get(k, v)) for k, v in given.items() if normal.get(k, v)))
-    return ImageRequest(spec, urls, params)
+    return ImageRequest(spec, urls, _given_params(given, normal))
 
 
 T = TypeVar("T")

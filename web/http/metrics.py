@@ -31,6 +31,15 @@ GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 PROCESS_EVERY = 5.0  # seconds between samples of each worker's process metrics
+# The refusals counted by their error code: code -> (metric, help).
+REFUSALS = {
+    "QUOTA_EXCEEDED": ("ogapi_quota_rejections", "Requests refused with QUOTA_EXCEEDED."),
+    "RATE_LIMITED": ("ogapi_rate_limited", "Requests refused with RATE_LIMITED."),
+    "METERING_UNAVAILABLE": (
+        "ogapi_metering_unavailable",
+        "Requests refused with METERING_UNAVAILABLE (database unreachable).",
+    ),
+}
 
 
 def multiprocess_dir() -> str | None:
@@ -66,22 +75,12 @@ class Metrics:
             registry=r,
         )
         self.cache_hits = Counter("ogapi_cache_hits", "Images served from the cache.", registry=r)
-        self.quota_rejections = Counter(
-            "ogapi_quota_rejections", "Requests refused with QUOTA_EXCEEDED.", registry=r
-        )
-        self.rate_limited = Counter(
-            "ogapi_rate_limited", "Requests refused with RATE_LIMITED.", registry=r
-        )
+        self.refusals = {code: Counter(*about, registry=r) for code, about in REFUSALS.items()}
         self.degraded = Counter(
             "ogapi_degraded", "Signed images answered with the fallback card.", registry=r
         )
         self.server_errors = Counter(
             "ogapi_server_errors", "Responses with a 5xx status.", registry=r
-        )
-        self.metering_unavailable = Counter(
-            "ogapi_metering_unavailable",
-            "Requests refused with METERING_UNAVAILABLE (database unreachable).",
-            registry=r,
         )
         self.webhooks = Counter(
             "ogapi_stripe_webhooks",
@@ -224,13 +223,9 @@ def record(request: web.Request, status: int, headers, seconds: float = 0.0) -> 
         m.degraded.inc()
     if status < 400:  # every coded refusal is a 4xx or 5xx; most answers are neither
         return
-    code = request.get(error_code_key)
-    if code == "QUOTA_EXCEEDED":
-        m.quota_rejections.inc()
-    elif code == "RATE_LIMITED":
-        m.rate_limited.inc()
-    elif code == "METERING_UNAVAILABLE":
-        m.metering_unavailable.inc()
+    refused = m.refusals.get(request.get(error_code_key, ""))
+    if refused is not None:
+        refused.inc()
     if status >= 500:
         m.server_errors.inc()
 

@@ -20,6 +20,7 @@ from resolvers.crypto import SecretBox
 from resolvers.fetch.fetcher import RemoteImageFetcher
 from resolvers.images.cache import make_image_cache
 from resolvers.images.previews import make_fetcher as make_preview_fetcher
+from resolvers.images.service import ImageService
 from resolvers.images.signing import SignatureVerifier
 from resolvers.images.store import open_store
 from resolvers.images.store_tier import StoreTier
@@ -35,16 +36,13 @@ from web.appkeys import (
     clock_key,
     deliverer_key,
     fetch_log_key,
-    fetcher_key,
-    image_cache_key,
+    image_service_key,
     json_access_key,
     key_cache_key,
     mailer_key,
     meter_key,
     metrics_key,
-    preview_fetcher_key,
     redis_key,
-    render_pool_key,
     secret_box_key,
     settings_key,
     signer_key,
@@ -199,12 +197,10 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
     minute and sweep it daily; close them all and the image cache (the store) at the end."""
     if not raqm_available():
         log.warning("Pillow has no libraqm: Arabic/Hebrew/Devanagari text will not be shaped")
-    pool, store = app[render_pool_key], app[image_cache_key].store
+    images = app[image_service_key]
+    store = images.cache.store
     try:  # a start-up cut short (the worker told to stop while booting) closes them too
-        await app[fetcher_key].start()
-        await app[preview_fetcher_key].start()
-        if getattr(pool, "processes", 0) > 0:
-            await pool.warm_up()
+        await images.start()
         async with contextlib.AsyncExitStack() as stack:
             if store is not None:
                 await store.start()
@@ -215,13 +211,10 @@ async def _images_ctx(app: web.Application) -> AsyncIterator[None]:
                 )
             yield
     except asyncio.CancelledError:  # stopped while starting: no render to wait for
-        pool.terminate()
+        images.pool.terminate()
         raise
     finally:
-        await app[fetcher_key].close()
-        await app[preview_fetcher_key].close()
-        await app[image_cache_key].close()
-        await pool.__aexit__(None, None, None)
+        await images.close()
 
 
 async def _webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -263,21 +256,24 @@ def create_app(settings: Settings, *, clock=utc_now) -> web.Application:
     app.cleanup_ctx.append(_maintenance_ctx)
     app.cleanup_ctx.append(_key_cache_ctx)
     app.cleanup_ctx.append(_stripe_ctx)
-    # The image API: renderer, rendered-image cache, remote fetcher, URL signatures (a test
-    # may replace one before the app starts: the app then starts and closes that one).
-    app[render_pool_key] = RenderPool(settings.render_workers, nice=settings.render_nice)
-    app[image_cache_key] = make_image_cache(
-        app[redis_key], settings.image_cache_mb, open_store_tier(settings)
-    )
+    # The image API: one service holding the meter, renderer, rendered-image cache and remote
+    # fetchers (a test may replace one of them before the app starts: the app then starts and
+    # closes that one); URL signatures.
     private, http = settings.allow_private_fetch, not settings.production
-    app[fetcher_key] = RemoteImageFetcher(allow_private=private, allow_http=http)
-    app[preview_fetcher_key] = make_preview_fetcher(allow_private=private, allow_http=http)
+    fetcher = RemoteImageFetcher(allow_private=private, allow_http=http)
+    cache = make_image_cache(app[redis_key], settings.image_cache_mb, open_store_tier(settings))
+    app[image_service_key] = ImageService(
+        app[meter_key],
+        cache,
+        RenderPool(settings.render_workers, nice=settings.render_nice),
+        fetcher,
+        make_preview_fetcher(allow_private=private, allow_http=http),
+    )
     app[signer_key] = SignatureVerifier(app[secret_box_key], app[key_cache_key])
     app.cleanup_ctx.append(_images_ctx)
-    app[deliverer_key] = Deliverer(app[fetcher_key], app[secret_box_key], app[mailer_key], clock)
+    app[deliverer_key] = Deliverer(fetcher, app[secret_box_key], app[mailer_key], clock)
     app.cleanup_ctx.append(_webhooks_ctx)
     app[metrics_key] = metrics.Metrics()
-    cache = app[image_cache_key]
     app[metrics_key].tiers.watch(cache.stats, lambda: cache.memory.size)
     app.cleanup_ctx.append(metrics.process_ctx)  # the per-worker process metrics
     app.cleanup_ctx.append(gcpause.gc_pauses_ctx)  # garbage-collector pauses, timed

@@ -10,12 +10,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from models import Account
-from render.pool import RenderPool
 from resolvers.accounts.keycache import KeyCache
 from resolvers.billing.stripe_api import StripeGateway
 from resolvers.crypto import SecretBox
-from resolvers.fetch.fetcher import RemoteImageFetcher
-from resolvers.images.cache import ImageCache
+from resolvers.images.service import ImageService
 from resolvers.images.signing import SignatureVerifier
 from resolvers.insight.fetch_log import FetchLog
 from resolvers.limits.per_window import WindowLimiter
@@ -40,14 +38,9 @@ key_cache_key = web.AppKey("key_cache", KeyCache)
 window_limiter_key = web.AppKey[WindowLimiter]("window_limiter")
 # The clock every handler reads "now" from; tests replace it to cross month boundaries.
 clock_key = web.AppKey[Callable[[], datetime]]("clock")
-# The image API (web/routes/images.py): renderer, rendered-image cache, remote fetcher, URL
-# signatures.
-render_pool_key = web.AppKey("render_pool", RenderPool)
-image_cache_key = web.AppKey("image_cache", ImageCache)
-fetcher_key = web.AppKey("fetcher", RemoteImageFetcher)
-preview_fetcher_key = web.AppKey(
-    "preview_fetcher", RemoteImageFetcher
-)  # resolvers/images/previews.py
+# The image API (resolvers/images/service.py): the meter, the image cache, the render pool and
+# the remote-image fetchers in one service; URL signatures.
+image_service_key = web.AppKey("image_service", ImageService)
 signer_key = web.AppKey("signer", SignatureVerifier)
 # Signed-image fetches counted in memory per platform, flushed every few seconds
 # (resolvers/insight/fetch_log.py, docs/link-previews.md).

@@ -1,9 +1,9 @@
 """Batches (docs/rest-api.md "POST /api/batch"): 1 to 100 image requests in one call.
 
-Each item goes through `renders.generate`, the one path of a single request, so it is metered
-exactly as if sent alone: a cache hit is free, a render takes one image of the quota through
-the Meter's atomic reservation (never charged up front), a failure counts nothing. With R
-images of quota left, exactly R new renders succeed and the others fail with QUOTA_EXCEEDED,
+Each item goes through `ImageService.generate`, the one path of a single request, so it is
+metered exactly as if sent alone: a cache hit is free, a render takes one image of the quota
+through the Meter's atomic reservation (never charged up front), a failure counts nothing. With
+R images of quota left, exactly R new renders succeed and the others fail with QUOTA_EXCEEDED,
 whatever else runs at the same time. Only the rate limit differs: the batch spends one token
 per `ITEMS_PER_TOKEN` items, once, before any item (`rate_cost`).
 
@@ -24,12 +24,11 @@ from typing import Any, TypeVar
 
 from resolvers.accounts.key_owner import KeyOwner
 from resolvers.errors import AppError, InvalidParameter
-from resolvers.fetch.fetcher import RemoteImageFetcher
-from resolvers.images import renders
-from resolvers.images.cache import CachedImage, ImageCache
+from resolvers.images.cache import CachedImage
 from resolvers.images.params import ImageRequest, parse_params
+from resolvers.images.renders import generation_failed
+from resolvers.images.service import ImageService
 from resolvers.limits.per_second import RateDecision
-from resolvers.metering.meter import Meter
 
 log = logging.getLogger("ogapi.batch")
 MAX_ITEMS = 100
@@ -123,13 +122,10 @@ def _failed(item: BatchItem, exc: AppError) -> ItemResult:
 
 
 async def run(
+    images: ImageService,
     owner: KeyOwner,
     items: Iterable[BatchItem],
     *,
-    meter: Meter,
-    cache: ImageCache,
-    pool: renders.Renderer,
-    fetcher: RemoteImageFetcher,
     now: datetime,
     rate: RateDecision,
     window: int,
@@ -143,21 +139,12 @@ async def run(
             assert item.error is not None
             return _failed(item, item.error)
         try:
-            result = await renders.generate(
-                owner,
-                item.req,
-                meter=meter,
-                cache=cache,
-                pool=pool,
-                fetcher=fetcher,
-                now=now,
-                rate_paid=rate,
-            )
+            result = await images.generate(owner, item.req, now=now, rate_paid=rate)
         except AppError as exc:
             return _failed(item, exc)
         except Exception:  # never the batch's failure: this item's
             log.exception("batch item %d of account %s failed", item.index, owner.id)
-            return _failed(item, renders.generation_failed())
+            return _failed(item, generation_failed())
         cache_state = "HIT" if result.cache_hit else "MISS"
         return ItemResult(
             item.index, item.req, result.image, cache_state, warnings=result.image.warnings
@@ -213,22 +200,20 @@ def replayed(items: list[BatchItem], stored: dict[str, Any]) -> list[ItemResult]
 
 
 async def replay_images(
+    images: ImageService,
     owner: KeyOwner,
     results: list[ItemResult],
     *,
-    cache: ImageCache,
-    pool: renders.Renderer,
-    fetcher: RemoteImageFetcher,
     window: int,
 ) -> AsyncGenerator[ItemResult, None]:
     """The replayed `results` with their images, in order: each from the cache, or drawn again
-    without counting when the cache dropped it (`renders.redraw`: it was paid for once)."""
+    without counting when the cache dropped it (`ImageService.redraw`: it was paid for once)."""
 
     async def one(result: ItemResult) -> ItemResult:
         if not result.ok or result.req is None:
             return result
         try:
-            image = await renders.redraw(owner, result.req, cache=cache, pool=pool, fetcher=fetcher)
+            image = await images.redraw(owner, result.req)
         except AppError as exc:
             return ItemResult(result.index, result.req, code=exc.code, message=exc.message)
         return ItemResult(result.index, result.req, image, result.cache, warnings=image.warnings)

@@ -1,41 +1,29 @@
-"""Image generation: the image tiers first, then metering around the render (docs/metering.md).
+"""The pieces of a render that every image path shares (docs/metering.md): its result, its
+errors, the rate-limit token a failed request still spends, fetching a card's remote images
+and drawing it, and the built-ins' sample requests.
 
-Cached and stored per account (`cache.image_key`): the owner is part of the key.
-
-    hit  -> served from memory, Redis or the image store; nothing counted (no rate-limit
-            token, no quota)
-    miss -> meter.rate.check -> meter.reserve -> fetch remote images -> pool.render
-            -> meter.commit -> cache.set (memory, Redis, the store)
-            (any failure before the commit: meter.release, nothing counted)
-
-Identical concurrent misses share one render (see `ImageCache.get_or_create`). The pool is
-anything with `render(spec)` and `render_fallback(w, h, fmt)` (a `render.pool.RenderPool`).
+`ImageService` (resolvers/images/service.py) puts them together: `generate` (the image tiers
+first, then metering around the render), `redraw`, `fallback`, `preview`. The pool is anything
+with the `Renderer` methods (a `render.pool.RenderPool`).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Protocol
 
-from models.db import unreachable
-from render.card import RENDER_VERSION, mime_type
 from render.spec import CardSpec
 from render.templates import TEMPLATES
 from resolvers.accounts.key_owner import KeyOwner
-from resolvers.accounts.keys import usable_account
 from resolvers.errors import AppError
 from resolvers.fetch.fetcher import RemoteImageFetcher
-from resolvers.images.cache import CachedImage, ImageCache, image_key
+from resolvers.images.cache import CachedImage
 from resolvers.images.params import ImageRequest, parse_params
 from resolvers.limits.per_second import RateDecision
-from resolvers.metering.meter import Meter, metering_unavailable
-
-log = logging.getLogger("ogapi.renders")
+from resolvers.metering.meter import Meter
 
 
 class Renderer(Protocol):
@@ -85,74 +73,7 @@ async def rate_token_on_failure(owner: KeyOwner, meter: Meter) -> AsyncIterator[
         raise
 
 
-async def generate(
-    owner: KeyOwner,
-    req: ImageRequest,
-    *,
-    meter: Meter,
-    cache: ImageCache,
-    pool: Renderer,
-    fetcher: RemoteImageFetcher,
-    now: datetime,
-    degrade: bool = False,
-    rate_paid: RateDecision | None = None,
-) -> RenderResult:
-    """The image for `req`, from the owner's cache, or rendered and metered on the owner's
-    account (read from the database only then: a hit never loads it).
-
-    With `degrade` (signed URLs, fetched by crawlers that must never see an error) a render
-    over the owner's rate limit waits for its turn (`RateGate.wait`), and an owner still
-    over the limit, or out of quota, gets the plain fallback card (`degraded="rate"` or
-    `"quota"`, counting nothing) instead of RATE_LIMITED or QUOTA_EXCEEDED.
-
-    `rate_paid`: the caller already spent the rate-limit token(s) this render needs (a batch
-    pays one per 10 items up front: resolvers/images/batch.py); everything else is as for one
-    request.
-    """
-    key = image_key(owner.id, req.cache_key)
-    image = cache.peek(key)  # the common case: in this process's memory
-    if image is not None:
-        cache.accessed(key, now)  # the store's last access (batched, once a day at most)
-        return RenderResult(image, True)
-    spent: list[RateDecision] = []
-    took: list[float] = []
-
-    async def create() -> CachedImage:
-        try:
-            acct = await usable_account(owner.id)
-        except Exception as exc:  # no database: the render cannot be metered (fail closed)
-            if unreachable(exc):
-                raise metering_unavailable(exc) from exc
-            raise
-        if rate_paid is not None:
-            spent.append(rate_paid)
-        else:
-            spent.append(await (meter.rate.wait(acct) if degrade else meter.rate.check(acct)))
-        ticket = await meter.reserve(acct, now)
-        try:
-            body, partial, warned = await _draw(req, pool, fetcher, acct.id, took)
-        except BaseException as exc:
-            await meter.release(ticket)
-            if isinstance(exc, Exception) and not isinstance(exc, AppError):
-                log.warning("render failed for account %s: %s", acct.id, exc)
-                raise generation_failed() from exc
-            raise
-        await meter.commit(ticket, now)
-        return CachedImage.of(body, req.content_type, took[0], partial=partial, warnings=warned)
-
-    try:
-        image, hit = await cache.get_or_create(key, create, durable=True, now=now)
-    except AppError as exc:
-        reason = DEGRADED_BY.get(exc.code) if degrade else None
-        if reason is None:
-            raise
-        s = req.spec
-        image = await fallback(cache, pool, s.width, s.height, s.format)
-        return RenderResult(image, True, rate=spent[0] if spent else None, degraded=reason)
-    return RenderResult(image, hit, 0.0 if hit else took[0], spent[0] if spent else None)
-
-
-async def _draw(
+async def draw(
     req: ImageRequest,
     pool: Renderer,
     fetcher: RemoteImageFetcher,
@@ -185,44 +106,6 @@ async def with_images(
     return spec, any(data is None for data in images.values())
 
 
-async def redraw(
-    owner: KeyOwner,
-    req: ImageRequest,
-    *,
-    cache: ImageCache,
-    pool: Renderer,
-    fetcher: RemoteImageFetcher,
-) -> CachedImage:
-    """An image the owner already paid for (the replay of an idempotent batch:
-    resolvers/images/batch.py): from the cache or the image store, or drawn again when both dropped
-    it, counting nothing, since the first answer counted it."""
-
-    async def create() -> CachedImage:
-        took: list[float] = []
-        try:
-            body, partial, warned = await _draw(req, pool, fetcher, owner.id, took)
-        except AppError:
-            raise
-        except Exception as exc:
-            raise generation_failed() from exc
-        return CachedImage.of(body, req.content_type, took[0], partial=partial, warnings=warned)
-
-    image, _ = await cache.get_or_create(image_key(owner.id, req.cache_key), create, durable=True)
-    return image
-
-
-async def fallback(cache: ImageCache, pool: Renderer, width: int, height: int, fmt: str):
-    """The "preview unavailable" card, rendered once per size and format."""
-
-    async def create() -> CachedImage:
-        return CachedImage.of(await pool.render_fallback(width, height, fmt), mime_type(fmt))
-
-    image, _ = await cache.get_or_create(
-        f"fallback:{RENDER_VERSION}:{width}x{height}.{fmt}", create
-    )
-    return image
-
-
 PREVIEW_FIELDS: dict[str, dict[str, str]] = {
     "default": {"subtitle": "A subtitle that explains the page", "author_name": "Jane Doe",
                 "date": "Mar 14, 2026", "brand": "acme.dev"},
@@ -243,20 +126,12 @@ PREVIEW_FIELDS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
-async def preview(name: str, *, cache: ImageCache, pool: Renderer) -> CachedImage:
-    """A sample render of template `name` (public, cached, counts nothing)."""
+def preview_request(name: str) -> ImageRequest:
+    """The sample request of built-in template `name` (`GET /api/templates/{name}/preview.png`):
+    its fields filled with PREVIEW_FIELDS; 404 NOT_FOUND for an unknown name."""
     if name not in TEMPLATES:
         raise AppError(f"Unknown template {name[:50]!r}.", code="NOT_FOUND", status=404)
     title = "The imagination is the discovery" if name == "quote" else f"The {name} template"
-    req = parse_params(
+    return parse_params(
         {"title": title, "template": name, **PREVIEW_FIELDS.get(name, {})}, allow_http=False
     )
-
-    async def create() -> CachedImage:
-        try:
-            return CachedImage.of(await pool.render(req.spec), req.content_type)
-        except Exception as exc:
-            raise generation_failed() from exc
-
-    image, _ = await cache.get_or_create("preview:" + req.cache_key, create)
-    return image

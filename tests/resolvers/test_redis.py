@@ -79,9 +79,9 @@ async def test_one_client_per_worker(aiohttp_client, make_app, redis_url):
     shared = app[redis_key]
     assert app[meter_key].limiter.client is shared
     assert app[key_cache_key].redis is shared
-    from web.appkeys import image_cache_key
+    from web.appkeys import image_service_key
 
-    assert app[image_cache_key].backend.client is shared
+    assert app[image_service_key].cache.backend.client is shared
 
 
 async def test_rediss_url_with_user_password_database_and_options_works_everywhere(

@@ -14,7 +14,7 @@ from render.spec import CardSpec
 from resolvers.metering import quota
 from tests.conftest import User, new_user
 from tests.conftest import set_account as set_account  # tests import it from here too
-from web.appkeys import render_pool_key
+from web.appkeys import image_service_key
 
 
 class CountingPool:
@@ -70,7 +70,7 @@ class CountingPool:
 
 async def client_with_pool(aiohttp_client, make_app, pool: CountingPool, **settings):
     app = make_app(**settings)
-    app[render_pool_key] = pool  # before startup: the app uses (and closes) this pool
+    app[image_service_key].pool = pool  # before startup: the app uses (and closes) it
     return await aiohttp_client(app)
 
 

@@ -92,7 +92,7 @@ async def test_unknown_errors_are_json_500_without_internals(aiohttp_client, mak
 
 
 async def test_ready_reports_each_dependency(aiohttp_client, make_app):
-    from web.appkeys import image_cache_key
+    from web.appkeys import image_service_key
 
     app = make_app()
     client = await aiohttp_client(app)
@@ -103,7 +103,7 @@ async def test_ready_reports_each_dependency(aiohttp_client, make_app):
     async def broken() -> bool:
         raise ConnectionError("cache down")
 
-    app[image_cache_key].ping = broken
+    app[image_service_key].cache.ping = broken
     resp = await client.get("/ready")
     body = await resp.json()
     assert resp.status == 503 and body["status"] == "unavailable"

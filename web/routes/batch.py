@@ -17,13 +17,7 @@ from resolvers import idempotency
 from resolvers.accounts.key_owner import KeyOwner
 from resolvers.images import batch, renders, signing
 from resolvers.images.batch import ItemResult
-from web.appkeys import (
-    fetcher_key,
-    image_cache_key,
-    meter_key,
-    render_pool_key,
-    settings_key,
-)
+from web.appkeys import image_service_key, settings_key
 from web.http.bodies import read_json
 from web.http.callers import key_owner
 from web.http.headers import quota_headers, rate_limit_headers
@@ -56,7 +50,8 @@ def wants_json(accept: str) -> bool:
 async def post_batch(request: web.Request) -> web.StreamResponse:
     app = request.app
     owner, now = await key_owner(request)
-    meter = app[meter_key]
+    images = app[image_service_key]
+    meter = images.meter
     async with renders.rate_token_on_failure(owner, meter):
         raw = request.headers.get("Idempotency-Key")
         key = None if raw is None else idempotency.check_key(raw)
@@ -74,17 +69,8 @@ async def post_batch(request: web.Request) -> web.StreamResponse:
 
     rate = await meter.rate.check(owner, batch.rate_cost(len(items)))
     headers = rate_limit_headers(*await meter.rate.standing(owner, rate))
-    results = batch.run(
-        owner,
-        items,
-        meter=meter,
-        cache=app[image_cache_key],
-        pool=app[render_pool_key],
-        fetcher=app[fetcher_key],
-        now=now,
-        rate=rate,
-        window=batch.window_for(app[render_pool_key]),
-    )
+    window = batch.window_for(images.pool)
+    results = batch.run(images, owner, items, now=now, rate=rate, window=window)
     if as_json:
         done = [replace(result, image=None) async for result in results]  # URLs, not bytes
         await _remember(scope, key, body, now, done)
@@ -109,15 +95,8 @@ async def _remember(
 def _replay_images(
     request: web.Request, owner: KeyOwner, results: list[ItemResult]
 ) -> AsyncGenerator[ItemResult, None]:
-    app = request.app
-    return batch.replay_images(
-        owner,
-        results,
-        cache=app[image_cache_key],
-        pool=app[render_pool_key],
-        fetcher=app[fetcher_key],
-        window=batch.window_for(app[render_pool_key]),
-    )
+    images = request.app[image_service_key]
+    return batch.replay_images(images, owner, results, window=batch.window_for(images.pool))
 
 
 def _json(

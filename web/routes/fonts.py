@@ -14,7 +14,7 @@ from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.origin import allowed_origins, check_same_site
 from resolvers.errors import AppError
 from resolvers.templates import fonts
-from web.appkeys import clock_key, meter_key, render_pool_key, settings_key
+from web.appkeys import clock_key, image_service_key, meter_key, settings_key
 from web.http.callers import key_owner
 from web.http.headers import decision_headers
 from web.routes.auth import require_session, session_account
@@ -69,7 +69,7 @@ async def upload(request: web.Request) -> web.Response:
     account, now = await _caller(request)
     decision = await request.app[meter_key].rate.check(account)  # before reading the body
     data = await _body(request)
-    pool = request.app[render_pool_key]
+    pool = request.app[image_service_key].pool  # its font-check process
     font = await fonts.create(account.id, data, request.query.get("family"), pool.inspect_font, now)
     return web.json_response(font, status=201, headers={**NO_STORE, **decision_headers(decision)})
 

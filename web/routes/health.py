@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 from tortoise import connections
 
-from web.appkeys import image_cache_key, meter_key, render_pool_key
+from web.appkeys import image_service_key, meter_key
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT = 2.0
@@ -38,10 +38,11 @@ async def ready(request: web.Request) -> web.Response:
     degrades (misses render and count: docs/caching.md), so it answers 200 with status
     `degraded` rather than take every host sharing the store out of rotation at once."""
     app = request.app
-    probes = {"database": _database, "cache": app[image_cache_key].ping}
-    if (store := app[image_cache_key].store) is not None:
+    images = app[image_service_key]
+    probes = {"database": _database, "cache": images.cache.ping}
+    if (store := images.cache.store) is not None:
         probes["image_store"] = store.ping
-    pool_ping = getattr(app[render_pool_key], "ping", None)
+    pool_ping = getattr(images.pool, "ping", None)
     if pool_ping is not None:  # a render pool whose workers died is rebuilt by its ping
         probes["render_pool"] = pool_ping
     limiter_ping = getattr(app[meter_key].limiter, "ping", None)

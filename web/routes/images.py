@@ -1,8 +1,8 @@
 """REST handlers for the image API (docs/rest-api.md): generate, signed URLs, templates and
 previews.
 
-Thin: read input, call `resolvers.images.renders` / `resolvers.images.signing`, map the result to
-headers.
+Thin: read input, call the image service (`resolvers.images.service.ImageService`, the app's
+`image_service_key`) or `resolvers.images.signing`, map the result to headers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import datetime
 from aiohttp import web
 
 from resolvers.accounts.key_owner import KeyOwner
-from resolvers.images import render_report as report
 from resolvers.images import renders, signing
 from resolvers.images.params import ImageRequest, QueryMemo, parse_params
 from resolvers.templates import catalog, drawn
@@ -21,10 +20,7 @@ from resolvers.templates import views as template_views
 from web.appkeys import (
     clock_key,
     fetch_log_key,
-    fetcher_key,
-    image_cache_key,
-    meter_key,
-    render_pool_key,
+    image_service_key,
     settings_key,
     signer_key,
 )
@@ -66,17 +62,9 @@ async def _render(
     request: web.Request, owner: KeyOwner, now: datetime, req: ImageRequest
 ) -> web.Response:
     """Render (or serve from cache) `req` for an API-key caller, with its response headers."""
-    app = request.app
-    meter = app[meter_key]
-    result = await renders.generate(
-        owner,
-        req,
-        meter=meter,
-        cache=app[image_cache_key],
-        pool=app[render_pool_key],
-        fetcher=app[fetcher_key],
-        now=now,
-    )
+    images = request.app[image_service_key]
+    result = await images.generate(owner, req, now=now)
+    meter = images.meter
     headers = quota_headers(*await meter.quota_snapshot.usage(owner, now))
     headers["Cache-Control"] = PRIVATE_CACHE
     if result.partial:
@@ -92,7 +80,7 @@ async def _render(
 @routes.post("/api/generate")
 async def generate_post(request: web.Request) -> web.Response:
     owner, now = await key_owner(request)
-    async with renders.rate_token_on_failure(owner, request.app[meter_key]):
+    async with renders.rate_token_on_failure(owner, request.app[image_service_key].meter):
         raw = await read_json(request)
         design = await drawn.resolve(owner.id, raw)
         req = parse_params(raw, allow_http=_allow_http(request), design=design)
@@ -103,14 +91,12 @@ async def generate_post(request: web.Request) -> web.Response:
 async def render_report(request: web.Request) -> web.Response:
     """What a render of the body (as for POST /api/generate) would draw: docs/templates.md."""
     owner, _ = await key_owner(request)
-    app = request.app
-    async with renders.rate_token_on_failure(owner, app[meter_key]):
+    images = request.app[image_service_key]
+    async with renders.rate_token_on_failure(owner, images.meter):
         raw = await read_json(request)
         design = await drawn.resolve(owner.id, raw)
         req = parse_params(raw, allow_http=_allow_http(request), design=design)
-    body, decision = await report.render_report(
-        owner, req, meter=app[meter_key], pool=app[render_pool_key], fetcher=app[fetcher_key]
-    )
+    body, decision = await images.report(owner, req)
     headers = {"Cache-Control": "no-store", **decision_headers(decision)}
     return web.json_response(body, headers=headers)
 
@@ -121,7 +107,7 @@ async def generate_get(request: web.Request) -> web.Response:
     memo = (_allow_http(request), request.rel_url.raw_query_string)
     req = _GENERATE_QUERIES.get(memo)
     if req is None:
-        async with renders.rate_token_on_failure(owner, request.app[meter_key]):
+        async with renders.rate_token_on_failure(owner, request.app[image_service_key].meter):
             raw = image_query(request)
             design = await drawn.resolve(owner.id, raw)
             req = parse_params(raw, allow_http=memo[0], design=design)
@@ -162,16 +148,7 @@ async def signed_image(request: web.Request) -> web.Response:
         req = parse_params(params, allow_http=memo[0], design=design)
         if design is None:  # a custom template's latest version is read each time
             _SIGNED_QUERIES.put(memo, (raw, req))
-    result = await renders.generate(
-        owner,
-        req,
-        meter=app[meter_key],
-        cache=app[image_cache_key],
-        pool=app[render_pool_key],
-        fetcher=app[fetcher_key],
-        now=now,
-        degrade=True,
-    )
+    result = await app[image_service_key].generate(owner, req, now=now, degrade=True)
     if result.degraded:
         max_age = FALLBACK_MAX_AGE[result.degraded]
         headers = {"Cache-Control": f"public, max-age={max_age}", "X-OG-Degraded": result.degraded}
@@ -218,8 +195,5 @@ async def templates(request: web.Request) -> web.Response:
 
 @routes.get("/api/templates/{name}/preview.png")
 async def template_preview(request: web.Request) -> web.Response:
-    app = request.app
-    image = await renders.preview(
-        request.match_info["name"], cache=app[image_cache_key], pool=app[render_pool_key]
-    )
+    image = await request.app[image_service_key].preview(request.match_info["name"])
     return image_response(request, image, {"Cache-Control": PUBLIC_DAY})

@@ -16,7 +16,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from web.appkeys import render_pool_key, settings_key
+from web.appkeys import image_service_key, settings_key
 from web.routes.auth import session_account
 
 HERE = Path(__file__).parent.parent  # web/
@@ -97,7 +97,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     account = await session_account(request)
     if account is None:
         raise login_redirect(request)
-    request.app[render_pool_key].start_drafts()  # the playground's previews (render/pool.py)
+    request.app[image_service_key].pool.start_drafts()  # the playground's drafts (render/pool.py)
     return page(request, "dashboard.html", {"email": account.email})
 
 
@@ -108,7 +108,7 @@ async def studio_page(request: web.Request) -> web.StreamResponse:
     account = await session_account(request)
     if account is None:
         raise login_redirect(request)
-    request.app[render_pool_key].start_drafts()  # its live previews are drafts too
+    request.app[image_service_key].pool.start_drafts()  # its live previews are drafts too
     return page(request, "templates.html", {"email": account.email, "title": "Templates"})
 
 

@@ -26,9 +26,7 @@ from resolvers.templates import drawn
 from resolvers.templates.fields import DrawnDesign
 from web.appkeys import (
     clock_key,
-    meter_key,
-    preview_fetcher_key,
-    render_pool_key,
+    image_service_key,
     secret_box_key,
     settings_key,
     window_limiter_key,
@@ -45,7 +43,8 @@ routes = web.RouteTableDef()
 async def preview(request: web.Request) -> web.Response:
     account = await require_session(request)
     app = request.app
-    budget = await previews.spend_preview(account, app[meter_key].limiter, app[window_limiter_key])
+    limiter = app[image_service_key].meter.limiter
+    budget = await previews.spend_preview(account, limiter, app[window_limiter_key])
     raw = image_query(request)
     design = await drawn.resolve(account.id, raw)
     return await _draft(request, account, raw, design, budget)
@@ -56,7 +55,8 @@ async def preview_unsaved(request: web.Request) -> web.Response:
     guard_browser_post(request)
     account = await require_session(request)
     app = request.app
-    budget = await previews.spend_preview(account, app[meter_key].limiter, app[window_limiter_key])
+    limiter = app[image_service_key].meter.limiter
+    budget = await previews.spend_preview(account, limiter, app[window_limiter_key])
     body = await read_json(request)
     unknown = sorted(set(body) - {"design", "params"})
     if unknown:
@@ -84,9 +84,7 @@ async def _draft(
 ) -> web.Response:
     app = request.app
     req = parse_params(raw, allow_http=not app[settings_key].production, design=design)
-    image = await previews.draft(
-        account, req, pool=app[render_pool_key], fetcher=app[preview_fetcher_key]
-    )
+    image = await app[image_service_key].draft(account, req)
     headers = {"Cache-Control": "private, no-store", **decision_headers(budget)}
     return image_response(request, image, headers)
 

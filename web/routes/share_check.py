@@ -11,7 +11,7 @@ from aiohttp import web
 from models import Account
 from resolvers.accounts import keys
 from resolvers.insight.share_check import share_check
-from web.appkeys import clock_key, fetcher_key, meter_key
+from web.appkeys import clock_key, image_service_key, meter_key
 from web.http.bodies import read_json
 from web.http.callers import key_rows
 from web.http.headers import decision_headers
@@ -38,6 +38,6 @@ async def check(request: web.Request) -> web.Response:
     account = await _caller(request)
     decision = await request.app[meter_key].rate.check(account)
     url = (await read_json(request)).get("url")
-    result = await share_check(url, request.app[fetcher_key], owner=account.id)
+    result = await share_check(url, request.app[image_service_key].fetcher, owner=account.id)
     headers = {"Cache-Control": "no-store", **decision_headers(decision)}
     return web.json_response(result, headers=headers)

@@ -10,7 +10,7 @@ from models import Account
 from resolvers.notify import endpoints, events
 from resolvers.notify.delivery import Deliverer
 from resolvers.timefmt import iso_utc
-from web.appkeys import deliverer_key, fetcher_key, meter_key, secret_box_key
+from web.appkeys import deliverer_key, image_service_key, meter_key, secret_box_key
 from web.http.bodies import read_json
 from web.http.headers import decision_headers
 from web.routes.templates import NO_STORE, caller
@@ -24,7 +24,7 @@ async def create_endpoint(request: web.Request) -> web.Response:
     made, secret = await endpoints.create(
         account_id,
         await read_json(request),
-        request.app[fetcher_key],
+        request.app[image_service_key].fetcher,  # its URL checks (SSRF)
         request.app[secret_box_key],
         now,
     )

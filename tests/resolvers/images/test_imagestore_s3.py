@@ -28,7 +28,7 @@ from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
 from tests.services import MotoS3, free_port, wait_http_ok
 from tests.web.imaging import Host, api_user, card, used
-from web.appkeys import image_cache_key
+from web.appkeys import image_service_key
 
 pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[3]
@@ -135,7 +135,7 @@ async def test_an_outage_renders_instead_and_recovers(
         assert any("rendering instead" in r.getMessage() for r in caplog.records)
     finally:
         moto_s3.start()
-    cache = a.app[image_cache_key]
+    cache = a.app[image_service_key].cache
     assert cache.store.stats.errors >= 1
     assert (await (await a.get("/ready")).json())["status"] == "ok"  # back: retried at once
     assert (await card(a, user, title="After the outage"))[0] == "MISS"

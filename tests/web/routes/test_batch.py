@@ -15,7 +15,7 @@ import pytest
 
 from tests.web.conftest import T0
 from tests.web.imaging import CountingPool, client_with_pool, decode, used
-from web.appkeys import image_cache_key, settings_key
+from web.appkeys import image_service_key, settings_key
 from web.routes.batch import wants_json
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.both_stacks]
@@ -167,16 +167,17 @@ async def test_idempotent_replay_counts_nothing_again(api, user_factory, pool):
                                                            ("error", None)]  # fmt: skip
     assert pool.renders == 2 and await used(user.id, T0) == 2
     # The caches dropped the images: the replay reads them from the image store.
-    api.app[image_cache_key].memory = type(api.app[image_cache_key].memory)(1 << 20)
-    if api.app[image_cache_key].backend is not None:
-        await api.app[image_cache_key].backend.clear()
+    cache = api.app[image_service_key].cache
+    cache.memory = type(cache.memory)(1 << 20)
+    if cache.backend is not None:
+        await cache.backend.clear()
     later = await post(api, user, items, once)
     assert unzip(await later.read()) == (files, manifest)
     assert pool.renders == 2 and await used(user.id, T0) == 2
     # The store lost them too: the replay draws them again, counting nothing.
-    api.app[image_cache_key].memory = type(api.app[image_cache_key].memory)(1 << 20)
-    if api.app[image_cache_key].backend is not None:
-        await api.app[image_cache_key].backend.clear()
+    cache.memory = type(cache.memory)(1 << 20)
+    if cache.backend is not None:
+        await cache.backend.clear()
     shutil.rmtree(api.app[settings_key].image_store.removeprefix("file://"))
     latest = await post(api, user, items, once)
     assert unzip(await latest.read()) == (files, manifest)

@@ -282,7 +282,7 @@ async def test_a_render_process_that_dies_answers_generation_failed_and_the_pool
     import signal
 
     from tests.web.imaging import api_user, used
-    from web.appkeys import render_pool_key
+    from web.appkeys import image_service_key
 
     a = await aiohttp_client(make_app(render_workers=1))
     user = await api_user(a, "crash@example.com")
@@ -291,7 +291,7 @@ async def test_a_render_process_that_dies_answers_generation_failed_and_the_pool
     resp = await a.post("/api/templates", json={"name": "c", "design": font_design(font["id"])},
                         headers=h)  # fmt: skip
     tpl = (await resp.json())["id"]
-    pool = a.app[render_pool_key]
+    pool = a.app[image_service_key].pool
     killing = True
 
     async def killer() -> None:
@@ -331,10 +331,10 @@ async def test_one_check_per_account_at_a_time(api, user_factory, monkeypatch):
     with Retry-After (another account's is not held up); once the first is done, it goes."""
     import asyncio
 
-    from web.appkeys import render_pool_key
+    from web.appkeys import image_service_key
 
     alice, bob = await user_factory(), await user_factory()
-    pool = api.app[render_pool_key]
+    pool = api.app[image_service_key].pool
     checking, release = asyncio.Event(), asyncio.Event()
     real = pool.inspect_font
 

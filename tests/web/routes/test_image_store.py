@@ -20,7 +20,7 @@ from resolvers.images.memory_lru import MemoryLru
 from tests import services
 from tests.conftest import set_account
 from tests.web.imaging import Host, api_user, card, used
-from web.appkeys import image_cache_key
+from web.appkeys import image_service_key
 from web.cli import main as cli
 
 pytestmark = [pytest.mark.both_stacks, pytest.mark.timeout(90)]
@@ -51,7 +51,7 @@ def stored(store_dir: Path) -> list[str]:
 
 async def drop_caches(client, settings) -> None:
     """What an eviction, a Redis flush or a restart of Redis leaves: no cache holds anything."""
-    cache = client.app[image_cache_key]
+    cache = client.app[image_service_key].cache
     cache.memory = MemoryLru(cache.memory.max_bytes)
     if settings.redis_url:
         services.flush_redis(settings.redis_url)
@@ -172,7 +172,7 @@ async def test_the_sweep_removes_images_not_requested_for_the_retention(
     clock.set(now + timedelta(days=300))  # a restart 300 days later: a store hit, recorded
     b, _ = await host.start()
     assert (await card(b, user, title="Requested again"))[0] == "HIT"
-    store = b.app[image_cache_key].store
+    store = b.app[image_service_key].cache.store
     later = (now + timedelta(days=401)).timestamp()
     dry = await store.sweep(later, settings.image_store_retention_days, dry_run=True)
     assert (dry.removed, dry.kept, len(stored(store_dir))) == (1, 1, 2)
@@ -222,5 +222,5 @@ async def test_hits_served_from_memory_keep_the_image_from_the_sweep(host, store
     for days in (100, 200, 300):  # served from this worker's memory each time
         clock.set(now + timedelta(days=days))
         assert (await card(a, user, title="Hot card"))[0] == "HIT"
-        await a.app[image_cache_key].store.flush()
+        await a.app[image_service_key].cache.store.flush()
         assert os.stat(store_dir / name).st_mtime == (now + timedelta(days=days)).timestamp()

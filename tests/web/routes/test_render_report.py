@@ -11,7 +11,7 @@ from aiohttp import web
 
 from models import DailyUsage
 from tests.web.imaging import Host, api_user, set_account, used
-from web.appkeys import image_cache_key, meter_key
+from web.appkeys import image_service_key, meter_key
 
 pytestmark = [pytest.mark.both_stacks, pytest.mark.timeout(90)]
 LONG = "A title far too long for the card it is drawn on, " * 4  # 200 characters
@@ -137,7 +137,7 @@ async def test_a_report_is_one_request_one_api_call_and_no_image(aiohttp_client,
     rows = await DailyUsage.filter(account_id=user.id).values("images", "api_calls")
     assert sum(r["api_calls"] for r in rows) == 2 and sum(r["images"] for r in rows) == 0
     assert await used(user.id, datetime.now(UTC)) == 0 and pool.renders == 0
-    assert len(a.app[image_cache_key].memory) == 0  # nothing kept for delivery
+    assert len(a.app[image_service_key].cache.memory) == 0  # nothing kept for delivery
 
 
 async def test_bad_report_requests_are_json_errors(aiohttp_client, make_app):

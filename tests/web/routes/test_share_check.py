@@ -7,7 +7,7 @@ import pytest
 
 from resolvers.fetch.fetcher import RemoteImageFetcher
 from tests.web.share_pages import site
-from web.appkeys import fetcher_key
+from web.appkeys import image_service_key
 
 pytestmark = pytest.mark.timeout(60)
 PLATFORMS = ["facebook", "x", "linkedin", "slack", "discord"]
@@ -161,7 +161,7 @@ async def guarded(aiohttp_client, make_app, pages):
     fetcher = _OnlyPort(allow_private=False, allow_http=True)
     fetcher.allowed_port = int(pages.rsplit(":", 1)[1])
     app = make_app(allow_private_fetch=False)
-    app[fetcher_key] = fetcher
+    app[image_service_key].fetcher = fetcher
     return await aiohttp_client(app)
 
 

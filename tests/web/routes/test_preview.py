@@ -17,31 +17,14 @@ from models import Account, AccountStatus, DailyUsage, MonthlyUsage, Subscriptio
 from render.draft import draft_size
 from resolvers.accounts.keys import active_key, reveal
 from resolvers.fetch import image_check
-from resolvers.limits.per_second import MemoryRateLimiter, RedisRateLimiter
-from resolvers.limits.per_window import MemoryWindowLimiter, RedisWindowLimiter
 from tests.conftest import PASSWORD, set_account
 from tests.render.conftest import marked_share
 from tests.resolvers.fetch.test_fetcher import _bomb_png
-from tests.web.conftest import sign_up
+from tests.web.conftest import limit_on, sign_up
 from tests.web.imaging import decode, red_pixels
-from web.appkeys import meter_key, redis_key, secret_box_key, window_limiter_key
+from web.appkeys import secret_box_key
 
 PREVIEW = "/api/dashboard/preview"
-
-
-class Ticker:
-    """The limiter's clock, held still unless a test moves it."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ticker() -> Ticker:
-    return Ticker()
 
 
 @pytest.fixture
@@ -51,12 +34,7 @@ async def workers(aiohttp_client, make_app, settings, ticker):
     clients = []
     for _ in range(2 if settings.redis_url else 1):
         app = make_app()
-        if (redis := app[redis_key]) is not None:
-            app[meter_key].limiter = RedisRateLimiter(redis, owns_client=False, clock=ticker)
-            app[window_limiter_key] = RedisWindowLimiter(redis, clock=ticker)
-        else:
-            app[meter_key].limiter = MemoryRateLimiter(clock=ticker)
-            app[window_limiter_key] = MemoryWindowLimiter(clock=ticker)
+        limit_on(app, ticker)
         clients.append(await aiohttp_client(app))
     await sign_up(clients[0], "preview@example.com")
     for other in clients[1:]:

@@ -11,11 +11,9 @@ import pytest
 
 from render import builtins
 from render.draft import draft_size
-from resolvers.limits.per_second import MemoryRateLimiter
-from resolvers.limits.per_window import MemoryWindowLimiter
 from tests.render.conftest import marked_share
+from tests.web.conftest import limit_on
 from tests.web.imaging import decode
-from web.appkeys import meter_key, window_limiter_key
 
 PREVIEW = "/api/dashboard/preview"
 DESIGN = {
@@ -30,25 +28,11 @@ DESIGN = {
 }  # fmt: skip
 
 
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ticker() -> Ticker:
-    return Ticker()
-
-
 @pytest.fixture
 async def client(aiohttp_client, make_app, ticker):
     """The app with its preview budgets on `ticker` (the `signup` fixture signs up here)."""
     app = make_app()
-    app[meter_key].limiter = MemoryRateLimiter(clock=ticker)
-    app[window_limiter_key] = MemoryWindowLimiter(clock=ticker)
+    limit_on(app, ticker)
     return await aiohttp_client(app)
 
 

@@ -42,6 +42,14 @@ def _open(page, tpl: str) -> None:
     expect(page.locator("#st-status")).to_contain_text("Preview up to date")
 
 
+def _new_in_editor(page, email: str, name: str = "Launch card") -> str:
+    """Sign up `email`, make a template `name` and open it in the editor: its id."""
+    signup(page, email)
+    tpl = _make(page, name)
+    _open(page, tpl)
+    return tpl
+
+
 def _red_pixels(page) -> int:
     """Strongly red pixels of the preview as the page shows it (drawn to a canvas)."""
     return page.evaluate(
@@ -101,9 +109,7 @@ def test_fork_a_builtin_and_change_the_title_colour(page_factory, live):
 
 def test_drag_resize_and_nudge_a_layer_on_the_preview(page_factory, live):
     page, _ = page_factory()
-    signup(page, live.email("drag"))
-    tpl = _make(page)
-    _open(page, tpl)
+    tpl = _new_in_editor(page, live.email("drag"))
     canvas = page.locator("#st-canvas").bounding_box()
     scale = 1200 / canvas["width"]
     page.locator('.st-box[data-path="1"]').click()
@@ -141,9 +147,7 @@ def test_drag_resize_and_nudge_a_layer_on_the_preview(page_factory, live):
 
 def test_layers_add_duplicate_reorder_and_delete_with_the_keyboard(page_factory, live):
     page, _ = page_factory()
-    signup(page, live.email("layers"))
-    tpl = _make(page)
-    _open(page, tpl)
+    tpl = _new_in_editor(page, live.email("layers"))
     page.get_by_label("Layer type").select_option("rect")
     add = page.get_by_role("button", name="Add layer")
     add.focus()
@@ -190,9 +194,7 @@ def test_the_font_picker_offers_the_accounts_uploaded_fonts(page_factory, live):
 def test_broken_json_shows_the_error_at_its_layer(page_factory, live):
     page, watch = page_factory()
     watch.expected.append("status of 400")  # the browser's own log line for each refusal
-    signup(page, live.email("json"))
-    tpl = _make(page)
-    _open(page, tpl)
+    _new_in_editor(page, live.email("json"))
     page.get_by_role("tab", name="JSON").click()
     text = page.get_by_label("Design (JSON)")
     design = json.loads(text.input_value())
@@ -227,9 +229,7 @@ def test_broken_json_shows_the_error_at_its_layer(page_factory, live):
 
 def test_save_twice_restore_version_1_and_delete(page_factory, live):
     page, watch = page_factory()
-    signup(page, live.email("versions"))
-    tpl = _make(page, "Versioned")
-    _open(page, tpl)
+    tpl = _new_in_editor(page, live.email("versions"), "Versioned")
     page.locator("#layer-1 .st-pick").click()
     save = page.get_by_role("button", name="Save", exact=True)
     for size, version in (("72", 2), ("80", 3)):
@@ -270,9 +270,7 @@ def test_save_twice_restore_version_1_and_delete(page_factory, live):
 
 def test_leaving_with_unsaved_changes_asks_first(page_factory, live):
     page, _ = page_factory()
-    signup(page, live.email("leave"))
-    tpl = _make(page)
-    _open(page, tpl)
+    tpl = _new_in_editor(page, live.email("leave"))
     page.get_by_label("Template name").fill("Renamed")
     page.get_by_role("link", name="Dashboard").click()
     ask = page.get_by_role("dialog", name="Leave without saving?")
@@ -309,9 +307,7 @@ def test_leaving_with_unsaved_changes_asks_first(page_factory, live):
 
 def test_use_the_template_in_the_playground(page_factory, live):
     page, _ = page_factory()
-    signup(page, live.email("use"))
-    tpl = _make(page, "Playground card")
-    _open(page, tpl)
+    tpl = _new_in_editor(page, live.email("use"), "Playground card")
     page.get_by_role("link", name="Use in playground").click()
     page.wait_for_url(f"**/dashboard?template={tpl}#playground")
     expect(page.get_by_label("Template")).to_have_value(tpl)

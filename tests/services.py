@@ -15,8 +15,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -51,6 +53,38 @@ async def wait_http_ok(url: str, seconds: float = 60, what: str = "server") -> N
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{what} did not start ({url})")
             await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def serving(envs: list[dict[str, str]], what: str = "server") -> AsyncIterator[list[str]]:
+    """One `ogapi serve` process per environment of `envs`, each on a free port (as hosts or
+    workers behind a load balancer), started from the repository; yields their base URLs once
+    each answers /health, and stops them (killed after 10 s) when done."""
+    import asyncio
+    import sys
+
+    ports, procs = [free_port() for _ in envs], []
+    try:
+        for port, env in zip(ports, envs, strict=True):
+            command = ("-m", "web.cli.main", "serve", "--port", str(port))
+            quiet = asyncio.subprocess.DEVNULL
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, *command, cwd=ROOT, env=env, stdout=quiet, stderr=quiet
+                )
+            )
+        for port in ports:
+            await wait_http_ok(f"http://127.0.0.1:{port}/health", 30, what)
+        yield [f"http://127.0.0.1:{p}" for p in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
 
 
 def postgres_bin() -> Path | None:
@@ -103,7 +137,7 @@ def postgres_server(tls: bool = False) -> Iterator[str]:
     )
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off -c max_connections=200"
     if tls:
-        cert, key = _self_signed(data)
+        cert, key = self_signed(data)
         cert.rename(data / "server.crt")
         key.rename(data / "server.key")
         for f in (data / "server.crt", data / "server.key"):
@@ -202,7 +236,7 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
+def self_signed(directory: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key (PEM files), made with `cryptography`."""
     import datetime
     import ipaddress
@@ -255,7 +289,7 @@ class RedisProcess:
                 "--daemonize", "no", "--dir", str(self.tmp)]  # fmt: skip
         self.cert: Path | None = None
         if tls:
-            self.cert, key = _self_signed(self.tmp)
+            self.cert, key = self_signed(self.tmp)
             args += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
                      str(self.cert), "--tls-key-file", str(key), "--tls-ca-cert-file",
                      str(self.cert), "--tls-auth-clients", "no"]  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -25,9 +24,6 @@ from resolvers.metering import quota
 from tests import services
 from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
-from tests.services import free_port, wait_http_ok
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.asynccontextmanager
@@ -46,35 +42,8 @@ async def _serving(pg: str, redis_url: str, tmp_path: Path, **extra: str):
         "OGAPI_RENDER_WORKERS": "0",
         **extra,
     }
-    ports = [free_port(), free_port()]
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "web.cli.main",
-            "serve",
-            "--port",
-            str(p),
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for p in ports
-    ]
-    try:
-        for port in ports:
-            await wait_http_ok(f"http://127.0.0.1:{port}/health", 30, "worker")
-        yield [f"http://127.0.0.1:{p}" for p in ports]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+    async with services.serving([env, env], "worker") as bases:
+        yield bases
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import functools
 import io
 import ipaddress
@@ -30,6 +29,7 @@ from resolvers.errors import InvalidParameter
 from resolvers.fetch import fetcher as fetcher_module
 from resolvers.fetch import image_check
 from resolvers.fetch.fetcher import RemoteImageFetcher, is_public_address, validate_image_url
+from tests.services import self_signed
 
 
 def _image(fmt: str, size: tuple[int, int] = (64, 48)) -> bytes:
@@ -355,43 +355,12 @@ async def test_pinned_connection_uses_the_vetted_address_and_the_real_host(
     assert await fetcher.fetch(f"http://cdn.invalid.:{canary.port}/body/jpeg") == JPEG
 
 
-def _self_signed_context(tmp_path) -> ssl.SSLContext:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "canary.test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    return context
-
-
 async def test_https_sends_the_hostname_as_sni_to_the_pinned_address(
     tmp_path, fake_dns, open_fetcher, connection_attempts
 ):
     server_names: list[str | None] = []
-    context = _self_signed_context(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed(tmp_path))
     context.sni_callback = lambda _sock, server_name, _ctx: server_names.append(server_name)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,12 +25,11 @@ from resolvers.images.store_tier import StoreTier
 from resolvers.metering import quota
 from tests.conftest import TEST_SECRET
 from tests.resolvers.conftest import on_database
-from tests.services import MotoS3, free_port, wait_http_ok
+from tests.services import MotoS3, serving
 from tests.web.imaging import Host, api_user, card, used
 from web.appkeys import image_service_key
 
 pytestmark = pytest.mark.timeout(90)
-ROOT = Path(__file__).resolve().parents[3]
 CREDS = {"access_key": "testing", "secret_key": "testing"}
 KEY = "a7:" + "ab" * 32
 
@@ -166,29 +164,16 @@ def test_image_store_settings(tmp_path: Path):
 async def two_hosts(pg, moto_s3, bucket, tmp_path):
     """Two `ogapi serve` hosts sharing PostgreSQL and one S3 bucket, and nothing else: no Redis
     (one worker each), their own data directories; a hit on B can only come from the store."""
-    ports, procs = [free_port(), free_port()], []
-    for i, port in enumerate(ports):
+    envs = []
+    for i in range(2):
         env = {**os.environ, "DATABASE_URL": pg, "SECRET_KEY": TEST_SECRET,
                "OGAPI_DATA_DIR": str(tmp_path / f"host{i}"), "OGAPI_RENDER_WORKERS": "0",
                "IMAGE_STORE": f"s3://{bucket}/shared", "S3_ENDPOINT_URL": moto_s3.url,
                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # fmt: skip
         env.pop("REDIS_URL", None)
-        procs.append(await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "web.cli.main", "serve", "--port", str(port), cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))  # fmt: skip
-    try:
-        for port in ports:
-            await wait_http_ok(f"http://127.0.0.1:{port}/health", 30, "host")
-        yield [f"http://127.0.0.1:{p}" for p in ports]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        envs.append(env)
+    async with serving(envs, "host") as bases:
+        yield bases
 
 
 async def test_two_hosts_share_one_store_an_image_renders_once(two_hosts, pg, moto_s3, bucket):

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tortoise.transactions import in_transaction
+
 from models import Account, LedgerEntry, NotificationKind
 from resolvers.errors import AppError, ServiceUnavailable
 from resolvers.ledger import entries as ledger
@@ -57,6 +59,7 @@ class RenderTicket:
     overage: LedgerEntry | None = None  # the charge of an image past the quota, if any
     reservation: int | None = None  # its QuotaReservation (settled or given back once)
     cap: Decimal | None = None  # the spending cap when the overage was charged
+    used: int = 0  # the month's `used` once this image was counted (its alerts and headers)
 
 
 def metering_unavailable(exc: Exception) -> ServiceUnavailable:
@@ -104,13 +107,13 @@ class Meter:
         """
         limit = quota.account_quota(account)
         try:
-            reservation = await quota.try_reserve(account.id, limit, now)
-            if reservation is not None:
+            month = quota.month_key(now)
+            reserved = await quota.try_reserve(account.id, limit, now)
+            if reserved is not None:
+                reservation, used = reserved
                 self._rendering.add(reservation)
-                self.quota_snapshot.moved(account.id, quota.month_key(now), 1)
-                return RenderTicket(
-                    account.id, quota.month_key(now), limit, reservation=reservation
-                )
+                self.quota_snapshot.known(account.id, month, used)
+                return RenderTicket(account.id, month, limit, reservation=reservation, used=used)
             price = overage_price(account.plan)
             if price is None or not account.overage_enabled:
                 raise quota_exceeded(limit)
@@ -127,24 +130,18 @@ class Meter:
             except ledger.InsufficientCredits:
                 raise quota_exceeded(limit) from None
             except spending_cap.SpendingCapReached as exc:
-                month = quota.month_key(now)
                 await self._cap_alert(account.id, month, limit, exc.cap, price, now)
                 raise
             try:
                 reservation, used = await quota.force_reserve(account.id, now, entry.id)
                 self._rendering.add(reservation)
-                self.quota_snapshot.known(account.id, quota.month_key(now), used)
+                self.quota_snapshot.known(account.id, month, used)
             except Exception:
                 await ledger.reverse(entry, now, "Overage charge returned: render not started")
                 raise
             cap = spending_cap.cap_of(account)
             return RenderTicket(
-                account.id,
-                quota.month_key(now),
-                limit,
-                overage=entry,
-                reservation=reservation,
-                cap=cap,
+                account.id, month, limit, overage=entry, reservation=reservation, cap=cap, used=used
             )
         except AppError:
             raise
@@ -152,24 +149,29 @@ class Meter:
             raise metering_unavailable(exc) from exc
 
     async def commit(self, ticket: RenderTicket, now: datetime) -> None:
-        """The render succeeded: roll it into today's usage and send any quota alert due."""
+        """The render succeeded: settle its reservation and roll it into today's usage, in one
+        transaction (one commit), then send any quota alert due."""
         try:
+            late = False
             if ticket.reservation is not None:
                 self._rendering.discard(ticket.reservation)
+            async with in_transaction():
                 # Before anything else: it is delivered.
-                if not await quota.settle(ticket.reservation):
-                    await self._count_late(ticket, now)
-            await bump_daily(ticket.account_id, now, IMAGE_SERVICE, images=1)
+                if ticket.reservation is not None and not await quota.settle(ticket.reservation):
+                    late = True
+                    ticket.used = await quota.count_delivered(ticket.account_id, ticket.month)
+                await bump_daily(ticket.account_id, now, IMAGE_SERVICE, images=1)
+            if late:
+                await self._charge_late(ticket, now)
             await self._alerts(ticket, now)
         except Exception:  # the image is rendered and counted; don't fail the response
             log.exception("metering commit failed for account %s", ticket.account_id)
 
-    async def _count_late(self, ticket: RenderTicket, now: datetime) -> None:
+    async def _charge_late(self, ticket: RenderTicket, now: datetime) -> None:
         """Delivered after a sweep gave its reservation back (this worker stalled longer than
-        the timeout): count the image again, and charge its overage again (never below a zero
-        balance), so it is counted once."""
-        await quota.count_delivered(ticket.account_id, ticket.month)
-        self.quota_snapshot.moved(ticket.account_id, ticket.month, 1)
+        the timeout): `commit` counted the image again; charge its overage again (never below a
+        zero balance), so it is counted once."""
+        self.quota_snapshot.known(ticket.account_id, ticket.month, ticket.used)
         if ticket.overage is not None:
             await ledger.charge_again(ticket.overage, now)
         log.warning(
@@ -200,8 +202,7 @@ class Meter:
             price = Decimal(ticket.overage.amount)
             month, limit = ticket.month, ticket.quota
             await self._cap_alert(ticket.account_id, month, limit, ticket.cap, price, now)
-        used = await quota.used_in_month(ticket.account_id, ticket.month)
-        self.quota_snapshot.known(ticket.account_id, ticket.month, used)
+        used = ticket.used  # counted by the reservation's own UPDATE (no read here)
         pending = [
             t
             for t in alerts.due(used, ticket.quota)

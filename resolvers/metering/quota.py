@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -92,19 +93,20 @@ async def usage_summary(account: Account, now: datetime) -> UsageSummary:
 async def _ensure_row(account_id: int, month: str) -> None:
     if not await MonthlyUsage.exists(account_id=account_id, month=month):
         with contextlib.suppress(IntegrityError):  # another request created it first
-            await MonthlyUsage.create(account_id=account_id, month=month, used=0)
+            async with in_transaction():  # a savepoint inside the caller's transaction
+                await MonthlyUsage.create(account_id=account_id, month=month, used=0)
 
 
-async def try_reserve(account_id: int, quota: int, now: datetime) -> int | None:
-    """Take one image of this month's quota if any is left: the id of its reservation (in the
-    same transaction as the count), or None when none is left. Settle it with `settle` or give
-    it back with `release`."""
+async def try_reserve(account_id: int, quota: int, now: datetime) -> tuple[int, int] | None:
+    """Take one image of this month's quota if any is left: (the id of its reservation, in the
+    same transaction as the count; the new `used`), or None when none is left. Settle it with
+    `settle` or give it back with `release`."""
     month = month_key(now)
-    rows = MonthlyUsage.filter(account_id=account_id, month=month, used__lt=quota)
     for first in (True, False):
         async with in_transaction():
-            if await rows.update(used=F("used") + 1) == 1:  # the common path: one statement
-                return await _reservation(account_id, month, None)
+            used = await _count_one(account_id, month, below=quota)
+            if used is not None:  # the common path: one statement
+                return await _reservation(account_id, month, None), used
         if first:  # maybe the month's first image: the row must exist
             await _ensure_row(account_id, month)
     return None
@@ -116,9 +118,26 @@ async def force_reserve(account_id: int, now: datetime, overage_entry_id: int) -
     month = month_key(now)
     await _ensure_row(account_id, month)
     async with in_transaction():
-        await MonthlyUsage.filter(account_id=account_id, month=month).update(used=F("used") + 1)
-        reservation = await _reservation(account_id, month, overage_entry_id)
-    return reservation, await used_this_month(account_id, now)
+        used = await _count_one(account_id, month)
+        if used is None:  # the row was just made; only a deleted account has none
+            raise RuntimeError(f"no monthly usage row for account {account_id}")
+        return await _reservation(account_id, month, overage_entry_id), used
+
+
+async def _count_one(account_id: int, month: str, below: int | None = None) -> int | None:
+    """Add one image to the month's row (only while `used < below`, when given), in the
+    caller's transaction if any: the new `used`, or None when no row matched. One
+    `UPDATE … RETURNING` (SQLite ≥ 3.35, PostgreSQL): Tortoise's `update()` returns a row count
+    only, and a SELECT after it would be one more round trip."""
+    conn = connections.get("default")  # the transaction's connection inside one
+    sql = "UPDATE monthly_usage SET used = used + 1 WHERE account_id = {} AND month = {}"
+    args: list[object] = [account_id, month]
+    if below is not None:
+        sql += " AND used < {}"
+        args.append(below)
+    marks = ["?"] * 3 if conn.capabilities.dialect == "sqlite" else ["$1", "$2", "$3"]
+    rows = await conn.execute_query_dict(sql.format(*marks) + " RETURNING used", args)
+    return int(rows[0]["used"]) if rows else None
 
 
 async def _reservation(account_id: int, month: str, overage_entry_id: int | None) -> int:
@@ -138,10 +157,12 @@ async def settle(reservation_id: int) -> bool:
     return await QuotaReservation.filter(id=reservation_id).delete() == 1
 
 
-async def count_delivered(account_id: int, month: str) -> None:
-    """Count an image delivered after its reservation was given back (once per image)."""
+async def count_delivered(account_id: int, month: str) -> int:
+    """Count an image delivered after its reservation was given back (once per image): the new
+    `used`. In the caller's transaction, when there is one."""
     await _ensure_row(account_id, month)
-    await MonthlyUsage.filter(account_id=account_id, month=month).update(used=F("used") + 1)
+    used = await _count_one(account_id, month)
+    return 0 if used is None else used
 
 
 async def keep_alive(reservation_ids: Collection[int]) -> None:

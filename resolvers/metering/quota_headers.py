@@ -58,5 +58,5 @@ class QuotaSnapshot:
 
     async def usage(self, account: Account | KeyOwner, now: datetime) -> tuple[int, int]:
         """(quota, used) of `account` this month: `used` exact right after this process
-        rendered for it (the commit reads it), otherwise at most `USED_TTL` seconds old."""
+        rendered for it (its reservation returns it), otherwise at most `USED_TTL` seconds old."""
         return quota.account_quota(account), await self._used_now(account.id, now)

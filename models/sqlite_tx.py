@@ -28,7 +28,10 @@ BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another process's transac
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
     async def begin(self) -> None:
         try:
-            await self._connection.commit()
+            # Tortoise commits first, a round trip to the connection's thread each time; only
+            # a transaction left open needs it (`in_transaction` is read here, not there).
+            if self._connection.in_transaction:
+                await self._connection.commit()
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:  # still locked after the busy timeout
             raise OperationalError(exc) from exc

@@ -77,7 +77,8 @@ async def bump_daily(
     """Add to the (account, day, service) row, creating it on first use."""
     keys = {"account_id": account_id, "day": now.astimezone(UTC).date(), "service": service}
     deltas = {"images": images, "api_calls": api_calls, "tokens": tokens, "spend": spend}
-    await add_to_row(DailyUsage, keys, deltas)
+    # only what changes: a render's bump sets one column, not four (the row's defaults are 0)
+    await add_to_row(DailyUsage, keys, {k: v for k, v in deltas.items() if v} or {"images": 0})
 
 
 async def bump_totals(entry: LedgerEntry) -> None:

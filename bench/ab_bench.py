@@ -8,6 +8,11 @@ same core, each on its own database; wrk rounds alternate between them, target b
 (`/health`, a signed-URL memory hit as a crawler fetches it, an `X-API-Key` memory hit). The
 steady figure on a shared machine is the server's CPU time per request (user + system, from
 /proc), which decides req/s on a core of its own; req/s are printed beside it.
+
+`--uncached N` adds, each round, N uncached `POST /api/generate` at one client on each server
+in turn (new titles, as bench/hotpath_bench.py sends them): the time over HTTP beside the
+response's own `X-Render-Ms`, and the web process's CPU per request (its render process
+aside). `--targets ""` leaves the wrk targets out.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.hotpath_bench import uncached_cards
 from bench.http_bench import FETCHER_UA, _cores, _cpu_seconds, _prepare, _warm, _wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +53,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("other", help="the other checkout (a git worktree of the old code)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--targets", default=",".join(TARGETS), help="wrk targets, comma-separated")
+    ap.add_argument("--uncached", type=int, default=0, metavar="N",
+                    help="N uncached renders per server and round (0: none)")  # fmt: skip
     a = ap.parse_args(argv)
+    targets = [t for t in a.targets.split(",") if t]
     roots = {"before": str(Path(a.other).resolve()), "after": str(ROOT)}
     servers: dict[str, subprocess.Popen] = {}
     urls: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
+    keys: dict[str, tuple[str, str]] = {}  # name -> (base URL, API key)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             for i, (name, root) in enumerate(roots.items()):
@@ -63,13 +74,22 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 base = f"http://127.0.0.1:{port}"
                 gen, signed = asyncio.run(_warm(base, key))
+                keys[name] = (base, key)
                 urls[name] = {"health": (f"{base}/health", {}),
                               "signed": (signed, {"User-Agent": FETCHER_UA}),
                               "key": (gen, {"X-API-Key": key})}  # fmt: skip
-            runs = {(n, t): [] for n in roots for t in TARGETS}
+            runs = {(n, t): [] for n in roots for t in targets}
+            cards: dict[str, list[tuple[float, float]]] = {n: [] for n in roots}
+            card_cpu: dict[str, list[float]] = {n: [] for n in roots}
             for r in range(a.rounds):
-                for target in TARGETS:
-                    for name in list(roots) if r % 2 == 0 else list(roots)[::-1]:
+                order = list(roots) if r % 2 == 0 else list(roots)[::-1]
+                for name in order if a.uncached else ():
+                    pid, (base, key) = servers[name].pid, keys[name]
+                    cpu = _cpu_seconds(pid)
+                    cards[name] += asyncio.run(uncached_cards(base, key, a.uncached, 2))
+                    card_cpu[name].append((_cpu_seconds(pid) - cpu) / (a.uncached + 2) * 1e3)
+                for target in targets:
+                    for name in order:
                         url, headers = urls[name][target]
                         pid = servers[name].pid  # taskset execs the server: same pid
                         cpu = _cpu_seconds(pid)
@@ -80,22 +100,44 @@ def main(argv: list[str] | None = None) -> None:
             for server in servers.values():
                 server.terminate()
                 server.wait(10)
-    _report(runs, a)
+    if targets:
+        _report(runs, targets, a)
+    if a.uncached:
+        _report_uncached(cards, card_cpu, a)
 
 
-def _report(runs: dict, a: argparse.Namespace) -> None:
+def _report_uncached(cards: dict, card_cpu: dict, a: argparse.Namespace) -> None:
+    med = statistics.median
+    print(f"\nUncached POST /api/generate: {a.rounds} alternating rounds × {a.uncached} cards, "
+          "one client; medians.\n")  # fmt: skip
+    print("| figure | before | after |\n|---|---|---|")
+    rows = {
+        "over HTTP, ms": lambda c: med(w for w, _ in c),
+        "X-Render-Ms": lambda c: med(r for _, r in c),
+        "outside the render (HTTP − X-Render-Ms), ms": lambda c: med(w - r for w, r in c),
+        "HTTP ÷ X-Render-Ms": lambda c: med(w / r for w, r in c),
+    }
+    for label, fn in rows.items():
+        print(f"| {label} | {fn(cards['before']):.2f} | {fn(cards['after']):.2f} |")
+    cpu = [med(card_cpu[n]) for n in ("before", "after")]
+    print(f"| web process CPU per card, ms | {cpu[0]:.2f} | {cpu[1]:.2f} |")
+
+
+def _report(runs: dict, targets: list[str], a: argparse.Namespace) -> None:
     med = statistics.median
     cpu = {k: med(u for u, _ in v) for k, v in runs.items()}
     rps = {k: med(r for _, r in v) for k, v in runs.items()}
     print(f"Medians of {a.rounds} alternating rounds × {a.seconds} s, wrk -t1 -c64, one core.\n")
     print("| target | CPU µs/request before | after | change | req/s before | after |")
     print("|---|---|---|---|---|---|")
-    for t in TARGETS:
+    for t in targets:
         b, f = cpu[("before", t)], cpu[("after", t)]
         print(f"| {t} | {b:.0f} | {f:.0f} | {f / b - 1:+.1%} | {rps[('before', t)]:,.0f} "
               f"| {rps[('after', t)]:,.0f} |")  # fmt: skip
+    if "health" not in targets:
+        return
     print("\n| ratio to /health (CPU per request) | before | after |\n|---|---|---|")
-    for t in TARGETS[1:]:
+    for t in (t for t in targets if t != "health"):
         ratios = [cpu[(n, "health")] / cpu[(n, t)] for n in ("before", "after")]
         print(f"| {t} | {ratios[0]:.2f}× | {ratios[1]:.2f}× |")
 

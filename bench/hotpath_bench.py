@@ -49,13 +49,14 @@ def _ms(text: str) -> float:
     return float(text)
 
 
-async def _uncached(base: str, key: str, n: int) -> tuple[float, float, float]:
-    """(median wall ms, median X-Render-Ms, median of per-request ratios) over n new cards."""
+async def uncached_cards(base: str, key: str, n: int, warm: int = 5) -> list[tuple[float, float]]:
+    """(wall ms over HTTP, X-Render-Ms) of n new cards at one client, after `warm` more that
+    warm the render process's caches; paced under the plan's 50 requests/s."""
     import aiohttp
 
-    walls, renders, ratios = [], [], []
+    out = []
     async with aiohttp.ClientSession() as http:
-        for i in range(n + 5):
+        for i in range(n + warm):
             body = {"title": f"Uncached {time.time_ns()} {i}", "template": "default"}
             t0 = time.perf_counter()
             async with http.post(f"{base}/api/generate", json=body,
@@ -64,12 +65,17 @@ async def _uncached(base: str, key: str, n: int) -> tuple[float, float, float]:
                 wall = (time.perf_counter() - t0) * 1000
                 assert r.status == 200 and r.headers["X-Cache"] == "MISS", r.status
                 render = float(r.headers["X-Render-Ms"])
-            if i >= 5:  # the first few warm the render process's caches
-                walls.append(wall)
-                renders.append(render)
-                ratios.append(wall / render)
+            if i >= warm:
+                out.append((wall, render))
             await asyncio.sleep(max(0.0, 0.025 - wall / 1000))  # under 50 requests/s
-    return statistics.median(walls), statistics.median(renders), statistics.median(ratios)
+    return out
+
+
+async def _uncached(base: str, key: str, n: int) -> tuple[float, float, float]:
+    """(median wall ms, median X-Render-Ms, median of per-request ratios) over n new cards."""
+    cards = await uncached_cards(base, key, n)
+    med = statistics.median
+    return med(w for w, _ in cards), med(r for _, r in cards), med(w / r for w, r in cards)
 
 
 def hotpath_section(a: argparse.Namespace):

@@ -49,22 +49,26 @@ def _ms(text: str) -> float:
     return float(text)
 
 
+async def one_card(http, base: str, key: str, i: int) -> tuple[float, float]:
+    """(wall ms over HTTP, X-Render-Ms) of one new card, `http` an aiohttp.ClientSession."""
+    body = {"title": f"Uncached {time.time_ns()} {i}", "template": "default"}
+    t0 = time.perf_counter()
+    async with http.post(f"{base}/api/generate", json=body, headers={"X-API-Key": key}) as r:
+        await r.read()
+        wall = (time.perf_counter() - t0) * 1000
+        assert r.status == 200 and r.headers["X-Cache"] == "MISS", r.status
+        return wall, float(r.headers["X-Render-Ms"])
+
+
 async def uncached_cards(base: str, key: str, n: int, warm: int = 5) -> list[tuple[float, float]]:
-    """(wall ms over HTTP, X-Render-Ms) of n new cards at one client, after `warm` more that
-    warm the render process's caches; paced under the plan's 50 requests/s."""
+    """(wall ms, X-Render-Ms) of n new cards at one client, after `warm` more that warm the
+    render process's caches; paced under the plan's 50 requests/s."""
     import aiohttp
 
     out = []
     async with aiohttp.ClientSession() as http:
         for i in range(n + warm):
-            body = {"title": f"Uncached {time.time_ns()} {i}", "template": "default"}
-            t0 = time.perf_counter()
-            async with http.post(f"{base}/api/generate", json=body,
-                                 headers={"X-API-Key": key}) as r:  # fmt: skip
-                await r.read()
-                wall = (time.perf_counter() - t0) * 1000
-                assert r.status == 200 and r.headers["X-Cache"] == "MISS", r.status
-                render = float(r.headers["X-Render-Ms"])
+            wall, render = await one_card(http, base, key, i)
             if i >= warm:
                 out.append((wall, render))
             await asyncio.sleep(max(0.0, 0.025 - wall / 1000))  # under 50 requests/s

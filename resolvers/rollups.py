@@ -46,14 +46,40 @@ def _plus(name: str, delta: Any):
     return F(name) + delta
 
 
+async def _update(model: type[Model], keys: dict[str, Any], deltas: dict[str, Any]) -> int:
+    """`model.filter(**keys).update(**{name: _plus(name, delta), ...})`, written as the one
+    statement Tortoise sends for it, with the values its fields convert: the query builder took
+    ~0.5 ms of Python per call, and this runs on every render, posting and flush (README, the
+    hot path). Returns the rows updated."""
+    meta = model._meta
+    conn = meta.db  # the transaction's connection inside one
+    args: list[Any] = []
+
+    def value(v: Any) -> str:
+        args.append(v)
+        return "?" if conn.capabilities.dialect == "sqlite" else f"${len(args)}"
+
+    sets = []
+    for name, delta in deltas.items():
+        col = f'"{meta.fields_db_projection[name]}"'
+        if isinstance(delta, Decimal):  # rounded in SQL (see _plus)
+            sets.append(f"{col}=ROUND({col}+{value(delta)},6)" if delta else f"{col}={col}")
+        else:
+            sets.append(f"{col}={col}+{value(delta)}")
+    where = " AND ".join(
+        f'"{meta.fields_db_projection[k]}"={value(meta.fields_map[k].to_db_value(v, model))}'
+        for k, v in keys.items()
+    )
+    # names from the model's own metadata; every value is a parameter
+    sql = f'UPDATE "{meta.db_table}" SET {",".join(sets)} WHERE {where}'  # noqa: S608
+    return (await conn.execute_query(sql, args))[0]
+
+
 async def add_to_row(model: type[Model], keys: dict[str, Any], deltas: dict[str, Any]) -> None:
     """Add `deltas` to the row of `model` at `keys`, creating it on first use (safe in
     transactions: the insert is a savepoint, and a concurrent insert makes this an update)."""
     for _ in range(3):
-        updated = await model.filter(**keys).update(
-            **{name: _plus(name, delta) for name, delta in deltas.items()}
-        )
-        if updated:
+        if await _update(model, keys, deltas):
             return
         try:
             async with in_transaction():  # a savepoint when called inside a transaction

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import Account, MonthlyUsage, PlanId, QuotaReservation
 from resolvers.plans import quota_for
+from resolvers.rollups import native_sql
 from resolvers.timefmt import iso_utc, month_key
 
 if TYPE_CHECKING:
@@ -124,43 +124,40 @@ async def force_reserve(account_id: int, now: datetime, overage_entry_id: int) -
         return await _reservation(account_id, month, overage_entry_id), used
 
 
+_COUNT_ONE = "UPDATE monthly_usage SET used = used + 1 WHERE account_id = ? AND month = ?"
+
+
 async def _count_one(account_id: int, month: str, below: int | None = None) -> int | None:
     """Add one image to the month's row (only while `used < below`, when given), in the
     caller's transaction if any: the new `used`, or None when no row matched. One
     `UPDATE … RETURNING` (SQLite ≥ 3.35, PostgreSQL): Tortoise's `update()` returns a row count
-    only, and a SELECT after it would be one more round trip."""
-    conn = connections.get("default")  # the transaction's connection inside one
-    sql = "UPDATE monthly_usage SET used = used + 1 WHERE account_id = {} AND month = {}"
-    args: list[object] = [account_id, month]
-    if below is not None:
-        sql += " AND used < {}"
-        args.append(below)
-    marks = ["?"] * 3 if conn.capabilities.dialect == "sqlite" else ["$1", "$2", "$3"]
-    rows = await conn.execute_query_dict(sql.format(*marks) + " RETURNING used", args)
+    only, and a SELECT after it would be one more round trip. This and the reservation's other
+    statements are written as SQL (`native_sql`): on every render."""
+    if below is None:
+        conn, sql = native_sql(_COUNT_ONE + " RETURNING used")
+        rows = await conn.execute_query_dict(sql, [account_id, month])
+    else:
+        conn, sql = native_sql(_COUNT_ONE + " AND used < ? RETURNING used")
+        rows = await conn.execute_query_dict(sql, [account_id, month, below])
     return int(rows[0]["used"]) if rows else None
 
 
 async def _reservation(account_id: int, month: str, overage_entry_id: int | None) -> int:
-    # Wall-clock time (not the request's "now", which tests move): only its age matters.
-    row = await QuotaReservation.create(
-        account_id=account_id,
-        month=month,
-        overage_entry_id=overage_entry_id,
-        created_at=datetime.now(UTC),
+    """A new QuotaReservation's id. Its created time is wall-clock (not the request's "now",
+    which tests move): only its age matters."""
+    conn, sql = native_sql(
+        "INSERT INTO quota_reservation (account_id, month, overage_entry_id, created_at) "
+        "VALUES (?, ?, ?, ?) RETURNING id"
     )
-    return row.id
+    args = [account_id, month, overage_entry_id, datetime.now(UTC)]
+    return int((await conn.execute_query_dict(sql, args))[0]["id"])
 
 
 async def settle(reservation_id: int) -> bool:
     """The render was delivered: the image stays counted. False when the reservation had been
-    given back meanwhile (its worker looked dead): the caller counts the image again. Written
-    as SQL, as `_count_one`: on every render, and the ORM's query builder costs more here than
-    the statement."""
-    conn = connections.get("default")
-    mark = "?" if conn.capabilities.dialect == "sqlite" else "$1"
-    sql = f"DELETE FROM quota_reservation WHERE id = {mark}"  # noqa: S608  # a placeholder
-    deleted, _ = await conn.execute_query(sql, [reservation_id])
-    return deleted == 1
+    given back meanwhile (its worker looked dead): the caller counts the image again."""
+    conn, sql = native_sql("DELETE FROM quota_reservation WHERE id = ?")
+    return (await conn.execute_query(sql, [reservation_id]))[0] == 1
 
 
 async def count_delivered(account_id: int, month: str) -> int:

@@ -20,7 +20,7 @@ from typing import TypedDict, Unpack
 
 from models import Account, LedgerEntry, TransactionType
 from resolvers.errors import InvalidParameter, NotFound
-from resolvers.ledger.posting import LOW_BALANCE, InsufficientCredits, Posting, post
+from resolvers.ledger.posting import LOW_BALANCE, InsufficientCredits, Posting, lock_account, post
 from resolvers.pricing import MONEY, PURCHASE_REFUND_SERVICE, money, usage_cost
 from resolvers.timefmt import month_key
 
@@ -33,6 +33,7 @@ __all__ = [
     "charge",
     "charge_again",
     "grant",
+    "lock_account",
     "parse_amount",
     "purchase_refund",
     "record_usage",

@@ -46,7 +46,12 @@ class Posting:
     month: str | None = None
 
 
-async def _locked(account_id: int) -> Account:
+async def lock_account(account_id: int) -> Account:
+    """The account row, locked until the caller's transaction ends (`SELECT … FOR UPDATE` on
+    PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the database). Every posting takes it
+    first; a caller that writes other rows before posting in one transaction takes it before
+    them, so every transaction locks the account before its month's `monthly_usage` row and
+    none waits on another in a cycle (resolvers/metering/reservations.py)."""
     account = await Account.select_for_update().get_or_none(id=account_id)
     if account is None:
         raise NotFound(f"No account with id {account_id}.")
@@ -58,7 +63,7 @@ async def _post_in_tx(p: Posting, now: datetime) -> LedgerEntry | None:
     month = p.month or month_key(now)
     overage = p.service == OVERAGE_SERVICE
     for _ in range(20):
-        account = await _locked(p.account_id)
+        account = await lock_account(p.account_id)
         old = money(Decimal(account.balance))
         if p.type == TransactionType.USAGE:
             if overage:  # within the spending cap: refused (or clamped) before the balance

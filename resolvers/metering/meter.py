@@ -34,11 +34,11 @@ from resolvers.ledger import spending_cap
 from resolvers.limits.per_second import RateLimiter
 from resolvers.mail import Mailer
 from resolvers.memo import BoundedMap
-from resolvers.metering import alerts, quota
+from resolvers.metering import alerts, quota, reservations
 from resolvers.metering.api_calls import ApiCallCounter
 from resolvers.metering.plan_rate import RateGate
 from resolvers.metering.quota_headers import QuotaSnapshot
-from resolvers.pricing import OVERAGE_SERVICE, overage_price
+from resolvers.pricing import overage_price
 from resolvers.rollups import IMAGE_SERVICE, bump_daily
 
 __all__ = ["IMAGE_SERVICE", "Meter", "RenderTicket", "bump_daily"]
@@ -117,28 +117,15 @@ class Meter:
             price = overage_price(account.plan)
             if price is None or not account.overage_enabled:
                 raise quota_exceeded(limit)
-            try:
-                entry = await ledger.charge(
-                    account.id,
-                    price,
-                    OVERAGE_SERVICE,
-                    now,
-                    images=1,
-                    rollup="spend",
-                    description="Image past the monthly quota (overage)",
-                )
+            try:  # charged and reserved in one transaction (resolvers/metering/reservations.py)
+                entry, reservation, used = await reservations.reserve_paid(account.id, price, now)
             except ledger.InsufficientCredits:
                 raise quota_exceeded(limit) from None
             except spending_cap.SpendingCapReached as exc:
                 await self._cap_alert(account.id, month, limit, exc.cap, price, now)
                 raise
-            try:
-                reservation, used = await quota.force_reserve(account.id, now, entry.id)
-                self._rendering.add(reservation)
-                self.quota_snapshot.known(account.id, month, used)
-            except Exception:
-                await ledger.reverse(entry, now, "Overage charge returned: render not started")
-                raise
+            self._rendering.add(reservation)
+            self.quota_snapshot.known(account.id, month, used)
             cap = spending_cap.cap_of(account)
             return RenderTicket(
                 account.id, month, limit, overage=entry, reservation=reservation, cap=cap, used=used
@@ -217,34 +204,36 @@ class Meter:
             self._alerted.put(f"{ticket.account_id}:{t.kind.value}:{ticket.month}", None)
 
     async def release(self, ticket: RenderTicket, now: datetime | None = None) -> None:
-        """The render failed: give the reservation back (failed requests never count), and
-        return an overage charge as a `refund` entry."""
-        if ticket.reservation is not None:
-            self._rendering.discard(ticket.reservation)
-        if ticket.reservation is None or await quota.release(ticket.reservation) is None:
-            return  # already given back (a sweep that thought its worker gone)
-        self.quota_snapshot.moved(ticket.account_id, ticket.month, -1)
-        if ticket.overage is not None:
-            await ledger.reverse(
-                ticket.overage, now or datetime.now(UTC), "Overage charge returned: render failed"
+        """The render failed: give the reservation back (failed requests never count) and
+        return an overage charge as a `refund` entry, in one transaction. If that fails (the
+        database is away), the reservation stays, no longer marked alive: a sweep gives it
+        back, with its charge, once it looks orphaned."""
+        if ticket.reservation is None:
+            return
+        self._rendering.discard(ticket.reservation)
+        reason = "Overage charge returned: render failed"
+        try:
+            row = await reservations.give_back(
+                ticket.reservation, now or datetime.now(UTC), reason, ticket.overage
             )
+        except Exception:  # the render's own error is the answer; the sweep gives it back
+            log.exception("giving back a reservation of account %s failed", ticket.account_id)
+            return
+        if row is not None:  # None: already given back (a sweep that thought its worker gone)
+            self.quota_snapshot.moved(ticket.account_id, ticket.month, -1)
 
     async def release_stale(self, older_than: float = RESERVATION_TIMEOUT) -> int:
         """Give back the reservations a worker left behind when it died mid-render: not marked
         alive for `older_than` seconds, and not this worker's own (any worker may run this:
-        each reservation is given back once). Returns how many."""
+        each reservation is given back, and its overage refunded, once). Returns how many."""
         released = 0
-        for reservation_id in await quota.stale_reservations(older_than, exclude=self._rendering):
-            row = await quota.release(reservation_id)
+        reason = "Overage charge returned: render not finished"
+        for stale in await quota.stale_reservations(older_than, exclude=self._rendering):
+            row = await reservations.give_back(stale, datetime.now(UTC), reason)
             if row is None:
                 continue
             released += 1
             self.quota_snapshot.moved(row.account_id, row.month, -1)
-            if row.overage_entry_id is not None:
-                entry = await LedgerEntry.get_or_none(id=row.overage_entry_id)
-                if entry is not None:
-                    reason = "Overage charge returned: render not finished"
-                    await ledger.reverse(entry, datetime.now(UTC), reason)
         if released:
             log.warning(
                 "gave back %d quota reservation(s) left by a worker that stopped mid-render",

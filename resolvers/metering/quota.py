@@ -180,7 +180,8 @@ async def keep_alive(reservation_ids: Collection[int]) -> None:
 async def release(reservation_id: int) -> QuotaReservation | None:
     """Give back a reservation whose render failed or never finished (failed requests never
     count): the reservation when this call gave it back, None when it was already settled or
-    given back (by a concurrent sweep, say). The caller returns any overage charge."""
+    given back (by a concurrent sweep, say). In the caller's transaction when there is one:
+    resolvers/metering/reservations.py returns the overage charge in the same one."""
     async with in_transaction():
         row = await QuotaReservation.get_or_none(id=reservation_id)
         if row is None or await QuotaReservation.filter(id=reservation_id).delete() != 1:
@@ -193,13 +194,14 @@ async def release(reservation_id: int) -> QuotaReservation | None:
 
 async def stale_reservations(
     older_than: float, limit: int = 500, exclude: Collection[int] = ()
-) -> list[int]:
+) -> list[QuotaReservation]:
     """Reservations not marked alive (`keep_alive`) for `older_than` seconds: their worker
-    died mid-render. `exclude`: the caller's own renders in progress."""
+    died mid-render (id, account and overage charge). `exclude`: the caller's own renders in
+    progress."""
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
     stale = Q(alive_at__lt=cutoff) | Q(alive_at__isnull=True, created_at__lt=cutoff)
-    rows = await QuotaReservation.filter(stale).limit(limit + len(exclude)).only("id")
-    return [row.id for row in rows if row.id not in exclude][:limit]
+    rows = await QuotaReservation.filter(stale).limit(limit + len(exclude))
+    return [row for row in rows if row.id not in exclude][:limit]
 
 
 def quota_exceeded_message(quota: int) -> str:

@@ -17,6 +17,7 @@ from render.png import Background
 
 RGB = tuple[int, int, int]
 _SS = 4  # supersampling for anti-aliased shapes
+_CORNER_MARGIN = 4  # pixels past a corner's arc that its supersampled filter reaches
 # Painted backgrounds, one copy each (the pixel array; a PIL view of it is made per use), bounded
 # by bytes per render process. One over LARGE_BG bytes (a 2400x2400 one is 17 MB) is kept only
 # once its key comes a second time: sizes and colours asked for once never push out the
@@ -79,12 +80,31 @@ def background(key: Hashable, paint: Callable[[], Image.Image]) -> tuple[Image.I
     return Image.fromarray(bg.pixels), bg
 
 
-@bytes_cached(16 << 20, image_bytes)
-def round_mask(w: int, h: int, r: float) -> Image.Image:
-    """Anti-aliased rounded-rectangle (or circle, r = h / 2) mask."""
+def _supersampled_mask(w: int, h: int, r: float) -> Image.Image:
+    """The mask drawn _SS times larger and reduced: the reference every mask equals."""
     big = Image.new("L", (w * _SS, h * _SS), 0)
     ImageDraw.Draw(big).rounded_rectangle((0, 0, w * _SS - 1, h * _SS - 1), r * _SS, fill=255)
     return big.resize((w, h), Image.Resampling.LANCZOS)
+
+
+@bytes_cached(16 << 20, image_bytes)
+def round_mask(w: int, h: int, r: float) -> Image.Image:
+    """Anti-aliased rounded-rectangle (or circle, r = h / 2) mask. Only the corners are
+    drawn supersampled (the same pixels as `_supersampled_mask`, at a cost that grows with
+    the radius, not the box): away from them every pixel is 255."""
+    c = math.ceil(r) + _CORNER_MARGIN  # a corner block: its arc and the filter's reach
+    if w <= 2 * c + 2 or h <= 2 * c + 2:
+        return _supersampled_mask(w, h, r)
+    # Pillow reduces a box taller than twice its width rows first, others columns first (each
+    # pass rounds): the small box is of the same kind, so its corners round alike.
+    sw = 2 * c + 2
+    sh = 2 * sw + 1 if h > 2 * w else sw
+    small = _supersampled_mask(sw, sh, r)
+    mask = Image.new("L", (w, h), 255)
+    for sx, sy, dx, dy in ((0, 0, 0, 0), (sw - c, 0, w - c, 0), (0, sh - c, 0, h - c)):
+        mask.paste(small.crop((sx, sy, sx + c, sy + c)), (dx, dy))
+    mask.paste(small.crop((sw - c, sh - c, sw, sh)), (w - c, h - c))
+    return mask
 
 
 def decode_image(data: bytes | None) -> Image.Image | None:

@@ -42,8 +42,10 @@ class Block:
 EMPTY = Block((), 400, 1, LINE_HEIGHT, False)
 
 
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """(token, space_before): breaks at spaces, between CJK characters and after hyphens."""
+@functools.lru_cache(maxsize=8)
+def _tokens(text: str) -> tuple[tuple[str, bool], ...]:
+    """(token, space_before): breaks at spaces, between CJK characters and after hyphens
+    (kept for the few texts being fitted: each size tried wraps the same tokens)."""
     out: list[tuple[str, bool]] = []
     for word in text.split(" "):
         if not word:
@@ -64,7 +66,7 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
                 cur, space = "", False
         if cur:
             out.append((cur, space))
-    return out
+    return tuple(out)
 
 
 def _split_long(
@@ -86,14 +88,25 @@ def _split_long(
 
 
 def wrap(
-    text: str, weight: int, size: int, max_w: float, rtl: bool, face: str = fonts.PRIMARY
+    text: str,
+    weight: int,
+    size: int,
+    max_w: float,
+    rtl: bool,
+    face: str = fonts.PRIMARY,
+    max_lines: int | None = None,
 ) -> list[Line]:
+    """Greedy lines of `text`; with `max_lines`, stop once more than that many are complete
+    (the first max_lines + 1 lines are the same, whatever follows them)."""
+
     def w(s: str) -> float:
         return tx.width(s, weight, size, rtl, face)
 
     lines: list[Line] = []
     cur = ""
     for token, space in _tokens(text):
+        if max_lines is not None and len(lines) > max_lines:
+            return lines
         cand = f"{cur} {token}" if cur and space else cur + token
         if not cur or w(cand) <= max_w:
             cur = cand
@@ -146,12 +159,14 @@ def fit(
         limit = max_lines
         if max_h is not None:
             limit = max(1, min(limit, int(max_h // (size * line_height))))
-        lines = wrap(text, weight, size, max_w, rtl, face)
+        lines = wrap(text, weight, size, max_w, rtl, face, limit)
         if len(lines) <= limit:
             return Block(tuple(lines), weight, size, line_height, rtl, face)
         if size <= min_size:
             kept = lines[: limit - 1]
-            rest = " ".join(ln.text for ln in lines[limit - 1 :])
+            # The last line kept and the next: the ellipsis cuts back from the end of all that
+            # is left, and greedy wrapping found that more than the first of them is too wide.
+            rest = " ".join(ln.text for ln in lines[limit - 1 : limit + 1])
             kept.append(_ellipsize(rest, weight, size, max_w, rtl, face))
             return Block(tuple(kept), weight, size, line_height, rtl, face, truncated=True)
         size = max(min_size, min(size - 1, round(size * 0.93)))

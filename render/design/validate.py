@@ -24,6 +24,9 @@ from render.fonts import FAMILIES
 
 MAX_MESSAGE = 200
 MAX_PROBLEMS = 100  # a design with more is reported with the first hundred
+# Layers that work on every pixel of their box (glows, patterns, shadows, gradient fills and
+# opacity below 1): a full card of each takes about 0.4 s at 2400x2400 (docs/templates.md).
+MAX_EFFECTS = 8
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,16 @@ class _Semantics:
 
     def _layout(self, layout: dict[str, Any], path: tuple[object, ...]) -> None:
         """The design's layers, or a variant's: each layout within the counts on its own."""
-        self.layers = self.images = 0
+        self.layers = self.images = self.effects = 0
         layers, where = layout.get("layers"), (*path, "layers")
         if isinstance(layers, list):
             self._layers(layers, where, 1)
+        if self.effects > MAX_EFFECTS:
+            self.add(
+                where,
+                f"{self.effects} effects (glows, patterns, shadows, gradient fills, opacity "
+                f"below 1); at most {MAX_EFFECTS}",
+            )
         if self.layers > MAX_LAYERS:
             self.add(where, f"{self.layers} layers in all; at most {MAX_LAYERS}")
         if self.images > MAX_IMAGE_LAYERS:
@@ -207,6 +216,13 @@ class _Semantics:
     ) -> None:
         self.layers += 1
         kind = layer.get("type") if isinstance(layer.get("type"), str) else None
+        opacity = layer.get("opacity", 1)
+        self.effects += (
+            kind in ("glow", "pattern")
+            or "shadow" in layer
+            or isinstance(layer.get("fill"), dict)
+            or (isinstance(opacity, int | float) and opacity < 1)
+        )
         for cond in ("if", "unless"):
             names = layer.get(cond)
             listed = names if isinstance(names, list) else [names]

@@ -121,6 +121,37 @@ def count_images(layer_list: list) -> int:
     )
 
 
-valid_designs = designs.filter(
+def _effect(layer: dict) -> bool:
+    """Glows, patterns, shadows, gradient fills and opacity below 1 (at most 8 a layout)."""
+    return (
+        layer["type"] in ("glow", "pattern")
+        or "shadow" in layer
+        or isinstance(layer.get("fill"), dict)
+        or layer.get("opacity", 1) < 1
+    )
+
+
+def _trim_effects(layer_list: list, room: list[int]) -> list:
+    """The layers without those past the layout's effects limit (`room`: how many are left)."""
+    kept = []
+    for layer in layer_list:
+        if _effect(layer):
+            if room[0] == 0:
+                continue
+            room[0] -= 1
+        if "layers" in layer:
+            layer = {**layer, "layers": _trim_effects(layer["layers"], room)}
+        kept.append(layer)
+    return kept
+
+
+def _within_limits(d: dict) -> dict:
+    out = {**d, "layers": _trim_effects(d["layers"], [8])}
+    if "variants" in d:
+        out["variants"] = [{**v, "layers": _trim_effects(v["layers"], [8])} for v in d["variants"]]
+    return out
+
+
+valid_designs = designs.map(_within_limits).filter(
     lambda d: all(count_images(v["layers"]) <= 4 for v in [d, *d.get("variants", [])])
 )

@@ -136,6 +136,30 @@ def test_limits():
     assert paths(check_design(deep)) == {"/layers/0/layers/0/layers/0/layers"}
 
 
+def test_effects_are_counted_per_layout_in_stacks_too():
+    glow = {"type": "glow", "box": [0, 0, 1200, 630], "color": "#3b82f6", "if": "title"}
+    effects = [
+        glow,
+        {"type": "pattern", "box": [0, 0, 1200, 630], "color": "#fff"},
+        {"type": "rect", "box": [0, 0, 9, 9], "fill": "#fff", "shadow": {"color": "#000"}},
+        {"type": "rect", "box": [0, 0, 9, 9], "fill": {"gradient": {"stops": ["#000", "#fff"]}}},
+        {"type": "text", "box": [0, 0, 9, 9], "text": "{{title}}", "opacity": 0.5},
+        {"type": "stack", "box": [0, 0, 9, 9], "direction": "overlay", "layers": [glow] * 3},
+    ]  # eight effects: the most a layout may have
+    eight = {**copy.deepcopy(EXAMPLE), "layers": effects}
+    assert check_design(eight) == []
+    nine = {**copy.deepcopy(EXAMPLE), "layers": [*effects, glow]}
+    assert [(p.path, p.message) for p in check_design(nine)] == [
+        (
+            "/layers",
+            ("9 effects (glows, patterns, shadows, gradient fills, opacity below 1); at most 8"),
+        )
+    ]
+    variant = {"aspect": [0, 1], "width": 630, "height": 630, "layers": [*effects, glow]}
+    both = {**copy.deepcopy(EXAMPLE), "layers": effects, "variants": [variant]}
+    assert paths(check_design(both)) == {"/variants/0/layers"}
+
+
 def test_nothing_executes_references_are_plain_names():
     for text in ("{{title.upper()}}", "{{__class__}}", "{%print(1)%}{{", "{{title|safe}}"):
         design = copy.deepcopy(EXAMPLE)

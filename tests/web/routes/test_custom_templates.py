@@ -112,6 +112,11 @@ async def test_invalid_design_lists_every_problem(api, user_factory):
     body = await resp.json()
     assert body["code"] == "INVALID_DESIGN" and body["error"] is True
     assert [e["path"] for e in body["errors"]] == ["/layers/0/fill", "/layers/1/align"]
+    slow = make_design()  # fifty glows over the card: seconds of one core at 2400x2400
+    slow["layers"] = [{"type": "glow", "box": [0, 0, 1200, 630], "color": "#f00", "if": "title"}]
+    slow["layers"] *= 50
+    resp = await create(api, user.api_key, slow)
+    assert resp.status == 400 and [e["path"] for e in (await resp.json())["errors"]] == ["/layers"]
     for junk in ({"name": "x"}, {"name": "", "design": make_design()}, {"name": 5, "design": {}}):
         resp = await api.post("/api/templates", json=junk, headers={"X-API-Key": user.api_key})
         assert resp.status == 400

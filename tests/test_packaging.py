@@ -126,7 +126,8 @@ def test_deptry_ignores_only_what_the_code_does_not_import():
                     imported |= {a.name.split(".")[0] for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     imported.add(node.module.split(".")[0])
-    dists = {_norm(d) for module in imported for d in packages_distributions().get(module, [])}
+    by_module = packages_distributions()  # scans every installed distribution: call it once
+    dists = {_norm(d) for module in imported for d in by_module.get(module, [])}
     ignored = {_norm(n) for n in PYPROJECT["tool"]["deptry"]["per_rule_ignores"]["DEP002"]}
     assert ignored & dists == set()
 

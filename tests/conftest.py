@@ -28,6 +28,23 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost for in-process tests: the production parameters (64 MiB,
+    three passes, ~0.15 s of both cores per hash or check) made sign-ups and logins a large
+    share of the suite's time. Same algorithm and code paths; `ogapi` processes the tests
+    start (tests/web/cli, tests/e2e's demo data, tests/clients) still hash at full cost."""
+    from argon2 import PasswordHasher
+
+    from resolvers.accounts import passwords
+
+    real = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password-just-for-timing")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = real
+
+
 class Clock:
     """A controllable clock for the app (tests only): `clock.set(datetime(...))`."""
 

@@ -133,7 +133,12 @@ class ImageStore(Protocol):
 
 class FileStore:
     """One file per image under `root`; written to a temporary name, then renamed (readers
-    never see half a file). Blocking calls run in a thread: a slow disk never stalls the loop."""
+    never see half a file). Reading, writing and the sweep run in a thread: a slow disk never
+    stalls the loop. One exception, a read's `os.stat`: a miss (every uncached render) is
+    answered on the loop, since a stat of a local disk's file is a few microseconds of metadata
+    and a thread hop costs a wake-up of the loop (~0.3 ms on a busy core). The file store is for
+    a local disk: on a network file system, where a stat can stall the loop, prefer `s3://`
+    (docs/operations.md, the topology for several hosts)."""
 
     kind = "file"
 
@@ -147,7 +152,12 @@ class FileStore:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
 
     async def read(self, name: str) -> Stored | None:
-        return await asyncio.to_thread(self._read, self._path(name))
+        path = self._path(name)
+        try:
+            os.stat(path)  # on the loop: see the class's comment
+        except FileNotFoundError:
+            return None
+        return await asyncio.to_thread(self._read, path)  # removed meanwhile: None there too
 
     @staticmethod
     def _read(path: Path) -> Stored | None:

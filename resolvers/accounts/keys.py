@@ -14,6 +14,7 @@ from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keycache import KeyCache
 from resolvers.crypto import SecretBox, random_token, sha256_hex
 from resolvers.errors import AppError, Unauthorized
+from resolvers.rollups import get_by_pk
 
 KEY_PREFIX = "og_"
 KEY_LENGTH = len(KEY_PREFIX) + 32
@@ -120,7 +121,7 @@ async def authenticate_cached(raw: str | None, cache: KeyCache) -> KeyOwner:
 
 async def usable_account(account_id: int) -> Account:
     """The full account row, checked again (a render reads the database anyway: exact)."""
-    account = await Account.get(id=account_id)
+    account = await get_by_pk(Account, account_id)  # Account.get(id=…), less Python
     check_account_usable(account)
     return account
 

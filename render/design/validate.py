@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from render.design import refs
+from render.design import reach, refs
 from render.design.schema import (
     DESIGN_SCHEMA,
     LAYERS,
@@ -119,6 +119,9 @@ class _Semantics:
     def _layout(self, layout: dict[str, Any], path: tuple[object, ...]) -> None:
         """The design's layers, or a variant's: each layout within the counts on its own."""
         self.layers = self.images = self.effects = 0
+        size = (layout.get("width", 1200), layout.get("height", 630))
+        sane = all(isinstance(v, int | float) and v > 0 for v in size)
+        self.canvas = size if sane else None  # the layout's W x H, when it has one
         layers, where = layout.get("layers"), (*path, "layers")
         if isinstance(layers, list):
             self._layers(layers, where, 1)
@@ -236,6 +239,8 @@ class _Semantics:
             for i, name in enumerate(names if isinstance(names, list) else []):
                 if isinstance(name, str) and name not in self.fields:
                     self.add((*path, cond, "fields", i), f"{name} is not a declared field")
+        for prop, message in reach.problems(layer, *self.canvas) if self.canvas else ():
+            self.add((*path, prop), message)
         if depth == 1 and kind in LAYERS and "box" not in layer:
             self.add(path, "a layer outside a stack needs a box")
         sized = ("rect", "image", "glow", "pattern")

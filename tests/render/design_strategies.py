@@ -3,7 +3,11 @@ engine must draw each of them (tests/render/test_design_engine.py, the HTTP fuzz
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
+
+from render.design import reach
 
 FIELDS = {
     "title": {"type": "string", "required": True},
@@ -145,10 +149,46 @@ def _trim_effects(layer_list: list, room: list[int]) -> list:
     return kept
 
 
+def _span(start: float, length: float, extent: float) -> tuple[float, float]:
+    """start and length moved into [-extent / 4, 5 * extent / 4] (render.design.reach)."""
+    low, high = -extent / 4, 1.25 * extent
+    start = min(max(start, low), high)
+    length = min(length, high - start)
+    while start + length > high:  # a float's last bit
+        length = math.nextafter(length, 0)
+    return start, length
+
+
+def _reach(layer_list: list, w: float, h: float) -> list:
+    """The layers with their boxes and sizes within reach of the w x h canvas."""
+    out = []
+    for layer in layer_list:
+        layer = dict(layer)
+        if "box" in layer:
+            (x, bw), (y, bh) = (
+                _span(layer["box"][0], layer["box"][2], w),
+                _span(layer["box"][1], layer["box"][3], h),
+            )
+            layer["box"] = [x, y, bw, bh]
+        if isinstance(layer.get("size"), list):
+            layer["size"] = [min(layer["size"][0], 1.5 * w), min(layer["size"][1], 1.5 * h)]
+        if any(True for _ in reach.problems(layer, w, h)):  # its shadow reaches too far
+            del layer["shadow"]
+        if "layers" in layer:
+            layer["layers"] = _reach(layer["layers"], w, h)
+        out.append(layer)
+    return out
+
+
+def _layout(layout: dict) -> list:
+    w, h = layout.get("width", 1200), layout.get("height", 630)
+    return _reach(_trim_effects(layout["layers"], [8]), w, h)
+
+
 def _within_limits(d: dict) -> dict:
-    out = {**d, "layers": _trim_effects(d["layers"], [8])}
+    out = {**d, "layers": _layout(d)}
     if "variants" in d:
-        out["variants"] = [{**v, "layers": _trim_effects(v["layers"], [8])} for v in d["variants"]]
+        out["variants"] = [{**v, "layers": _layout(v)} for v in d["variants"]]
     return out
 
 

@@ -378,3 +378,29 @@ def test_contained_images_align():
     square = png(size=(20, 20))
     got = ink(draw(d, fields={"pic": "https://e.com/p.png"}, images={"pic": square}))
     assert got == (200, 100, 300, 200)
+
+
+def test_a_design_at_the_reach_limit_draws_nothing_larger_than_one_and_a_half_cards(monkeypatch):
+    """At 2400x2400 a 200x200 design's boxes scale x12: at the limit (a quarter of the canvas
+    past each edge) every image made while drawing is at most 3600 pixels a side."""
+    grad = {"gradient": {"stops": ["#ff0000", "#0000ff"]}}
+    edge = [-50, -50, 300, 300]
+    d = design(
+        {"type": "rect", "box": edge, "fill": grad, "radius": 8, "opacity": 0.5},
+        {"type": "image", "box": edge, "src": "{{logo}}", "radius": 8},
+        {"type": "stack", "box": [0, 0, 200, 200], "direction": "overlay",
+         "layers": [{"type": "rect", "size": [300, 300], "fill": "#00ff0080"}]},
+        fields={"logo": {"type": "url"}}, width=200, height=200,
+    )  # fmt: skip
+    sizes: list[tuple[int, int]] = []
+    made = Image.Image._new
+
+    def counted(self, im):
+        sizes.append(im.size)
+        return made(self, im)
+
+    monkeypatch.setattr(Image.Image, "_new", counted)
+    logo = {"logo": "https://example.com/l.png"}
+    card = draw(d, fields=logo, images={"logo": png(size=(300, 200))}, width=2400, height=2400)
+    assert card.shape == (2400, 2400, 3)
+    assert max(w for w, _ in sizes) == max(h for _, h in sizes) == 3600

@@ -62,7 +62,7 @@ def test_the_documented_example_and_the_extensions_are_valid():
 
 def test_variants_are_checked_like_the_layers_with_their_pointers():
     ok = copy.deepcopy(EXAMPLE)
-    ok["variants"] = [{"aspect": [0.8, 1.3], "width": 870, "height": 870,
+    ok["variants"] = [{"aspect": [0.8, 1.3], "width": 1200, "height": 1200,
                        "layers": copy.deepcopy(EXAMPLE["layers"])}]  # fmt: skip
     assert check_design(ok) == []
     bad = copy.deepcopy(ok)
@@ -155,9 +155,40 @@ def test_effects_are_counted_per_layout_in_stacks_too():
             ("9 effects (glows, patterns, shadows, gradient fills, opacity below 1); at most 8"),
         )
     ]
-    variant = {"aspect": [0, 1], "width": 630, "height": 630, "layers": [*effects, glow]}
+    variant = {"aspect": [0, 1], "width": 1200, "height": 630, "layers": [*effects, glow]}
     both = {**copy.deepcopy(EXAMPLE), "layers": effects, "variants": [variant]}
     assert paths(check_design(both)) == {"/variants/0/layers"}
+
+
+def test_boxes_sizes_and_shadows_reach_a_quarter_canvas_beyond_it():
+    rect = {"type": "rect", "box": [-300, -157.5, 1800, 945], "fill": "#fff"}  # at the edge
+    sized = {"type": "rect", "size": [1800, 945], "fill": "#fff"}
+    shadow = {"color": "#000", "blur": 20, "spread": 10, "offset": [0, 40]}  # grows by 40 px
+    shaded = {"type": "rect", "box": [-260, -117.5, 1720, 825], "fill": "#fff", "shadow": shadow}
+    glow = {"type": "glow", "box": [-10000, -10000, 10000, 10000], "color": "#fff"}  # exempt
+    stack = {"type": "stack", "box": [0, 0, 600, 300], "layers": [sized]}
+    at_edge = {**copy.deepcopy(EXAMPLE), "layers": [rect, shaded, glow, stack]}
+    assert check_design(at_edge) == []
+    past = copy.deepcopy(at_edge)
+    past["layers"][0]["box"][2] = 1800.5  # its right edge at 1500.5
+    past["layers"][1]["shadow"]["offset"] = [0, 40.5]
+    past["layers"][3]["layers"][0]["size"][1] = 946
+    area = "[-300, 1500] x [-157.5, 787.5] (a quarter of the 1200x630 canvas around it)"
+    assert [(p.path, p.message) for p in check_design(past)] == [
+        ("/layers/0/box", f"the box reaches outside {area}"),
+        ("/layers/1/shadow", f"the shadow (spread, 1.5 x blur, offset) reaches outside {area}"),
+        ("/layers/3/layers/0/size", "the size is larger than 1800x945: 1.5 times the canvas"),
+    ]
+    huge = {**copy.deepcopy(EXAMPLE), "width": 200, "height": 200}  # 120,000 px at 2400x2400
+    huge["layers"] = [{"type": "rect", "box": [0, 0, 10000, 10000], "fill": "#fff", "radius": 9}]
+    assert [(p.path, p.message) for p in check_design(huge)] == [
+        ("/layers/0/box", "the box reaches outside [-50, 250] x [-50, 250] (a quarter of the "
+         "200x200 canvas around it)")
+    ]  # fmt: skip
+    variant = {"aspect": [0, 1], "width": 400, "height": 800, "layers": [rect]}  # its own size
+    assert paths(check_design({**copy.deepcopy(EXAMPLE), "variants": [variant]})) == {
+        "/variants/0/layers/0/box"
+    }
 
 
 def test_nothing_executes_references_are_plain_names():

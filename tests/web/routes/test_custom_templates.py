@@ -117,6 +117,13 @@ async def test_invalid_design_lists_every_problem(api, user_factory):
     slow["layers"] *= 50
     resp = await create(api, user.api_key, slow)
     assert resp.status == 400 and [e["path"] for e in (await resp.json())["errors"]] == ["/layers"]
+    huge = make_design()  # 10000 px on a 600 px design: 40,000 px a side at 2400x2400
+    huge["layers"].append({"type": "rect", "box": [0, 0, 10000, 10000], "fill": "#00ff0080"})
+    resp = await create(api, user.api_key, huge)
+    body = await resp.json()
+    assert resp.status == 400 and body["code"] == "INVALID_DESIGN"
+    assert [e["path"] for e in body["errors"]] == ["/layers/2/box"]
+    assert "reaches outside [-150, 750] x [-75, 375]" in body["errors"][0]["message"]
     for junk in ({"name": "x"}, {"name": "", "design": make_design()}, {"name": 5, "design": {}}):
         resp = await api.post("/api/templates", json=junk, headers={"X-API-Key": user.api_key})
         assert resp.status == 400

@@ -14,6 +14,7 @@ from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keycache import KeyCache
 from resolvers.crypto import SecretBox, random_token, sha256_hex
 from resolvers.errors import AppError, Unauthorized
+from resolvers.memo import BoundedMap
 from resolvers.rollups import get_by_pk
 
 KEY_PREFIX = "og_"
@@ -109,10 +110,26 @@ def _checked(raw: str | None) -> str:
     return raw
 
 
+# X-API-Key header values exactly as sent -> the SHA-256 hex of the key they carry: the check
+# and the hash are a pure function of the raw value, so a repeated caller skips them. Only
+# the hash is memoised (which key is live is still decided by the key cache on every request);
+# plaintext keys are in this process's memory anyway (signing derives from them).
+_KEY_HASHES: BoundedMap[str, str] = BoundedMap(10_000)
+
+
+def key_hash_of(raw: str | None) -> str:
+    """The SHA-256 hex of the key in an X-API-Key value, or the 401 of a malformed one."""
+    if raw is not None and (known := _KEY_HASHES.get(raw)) is not None:
+        return known
+    key_hash = sha256_hex(_checked(raw))
+    _KEY_HASHES.put(raw, key_hash)  # type: ignore[arg-type]  # _checked refused None
+    return key_hash
+
+
 async def authenticate_cached(raw: str | None, cache: KeyCache) -> KeyOwner:
     """`authenticate` for the image hot path: the owner as a `KeyOwner`, from the process's
     key cache (resolvers.accounts.keycache) when it holds a fresh entry, else from the database."""
-    snap = await cache.by_hash(sha256_hex(_checked(raw)))
+    snap = await cache.by_hash(key_hash_of(raw))
     if snap is None:
         raise Unauthorized("Invalid API key.")
     check_account_usable(snap)

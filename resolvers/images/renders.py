@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
+from typing import NamedTuple, Protocol
 
 from render.spec import CardSpec
 from render.templates import TEMPLATES
@@ -36,8 +36,10 @@ class Renderer(Protocol):
     async def render_fallback(self, width: int, height: int, fmt: str) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class RenderResult:
+class RenderResult(NamedTuple):
+    """What `ImageService.generate` answers (a named tuple: built on every cache hit, and a
+    frozen dataclass costs several times more to build)."""
+
     image: CachedImage
     cache_hit: bool
     render_ms: float = 0.0  # spent on this request (0 when served from cache)

@@ -25,7 +25,8 @@ class ApiCallCounter(Flusher[Calls]):
     async def record(self, account_id: int, now: datetime) -> None:
         """Count one API-key request ("API calls made"), successful or not. In memory: written
         by the next `flush()`."""
-        self._calls[(account_id, now.astimezone(UTC).date())] += 1
+        day = now.date() if now.tzinfo is UTC else now.astimezone(UTC).date()
+        self._calls[(account_id, day)] += 1
 
     def _take(self) -> list[Calls]:
         calls, self._calls = self._calls, Counter()

@@ -58,3 +58,21 @@ async def test_suspended_and_past_due_accounts(client, signup):
         status=AccountStatus.ACTIVE, subscription_status=SubscriptionStatus.PAST_DUE
     )
     assert await _code(user.api_key) == "403 PAYMENT_PAST_DUE"
+
+
+def test_the_key_hash_memo_holds_only_checked_values_exactly_as_sent():
+    """key_hash_of memoises X-API-Key values exactly as sent -> the hash of the key they carry
+    (whether that key is live is decided by the key cache each time: test_generate's
+    regeneration test). A value the check refuses is refused every time and never kept."""
+    raw = "og_" + "A1b2" * 8
+    assert keys.key_hash_of(raw) == sha256_hex(raw)
+    assert keys.key_hash_of(f"  {raw}\t") == sha256_hex(raw)  # the key inside the value
+    assert keys._KEY_HASHES[raw] == keys._KEY_HASHES[f"  {raw}\t"] == sha256_hex(raw)
+    for hostile in ("og_short", "x" * 100_000, "og_" + "é" * 32, "og_" + "\x00" * 32, "  "):
+        for _ in range(2):
+            with pytest.raises(AppError) as exc:
+                keys.key_hash_of(hostile)
+            assert exc.value.status == 401
+        assert hostile not in keys._KEY_HASHES
+    with pytest.raises(AppError):
+        keys.key_hash_of(None)

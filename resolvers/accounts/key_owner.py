@@ -8,9 +8,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tortoise import connections
-
 from models import AccountStatus, PlanId, SubscriptionStatus
+from models.native import native_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +30,15 @@ class KeyOwner:
 _SQL = (
     "SELECT a.id, a.plan, a.custom_quota, a.status, a.subscription_status,"
     " k.id AS key_id, k.kid, k.key_encrypted FROM api_key k JOIN account a ON a.id = k.account_id"
-    " WHERE k.{} = {} AND k.revoked_at IS NULL"
+    " WHERE k.{} = ? AND k.revoked_at IS NULL"
 )
 
 
 async def read_owner(column: str, value: str) -> KeyOwner | None:
     """The owner of the live key whose `column` (key_hash or kid) is `value`, or None. One
     indexed query, in SQL: the ORM's query building costs ~10x the query itself."""
-    conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(_SQL.format(column, mark), [value])
+    conn, sql = native_sql(_SQL.format(column))
+    rows = await conn.execute_query_dict(sql, [value])
     if not rows:
         return None
     r = rows[0]

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from models import Account, AccountStatus, ApiKey, SubscriptionStatus
+from models.native import get_by_pk
 from resolvers.accounts import keycache
 from resolvers.accounts.key_owner import KeyOwner
 from resolvers.accounts.keycache import KeyCache
 from resolvers.crypto import SecretBox, random_token, sha256_hex
 from resolvers.errors import AppError, Unauthorized
 from resolvers.memo import BoundedMap
-from resolvers.rollups import get_by_pk
 
 KEY_PREFIX = "og_"
 KEY_LENGTH = len(KEY_PREFIX) + 32

@@ -19,8 +19,8 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import Account, MonthlyUsage, PlanId, QuotaReservation
+from models.native import native_sql
 from resolvers.plans import quota_for
-from resolvers.rollups import native_sql
 from resolvers.timefmt import iso_utc, month_key
 
 if TYPE_CHECKING:

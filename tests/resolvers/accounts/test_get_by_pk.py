@@ -1,4 +1,4 @@
-"""`get_by_pk` (resolvers/rollups.py), the account read of every render (`usable_account`): one
+"""`get_by_pk` (models/native.py), the account read of every render (`usable_account`): one
 SQL statement giving the very object `Model.get(pk=…)` gives, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from tortoise.exceptions import DoesNotExist
 
 from models import Account, ApiKey, PlanId, Session, SubscriptionStatus
+from models.native import get_by_pk
 from resolvers.accounts import keys
-from resolvers.rollups import get_by_pk
 
 NOW = datetime(2026, 5, 12, 9, 0, 1, 250000, tzinfo=UTC)
 
